@@ -1,0 +1,92 @@
+"""Atomic export directories: build beside the target, rename into place, never half-write.
+
+Every command that writes a SavedModel or a package goes through `atomic_directory`, so
+a killed or failed run leaves either nothing at the target or a complete result.
+"""
+
+import contextlib
+import fcntl
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from hub_export.errors import HubExportError
+
+_TMP_TAG = ".tmp-"
+_OLD_TAG = ".old-"
+
+
+def _is_within(path: Path, other: Path) -> bool:
+  return path == other or other in path.parents
+
+
+def check_target(target, overwrite: bool, protected=()) -> Path:
+  """Validates an output directory before any work starts; returns its absolute path."""
+  target = Path(target).expanduser().absolute()
+  parent = target.parent
+  if not parent.is_dir():
+    raise HubExportError(f"parent directory of {target} does not exist: {parent}")
+  if not os.access(parent, os.W_OK | os.X_OK):
+    raise HubExportError(f"parent directory of {target} is not writable: {parent}")
+  for source in protected:
+    source = Path(source).expanduser().absolute()
+    if _is_within(target.resolve(), source.resolve()) or _is_within(source.resolve(), target.resolve()):
+      raise HubExportError(f"output {target} must not be, contain or sit inside the input {source}")
+  if target.exists() or target.is_symlink():
+    if not target.is_dir() or target.is_symlink():
+      raise HubExportError(f"output {target} exists and is not a directory")
+    if any(target.iterdir()) and not overwrite:
+      raise HubExportError(f"output {target} exists and is not empty; pass --overwrite to replace it")
+  return target
+
+
+@contextlib.contextmanager
+def _lock(target: Path):
+  lock_path = target.parent / f".{target.name}.lock"
+  fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+  try:
+    try:
+      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      raise HubExportError(f"another export to {target} is running (lock {lock_path} is held)") from None
+    yield
+    with contextlib.suppress(FileNotFoundError):
+      os.unlink(lock_path)
+  finally:
+    os.close(fd)
+
+
+def _remove_stale(target: Path) -> None:
+  """Removes temporaries that killed runs left beside `target` (we hold its lock)."""
+  for tag in (_TMP_TAG, _OLD_TAG):
+    for stale in target.parent.glob(f".{target.name}{tag}*"):
+      shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_directory(target, overwrite: bool = False, protected=()):
+  """Yields an empty temporary directory that becomes `target` only if the block succeeds.
+
+  The temporary sits beside the target (same filesystem, so the final rename is atomic),
+  is named `.NAME.tmp-*`, and is removed on any failure. A lock file refuses a second
+  concurrent export to the same target.
+  """
+  target = check_target(target, overwrite, protected)
+  with _lock(target):
+    check_target(target, overwrite, protected)  # the lock holder's view is the one that counts
+    _remove_stale(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}{_TMP_TAG}", dir=target.parent))
+    try:
+      yield tmp
+      os.chmod(tmp, 0o755)
+      if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}{_OLD_TAG}", dir=target.parent))
+        os.rename(target, old / "previous")
+        os.rename(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+      else:
+        os.rename(tmp, target)
+    except BaseException:
+      shutil.rmtree(tmp, ignore_errors=True)
+      raise

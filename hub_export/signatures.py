@@ -1,0 +1,36 @@
+"""The TF-Hub text API contract: input and output names, dtypes and shapes.
+
+The exporters build their functions from these specs and `verify` checks exports against
+them, so the contract is written down exactly once.
+"""
+
+import tensorflow as tf
+
+# Encoder (TF-Hub text-encoder API).
+INPUT_WORD_IDS = "input_word_ids"
+INPUT_MASK = "input_mask"
+INPUT_TYPE_IDS = "input_type_ids"
+ENCODER_INPUT_KEYS = (INPUT_WORD_IDS, INPUT_MASK, INPUT_TYPE_IDS)
+MASKED_LM_POSITIONS = "masked_lm_positions"
+
+SEQUENCE_OUTPUT = "sequence_output"
+POOLED_OUTPUT = "pooled_output"
+DEFAULT_OUTPUT = "default"
+ENCODER_OUTPUTS = "encoder_outputs"
+ENCODER_OUTPUT_KEYS = (SEQUENCE_OUTPUT, POOLED_OUTPUT, DEFAULT_OUTPUT, ENCODER_OUTPUTS)
+MLM_LOGITS = "mlm_logits"
+
+# Preprocessor (TF-Hub text-preprocessing API).
+SPECIAL_TOKEN_KEYS = ("vocab_size", "padding_id", "start_of_sequence_id", "end_of_segment_id", "mask_id")
+DEFAULT_SEQ_LENGTH = 128
+
+
+def encoder_input_spec() -> dict:
+  """int32 [batch, seq] for each encoder input; batch and length are dynamic."""
+  return {key: tf.TensorSpec([None, None], tf.int32, name=key) for key in ENCODER_INPUT_KEYS}
+
+
+def mlm_input_spec() -> dict:
+  spec = encoder_input_spec()
+  spec[MASKED_LM_POSITIONS] = tf.TensorSpec([None, None], tf.int32, name=MASKED_LM_POSITIONS)
+  return spec

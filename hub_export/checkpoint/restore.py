@@ -1,0 +1,152 @@
+"""Strict restore: every model variable found, every checkpoint variable used or known.
+
+A mismatch stops with one line listing the offending names (first ten and a count) and
+their shapes; the model is only written to after the whole checkpoint has been checked.
+"""
+
+import dataclasses
+import re
+
+import numpy as np
+import tensorflow as tf
+
+from hub_export.checkpoint import model_garden, native, tf1_release
+from hub_export.checkpoint.layout import Layout, TF1_MARKER, detect_layout
+from hub_export.checkpoint.locate import CONFIG_NAME, CheckpointLocation
+from hub_export.config import MobileBertConfig
+from hub_export.errors import HubExportError
+from hub_export.model import MobileBert, build_mobilebert
+
+_SHOWN = 10
+
+
+@dataclasses.dataclass
+class RestoreReport:
+  layout: Layout
+  prefix: str
+  restored: int
+  unused: list  # present in the checkpoint, known, deliberately not exported
+  ignored: int  # optimizer slots, step counters
+
+
+def _listing(items) -> str:
+  items = list(items)
+  shown = ", ".join(items[:_SHOWN])
+  more = f" (+{len(items) - _SHOWN} more)" if len(items) > _SHOWN else ""
+  return f"{len(items)}: {shown}{more}"
+
+
+def _open_reader(prefix: str):
+  try:
+    return tf.train.load_checkpoint(prefix)
+  except (tf.errors.OpError, ValueError) as e:
+    raise HubExportError(f"cannot read checkpoint {prefix}: {_first_line(e)}") from None
+
+
+def _first_line(error) -> str:
+  text = getattr(error, "message", None) or str(error)
+  return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+
+
+def _block_count(keys, layout: Layout) -> int:
+  pattern = r"^bert/encoder/layer_(\d+)/" if layout is Layout.TF1_RELEASE else r"^encoder/layer_with_weights-(\d+)/block_layers/"
+  found = {int(m.group(1)) for k in keys if (m := re.match(pattern, k))}
+  return len(found)
+
+
+def _hints(config: MobileBertConfig, shapes: dict, layout: Layout) -> list:
+  """Plain-words causes for the commonest mismatches: vocab size and layer count."""
+  hints = []
+  table_key = TF1_MARKER if layout is Layout.TF1_RELEASE else model_garden.MARKER_KEY
+  if table_key in shapes and shapes[table_key] and shapes[table_key][0] != config.vocab_size:
+    hints.append(f"config vocab_size {config.vocab_size} but the checkpoint's word table "
+                 f"{table_key} has {shapes[table_key][0]} rows")
+  blocks = _block_count(shapes, layout)
+  if blocks and blocks != config.num_hidden_layers:
+    hints.append(f"config num_hidden_layers {config.num_hidden_layers} but the checkpoint has {blocks} blocks")
+  return hints
+
+
+def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
+  if layout is Layout.TF1_RELEASE:
+    assignments = {k: (v, tuple(v.shape)) for k, v in tf1_release.tf1_assignments(model).items()}
+    ignorable, unused_names = tf1_release.is_ignorable, tf1_release.UNUSED_NAMES
+  else:
+    assignments = model_garden.model_garden_assignments(model)
+    ignorable, unused_names = model_garden.is_ignorable, ()
+  shapes = {k: tuple(s) for k, s in reader.get_variable_to_shape_map().items()}
+  dtypes = reader.get_variable_to_dtype_map()
+
+  missing = [f"{k} {list(shape)}" for k, (_, shape) in assignments.items() if k not in shapes]
+  unknown = [f"{k} {list(shapes[k])}" for k in sorted(shapes)
+             if k not in assignments and k not in unused_names and not ignorable(k)]
+  wrong = [f"{k} checkpoint {list(shapes[k])} vs model {list(shape)}" for k, (_, shape) in assignments.items()
+           if k in shapes and shapes[k] != shape]
+  wrong += [f"{k} dtype {dtypes[k].name} (expected float32)" for k in assignments
+            if k in dtypes and dtypes[k] != tf.float32]
+  problems = []
+  if missing:
+    problems.append(f"model variables missing from the checkpoint {_listing(missing)}")
+  if unknown:
+    problems.append(f"unknown checkpoint variables {_listing(unknown)}")
+  if wrong:
+    problems.append(f"mismatched variables {_listing(wrong)}")
+  if problems:
+    hints = _hints(model.config, shapes, layout)
+    cause = f" ({'; '.join(hints)})" if hints else ""
+    raise HubExportError(f"checkpoint {prefix} does not fit the config{cause}: {'; '.join(problems)}")
+
+  values = {}
+  for key in assignments:
+    try:
+      values[key] = reader.get_tensor(key)
+    except (tf.errors.OpError, ValueError) as e:
+      raise HubExportError(f"checkpoint {prefix} is corrupt: cannot read {key}: {_first_line(e)}") from None
+    if not np.all(np.isfinite(values[key])):
+      raise HubExportError(f"checkpoint {prefix} is corrupt: {key} holds NaN or infinite values")
+  for key, (variable, _) in assignments.items():
+    variable.assign(values.pop(key).reshape(variable.shape))
+  return RestoreReport(layout, prefix, restored=len(assignments),
+                       unused=[k for k in unused_names if k in shapes],
+                       ignored=sum(1 for k in shapes if ignorable(k)))
+
+
+def read_config(location: CheckpointLocation, bert_config=None) -> MobileBertConfig:
+  """The config a checkpoint is restored with: stored in it, given, or beside it."""
+  reader = _open_reader(location.prefix)
+  stored = None
+  if native.CONFIG_KEY in reader.get_variable_to_shape_map():
+    stored = native.config_from_native(reader)
+  if bert_config is not None:
+    given = MobileBertConfig.from_json_file(bert_config)
+    if stored is not None and stored != given:
+      raise HubExportError(f"--bert_config {bert_config} differs from the config stored in {location.prefix}")
+    return given
+  if stored is not None:
+    return stored
+  beside = location.sibling(CONFIG_NAME)
+  if beside is None:
+    raise HubExportError(f"no {CONFIG_NAME} beside {location.prefix}; pass --bert_config")
+  return MobileBertConfig.from_json_file(beside)
+
+
+def restore_model(model: MobileBert, prefix: str) -> RestoreReport:
+  """Fills `model` from the checkpoint at `prefix`, whichever supported layout it is in."""
+  reader = _open_reader(prefix)
+  keys = reader.get_variable_to_shape_map()
+  layout = detect_layout(keys, prefix)
+  if layout is not Layout.NATIVE:
+    return _restore_by_name(model, reader, prefix, layout)
+  try:
+    native.restore_native(model, prefix)
+  except (AssertionError, ValueError, tf.errors.OpError) as e:
+    raise HubExportError(f"checkpoint {prefix} does not fit the model: {_first_line(e)}") from None
+  return RestoreReport(layout, prefix, restored=len(model.encoder.weights) + len(model.masked_lm.weights) - 1,
+                       unused=[], ignored=0)
+
+
+def load_mobilebert(location: CheckpointLocation, bert_config=None):
+  """Builds the model for the checkpoint's config and restores it; returns (model, report)."""
+  config = read_config(location, bert_config)
+  model = build_mobilebert(config)
+  return model, restore_model(model, location.prefix)

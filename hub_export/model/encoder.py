@@ -1,0 +1,46 @@
+"""The MobileBERT encoder network: embedding, blocks, pooler; outputs in the TF-Hub layout."""
+
+import tensorflow as tf
+import tf_keras
+
+from hub_export import signatures as sig
+from hub_export.config import MobileBertConfig
+from hub_export.model.attention import attention_mask_bias
+from hub_export.model.embedding import MobileBertEmbedding
+from hub_export.model.initializers import truncated_normal
+from hub_export.model.transformer_block import TransformerBlock
+
+
+class MobileBertEncoder(tf_keras.layers.Layer):
+  """Takes the three int32 encoder inputs; returns the TF-Hub text-encoder output dict."""
+
+  def __init__(self, config: MobileBertConfig, **kwargs):
+    super().__init__(**kwargs)
+    self.config = config
+    self.embedding = MobileBertEmbedding(config, name="embedding")
+    self.blocks = [TransformerBlock(config, name=f"block_{i}") for i in range(config.num_hidden_layers)]
+    if config.classifier_activation:
+      self.pooler = tf_keras.layers.Dense(
+          config.hidden_size, activation="tanh", kernel_initializer=truncated_normal(config), name="pooler")
+
+  def call(self, inputs, training=False):
+    word_ids = inputs[sig.INPUT_WORD_IDS]
+    mask_bias = attention_mask_bias(inputs[sig.INPUT_MASK])
+    hidden = self.embedding(word_ids, inputs[sig.INPUT_TYPE_IDS], training=training)
+    encoder_outputs = []
+    for block in self.blocks:
+      hidden = block(hidden, mask_bias, training=training)
+      encoder_outputs.append(hidden)
+    first_token = hidden[:, 0, :]
+    pooled = self.pooler(first_token) if self.config.classifier_activation else first_token
+    return {
+        sig.SEQUENCE_OUTPUT: hidden,
+        sig.POOLED_OUTPUT: pooled,
+        sig.DEFAULT_OUTPUT: pooled,
+        sig.ENCODER_OUTPUTS: encoder_outputs,
+    }
+
+  def dummy_inputs(self, batch: int = 1, length: int = 2) -> dict:
+    """Small valid inputs, to create every variable before a restore."""
+    zeros = tf.zeros([batch, length], tf.int32)
+    return {sig.INPUT_WORD_IDS: zeros, sig.INPUT_MASK: tf.ones_like(zeros), sig.INPUT_TYPE_IDS: zeros}

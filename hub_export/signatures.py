@@ -25,12 +25,14 @@ SPECIAL_TOKEN_KEYS = ("vocab_size", "padding_id", "start_of_sequence_id", "end_o
 DEFAULT_SEQ_LENGTH = 128
 
 
-def encoder_input_spec() -> dict:
-  """int32 [batch, seq] for each encoder input; batch and length are dynamic."""
-  return {key: tf.TensorSpec([None, None], tf.int32, name=key) for key in ENCODER_INPUT_KEYS}
+def encoder_input_spec(named: bool = False) -> dict:
+  """int32 [batch, seq] for each encoder input; batch and length are dynamic.
+
+  Named specs give a serving signature its input names; traces for reuse are unnamed, so
+  one trace serves every caller that passes tensors of that shape.
+  """
+  return {key: tf.TensorSpec([None, None], tf.int32, name=key if named else None) for key in ENCODER_INPUT_KEYS}
 
 
 def mlm_input_spec() -> dict:
-  spec = encoder_input_spec()
-  spec[MASKED_LM_POSITIONS] = tf.TensorSpec([None, None], tf.int32, name=MASKED_LM_POSITIONS)
-  return spec
+  return {**encoder_input_spec(), MASKED_LM_POSITIONS: tf.TensorSpec([None, None], tf.int32)}

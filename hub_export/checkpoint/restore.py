@@ -69,7 +69,7 @@ def _hints(config: MobileBertConfig, shapes: dict, layout: Layout) -> list:
 
 def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
   if layout is Layout.TF1_RELEASE:
-    assignments = {k: (v, tuple(v.shape)) for k, v in tf1_release.tf1_assignments(model).items()}
+    assignments = tf1_release.tf1_assignments(model)
     ignorable, unused_names = tf1_release.is_ignorable, tf1_release.UNUSED_NAMES
   else:
     assignments = model_garden.model_garden_assignments(model)
@@ -77,11 +77,11 @@ def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
   shapes = {k: tuple(s) for k, s in reader.get_variable_to_shape_map().items()}
   dtypes = reader.get_variable_to_dtype_map()
 
-  missing = [f"{k} {list(shape)}" for k, (_, shape) in assignments.items() if k not in shapes]
+  missing = [f"{k} {list(t.expected_shape)}" for k, t in assignments.items() if k not in shapes]
   unknown = [f"{k} {list(shapes[k])}" for k in sorted(shapes)
              if k not in assignments and k not in unused_names and not ignorable(k)]
-  wrong = [f"{k} checkpoint {list(shapes[k])} vs model {list(shape)}" for k, (_, shape) in assignments.items()
-           if k in shapes and shapes[k] != shape]
+  wrong = [f"{k} checkpoint {list(shapes[k])} vs model {list(t.expected_shape)}" for k, t in assignments.items()
+           if k in shapes and shapes[k] != t.expected_shape]
   wrong += [f"{k} dtype {dtypes[k].name} (expected float32)" for k in assignments
             if k in dtypes and dtypes[k] != tf.float32]
   problems = []
@@ -96,16 +96,24 @@ def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
     cause = f" ({'; '.join(hints)})" if hints else ""
     raise HubExportError(f"checkpoint {prefix} does not fit the config{cause}: {'; '.join(problems)}")
 
+  # Read and check everything before touching the model; stacked block variables are
+  # assembled layer by layer into one array each.
   values = {}
-  for key in assignments:
+  for key, target in assignments.items():
     try:
-      values[key] = reader.get_tensor(key)
+      value = reader.get_tensor(key)
     except (tf.errors.OpError, ValueError) as e:
       raise HubExportError(f"checkpoint {prefix} is corrupt: cannot read {key}: {_first_line(e)}") from None
-    if not np.all(np.isfinite(values[key])):
+    if not np.all(np.isfinite(value)):
       raise HubExportError(f"checkpoint {prefix} is corrupt: {key} holds NaN or infinite values")
-  for key, (variable, _) in assignments.items():
-    variable.assign(values.pop(key).reshape(variable.shape))
+    value = value.reshape(target.shape)
+    ref = target.variable.ref()
+    if target.layer is None:
+      values[ref] = value
+    else:
+      values.setdefault(ref, np.empty(target.variable.shape, np.float32))[target.layer] = value
+  for ref, value in values.items():
+    ref.deref().assign(value)
   return RestoreReport(layout, prefix, restored=len(assignments),
                        unused=[k for k in unused_names if k in shapes],
                        ignored=sum(1 for k in shapes if ignorable(k)))

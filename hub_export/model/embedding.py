@@ -9,7 +9,10 @@ from hub_export.model.normalization import make_norm
 
 
 class MobileBertEmbedding(tf_keras.layers.Layer):
-  """Word, position and token-type embeddings; the word table is shared with the MLM head."""
+  """Word, position and token-type embeddings; the word table is shared with the MLM head.
+
+  Returns [batch * seq, hidden], the flat layout the blocks compute in.
+  """
 
   def __init__(self, config: MobileBertConfig, **kwargs):
     super().__init__(**kwargs)
@@ -38,10 +41,11 @@ class MobileBertEmbedding(tf_keras.layers.Layer):
       next_tokens = tf.pad(words[:, 1:], [[0, 0], [0, 1], [0, 0]])
       prev_tokens = tf.pad(words[:, :-1], [[0, 0], [1, 0], [0, 0]])
       words = tf.concat([next_tokens, words, prev_tokens], axis=-1)
+    batch_seq = tf.shape(word_ids)
     if self.projects:
-      words = self.embedding_transformation(words)
-    seq_length = tf.shape(word_ids)[1]
-    positions = self.position_embeddings[tf.newaxis, :seq_length]
+      words = tf.reshape(words, [-1, words.shape[-1]])
+      words = tf.reshape(self.embedding_transformation(words), [batch_seq[0], batch_seq[1], -1])
+    positions = self.position_embeddings[tf.newaxis, :batch_seq[1]]
     types = tf.gather(self.token_type_embeddings, type_ids)
-    embeddings = self.norm(words + positions + types)
-    return self.dropout(embeddings, training=training)
+    embeddings = tf.reshape(words + positions + types, [-1, self.config.hidden_size])
+    return self.dropout(self.norm(embeddings), training=training)

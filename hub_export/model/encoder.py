@@ -5,10 +5,10 @@ import tf_keras
 
 from hub_export import signatures as sig
 from hub_export.config import MobileBertConfig
-from hub_export.model.attention import attention_mask_bias
+from hub_export.model.functional import attention_mask_bias
+from hub_export.model.block_stack import BlockStack
 from hub_export.model.embedding import MobileBertEmbedding
 from hub_export.model.initializers import truncated_normal
-from hub_export.model.transformer_block import TransformerBlock
 
 
 class MobileBertEncoder(tf_keras.layers.Layer):
@@ -18,19 +18,19 @@ class MobileBertEncoder(tf_keras.layers.Layer):
     super().__init__(**kwargs)
     self.config = config
     self.embedding = MobileBertEmbedding(config, name="embedding")
-    self.blocks = [TransformerBlock(config, name=f"block_{i}") for i in range(config.num_hidden_layers)]
+    self.blocks = BlockStack(config, name="blocks")
     if config.classifier_activation:
       self.pooler = tf_keras.layers.Dense(
           config.hidden_size, activation="tanh", kernel_initializer=truncated_normal(config), name="pooler")
 
   def call(self, inputs, training=False):
     word_ids = inputs[sig.INPUT_WORD_IDS]
+    batch_seq = tf.shape(word_ids)
     mask_bias = attention_mask_bias(inputs[sig.INPUT_MASK])
     hidden = self.embedding(word_ids, inputs[sig.INPUT_TYPE_IDS], training=training)
-    encoder_outputs = []
-    for block in self.blocks:
-      hidden = block(hidden, mask_bias, training=training)
-      encoder_outputs.append(hidden)
+    shape = [batch_seq[0], batch_seq[1], self.config.hidden_size]
+    encoder_outputs = [tf.reshape(h, shape) for h in self.blocks(hidden, mask_bias, batch_seq, training=training)]
+    hidden = encoder_outputs[-1]
     first_token = hidden[:, 0, :]
     pooled = self.pooler(first_token) if self.config.classifier_activation else first_token
     return {

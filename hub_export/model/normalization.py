@@ -2,6 +2,8 @@
 
 import tf_keras
 
+from hub_export.model import functional
+
 
 class NoNorm(tf_keras.layers.Layer):
   """`x * gamma + beta` per feature: no statistics, so it folds into neighbours on device."""
@@ -13,11 +15,11 @@ class NoNorm(tf_keras.layers.Layer):
     super().build(input_shape)
 
   def call(self, inputs):
-    return inputs * self.gamma + self.beta
+    return functional.no_norm(inputs, self.gamma, self.beta)
 
 
 def make_norm(normalization_type: str, name: str) -> tf_keras.layers.Layer:
-  """The block normalization the config asks for (`no_norm` or `layer_norm`, eps 1e-12)."""
+  """The normalization the config asks for (`no_norm` or `layer_norm`, eps 1e-12)."""
   if normalization_type == "no_norm":
     return NoNorm(name=name)
-  return tf_keras.layers.LayerNormalization(epsilon=1e-12, name=name)
+  return tf_keras.layers.LayerNormalization(epsilon=functional.LAYER_NORM_EPSILON, name=name)

@@ -1,88 +1,104 @@
-"""One MobileBERT block: bottlenecks around attention and a stack of feed-forward networks."""
+"""One MobileBERT block: bottlenecks around attention and a stack of feed-forward networks.
 
-import tf_keras
+With `use_bottleneck`, the block works at `intra_bottleneck_size` inside: the input
+bottleneck gives the attention residual, `key_query_shared_bottleneck` adds a second
+projection that query and key read (value reads the raw input), and
+`use_bottleneck_attention` makes query, key and value all read the input bottleneck.
 
+The block is a pure function of its weights, traced once per config and shared by all
+blocks (see `block_stack.py`, which owns the variables).
+"""
+
+import functools
+
+import tensorflow as tf
 from hub_export.config import MobileBertConfig
+from hub_export.model import functional as F
 from hub_export.model.activations import get_activation
-from hub_export.model.attention import MultiHeadAttention
-from hub_export.model.initializers import truncated_normal
-from hub_export.model.normalization import make_norm
 
 
-class FeedForward(tf_keras.layers.Layer):
-  """dense(inner -> intermediate), activation, dense(intermediate -> inner)."""
-
-  def __init__(self, config: MobileBertConfig, **kwargs):
-    super().__init__(**kwargs)
-    self.activation = get_activation(config.hidden_act)
-    self.intermediate = tf_keras.layers.Dense(
-        config.intermediate_size, kernel_initializer=truncated_normal(config), name="intermediate")
-    self.output_dense = tf_keras.layers.Dense(
-        config.inner_size, kernel_initializer=truncated_normal(config), name="output")
-
-  def call(self, inputs):
-    return self.output_dense(self.activation(self.intermediate(inputs)))
+def _uses_shared_kq(config: MobileBertConfig) -> bool:
+  return config.use_bottleneck and config.key_query_shared_bottleneck and not config.use_bottleneck_attention
 
 
-class TransformerBlock(tf_keras.layers.Layer):
-  """Maps [batch, seq, hidden] to the same shape, honouring every bottleneck switch of the config.
+def block_weight_shapes(config: MobileBertConfig) -> dict:
+  """Every weight of one block, by name, with its shape: the block's whole state."""
+  hidden, inner, inter = config.hidden_size, config.inner_size, config.intermediate_size
+  shapes = {}
 
-  With `use_bottleneck`, the block works at `intra_bottleneck_size` inside: the input
-  bottleneck gives the attention residual, `key_query_shared_bottleneck` adds a second
-  projection that query and key read (value reads the raw input), and
-  `use_bottleneck_attention` makes query, key and value all read the input bottleneck.
-  """
+  def dense(name, n_in, n_out):
+    shapes[f"{name}/kernel"] = (n_in, n_out)
+    shapes[f"{name}/bias"] = (n_out,)
 
-  def __init__(self, config: MobileBertConfig, **kwargs):
-    super().__init__(**kwargs)
-    self.config = config
-    norm = lambda name: make_norm(config.normalization_type, name)
-    dense = lambda width, name: tf_keras.layers.Dense(width, kernel_initializer=truncated_normal(config), name=name)
-    inner = config.inner_size
-    self.shared_kq = (config.use_bottleneck and config.key_query_shared_bottleneck
-                      and not config.use_bottleneck_attention)
-    if config.use_bottleneck:
-      self.bottleneck_input = dense(inner, "bottleneck_input")
-      self.bottleneck_input_norm = norm("bottleneck_input_norm")
-      if self.shared_kq:
-        self.bottleneck_attention = dense(inner, "bottleneck_attention")
-        self.bottleneck_attention_norm = norm("bottleneck_attention_norm")
-      self.bottleneck_output = dense(config.hidden_size, "bottleneck_output")
-      self.bottleneck_output_norm = norm("bottleneck_output_norm")
-    self.attention = MultiHeadAttention(
-        config.num_attention_heads, inner, config.attention_probs_dropout_prob, lambda: truncated_normal(config),
-        name="attention")
-    self.attention_norm = norm("attention_norm")
-    self.ffns = [FeedForward(config, name=f"ffn_{i}") for i in range(config.num_feedforward_networks)]
-    self.ffn_norms = [norm(f"ffn_{i}_norm") for i in range(config.num_feedforward_networks)]
-    self.dropout = tf_keras.layers.Dropout(config.hidden_dropout_prob)
+  def norm(name, width):
+    shapes[f"{name}/gamma"] = (width,)
+    shapes[f"{name}/beta"] = (width,)
 
-  def call(self, inputs, mask_bias, training=False):
-    if self.config.use_bottleneck:
-      residual = self.bottleneck_input_norm(self.bottleneck_input(inputs))
-      if self.config.use_bottleneck_attention:
-        query_key, value = residual, residual
-      elif self.shared_kq:
-        query_key = self.bottleneck_attention_norm(self.bottleneck_attention(inputs))
-        value = inputs
-      else:
-        query_key, value = inputs, inputs
+  if config.use_bottleneck:
+    dense("bottleneck_input", hidden, inner)
+    norm("bottleneck_input_norm", inner)
+    if _uses_shared_kq(config):
+      dense("bottleneck_attention", hidden, inner)
+      norm("bottleneck_attention_norm", inner)
+  query_key_width = inner if config.use_bottleneck and (config.use_bottleneck_attention or _uses_shared_kq(config)) else hidden
+  value_width = inner if config.use_bottleneck and config.use_bottleneck_attention else hidden
+  dense("attention/query", query_key_width, inner)
+  dense("attention/key", query_key_width, inner)
+  dense("attention/value", value_width, inner)
+  dense("attention/output", inner, inner)
+  norm("attention_norm", inner)
+  for k in range(config.num_feedforward_networks):
+    dense(f"ffn_{k}/intermediate", inner, inter)
+    dense(f"ffn_{k}/output", inter, inner)
+    norm(f"ffn_{k}_norm", inner)
+  if config.use_bottleneck:
+    dense("bottleneck_output", inner, hidden)
+    norm("bottleneck_output_norm", hidden)
+  return shapes
+
+
+def _block_forward(config: MobileBertConfig, inputs, mask_bias, batch_seq, w, training: bool):
+  """The block on [batch * seq, hidden] inputs; `w` maps block_weight_shapes names to tensors."""
+  act = get_activation(config.hidden_act)
+  norm = lambda name, x: F.normalize(config.normalization_type, x, w[f"{name}/gamma"], w[f"{name}/beta"])
+  dense = lambda name, x: F.dense(x, w[f"{name}/kernel"], w[f"{name}/bias"])
+
+  if config.use_bottleneck:
+    residual = norm("bottleneck_input_norm", dense("bottleneck_input", inputs))
+    if config.use_bottleneck_attention:
+      query_key, value = residual, residual
+    elif _uses_shared_kq(config):
+      query_key, value = norm("bottleneck_attention_norm", dense("bottleneck_attention", inputs)), inputs
     else:
-      residual = query_key = value = inputs
+      query_key, value = inputs, inputs
+  else:
+    residual = query_key = value = inputs
 
-    attended = self.attention(query_key, query_key, value, mask_bias, training=training)
-    if not self.config.use_bottleneck:
-      attended = self.dropout(attended, training=training)
-    hidden = self.attention_norm(attended + residual)
+  # Query and key read the same tensor: project both with one matmul.
+  both = F.dense(query_key, tf.concat([w["attention/query/kernel"], w["attention/key/kernel"]], axis=1),
+                 tf.concat([w["attention/query/bias"], w["attention/key/bias"]], axis=0))
+  query, key = tf.split(both, 2, axis=-1)
+  context = F.multi_head_attention(query, key, dense("attention/value", value), mask_bias, batch_seq,
+                                   config.num_attention_heads, config.attention_probs_dropout_prob, training)
+  attended = dense("attention/output", context)
+  if not config.use_bottleneck:
+    attended = F.dropout(attended, config.hidden_dropout_prob, training)
+  hidden = norm("attention_norm", attended + residual)
 
-    last = len(self.ffns) - 1
-    for i, (ffn, ffn_norm) in enumerate(zip(self.ffns, self.ffn_norms)):
-      out = ffn(hidden)
-      if i == last and not self.config.use_bottleneck:
-        out = self.dropout(out, training=training)
-      hidden = ffn_norm(out + hidden)
+  last = config.num_feedforward_networks - 1
+  for k in range(config.num_feedforward_networks):
+    out = dense(f"ffn_{k}/output", act(dense(f"ffn_{k}/intermediate", hidden)))
+    if k == last and not config.use_bottleneck:
+      out = F.dropout(out, config.hidden_dropout_prob, training)
+    hidden = norm(f"ffn_{k}_norm", out + hidden)
 
-    if not self.config.use_bottleneck:
-      return hidden
-    out = self.dropout(self.bottleneck_output(hidden), training=training)
-    return self.bottleneck_output_norm(out + inputs)
+  if not config.use_bottleneck:
+    return hidden
+  out = F.dropout(dense("bottleneck_output", hidden), config.hidden_dropout_prob, training)
+  return norm("bottleneck_output_norm", out + inputs)
+
+
+@functools.lru_cache(maxsize=None)
+def shared_block_function(config: MobileBertConfig):
+  """One traced block computation per config, reused by every block."""
+  return tf.function(functools.partial(_block_forward, config), reduce_retracing=True)

@@ -1,0 +1,64 @@
+"""The reusable TF-Hub encoder object: `__call__`, `.mlm`, variable lists, vocab asset, signature.
+
+The object is a plain trackable container rather than a saved Keras model: only the
+functions the TF-Hub API needs are traced (two `__call__` traces, two `.mlm` traces, one
+serving signature), which keeps `saved_model.pb` small and loading fast.
+"""
+
+import tensorflow as tf
+
+from hub_export import signatures as sig
+from hub_export.model import MobileBert
+
+
+def _reusable_object(function, input_spec, variables, trainable_variables) -> tf.train.Checkpoint:
+  """A trackable with the Reusable SavedModel API over `function(inputs, training)`."""
+  obj = tf.train.Checkpoint()
+  obj.__call__ = function
+  for training in (False, True):
+    function.get_concrete_function(input_spec, training=training)
+  obj.variables = list(variables)
+  obj.trainable_variables = list(trainable_variables)
+  obj.regularization_losses = []
+  return obj
+
+
+def build_encoder_object(model: MobileBert, vocab_file: str, do_lower_case: bool) -> tf.train.Checkpoint:
+  """Wraps a restored model into the object `tf.saved_model.save` writes as the encoder.
+
+  `.mlm` and the serving signature call the encoder's own traced function, so the 24
+  blocks are stored once per `training` value instead of once per entry point.
+  """
+  encoder, head = model.encoder, model.masked_lm
+
+  @tf.function
+  def encode(inputs, training=False):
+    return encoder(inputs, training=training)
+
+  @tf.function
+  def encode_and_predict(inputs, training=False):
+    outputs = encode({key: inputs[key] for key in sig.ENCODER_INPUT_KEYS}, training=training)
+    logits = head(outputs[sig.SEQUENCE_OUTPUT], inputs[sig.MASKED_LM_POSITIONS])
+    return {**outputs, sig.MLM_LOGITS: logits}
+
+  @tf.function(input_signature=[sig.encoder_input_spec(named=True)])
+  def serve(inputs):
+    outputs = encode(inputs, training=False)
+    return {key: outputs[key] for key in (sig.SEQUENCE_OUTPUT, sig.POOLED_OUTPUT, sig.DEFAULT_OUTPUT)}
+
+  encoder_ids = {id(v) for v in encoder.variables}
+  head_only = [v for v in head.variables if id(v) not in encoder_ids]
+  head_trainable = [v for v in head.trainable_variables if id(v) not in encoder_ids]
+
+  root = _reusable_object(encode, sig.encoder_input_spec(), encoder.variables, encoder.trainable_variables)
+  root.mlm = _reusable_object(encode_and_predict, sig.mlm_input_spec(),
+                              list(encoder.variables) + head_only,
+                              list(encoder.trainable_variables) + head_trainable)
+  root.vocab_file = tf.saved_model.Asset(vocab_file)
+  root.do_lower_case = tf.Variable(do_lower_case, trainable=False, name="do_lower_case")
+  root.serve = serve
+  return root
+
+
+def save_encoder(root: tf.train.Checkpoint, export_dir: str) -> None:
+  tf.saved_model.save(root, export_dir, signatures={"serving_default": root.serve})

@@ -1,0 +1,123 @@
+"""Proves an export by reloading it in a fresh process and comparing it with the model.
+
+The exporter computes reference outputs in memory, writes them beside (not inside) the
+export, and runs `python -m hub_export.roundtrip EXPORT_DIR PROBES.npz` in a new process,
+so nothing cached in the exporting process can hide a broken SavedModel.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from hub_export import signatures as sig
+from hub_export.errors import HubExportError
+
+TOLERANCE = 1e-5
+# (batch, length, padding) probes: several sizes, padded and unpadded.
+PROBE_SHAPES = ((1, 1, 0), (2, 9, 0), (3, 24, 7), (1, 128, 0), (4, 64, 30))
+MLM_POSITIONS = 3
+
+
+def probe_inputs(vocab_size: int, type_vocab_size: int, seed: int = 0) -> list:
+  """Deterministic encoder + MLM inputs for every probe shape."""
+  rng = np.random.default_rng(seed)
+  probes = []
+  for batch, length, padding in PROBE_SHAPES:
+    mask = np.ones([batch, length], np.int32)
+    if padding:
+      mask[:, length - padding:] = 0
+    probes.append({
+        sig.INPUT_WORD_IDS: (rng.integers(0, vocab_size, [batch, length]) * mask).astype(np.int32),
+        sig.INPUT_MASK: mask,
+        sig.INPUT_TYPE_IDS: (rng.integers(0, type_vocab_size, [batch, length]) * mask).astype(np.int32),
+        sig.MASKED_LM_POSITIONS: rng.integers(0, length - padding, [batch, MLM_POSITIONS]).astype(np.int32),
+    })
+  return probes
+
+
+def _flatten(probes: list, outputs: list) -> dict:
+  flat = {}
+  for i, (probe, out) in enumerate(zip(probes, outputs)):
+    flat.update({f"{i}/in/{k}": v for k, v in probe.items()})
+    flat.update({f"{i}/out/{k}": v for k, v in out.items()})
+  return flat
+
+
+def reference_outputs(model, probes: list) -> list:
+  """What the in-memory model gives for each probe (inference mode)."""
+  import tensorflow as tf
+  results = []
+  for probe in probes:
+    inputs = {k: tf.constant(v) for k, v in probe.items()}
+    outputs, logits = model.mlm_logits(inputs, training=False)
+    results.append({sig.SEQUENCE_OUTPUT: outputs[sig.SEQUENCE_OUTPUT].numpy(),
+                    sig.POOLED_OUTPUT: outputs[sig.POOLED_OUTPUT].numpy(),
+                    sig.MLM_LOGITS: logits.numpy()})
+  return results
+
+
+def compare_export(export_dir: str, flat: dict) -> list:
+  """Loads the export and lists every disagreement with the stored reference outputs."""
+  import tensorflow as tf
+  loaded = tf.saved_model.load(export_dir)
+  serve = loaded.signatures["serving_default"]
+  problems = []
+  count = len({key.split("/")[0] for key in flat})
+  for i in range(count):
+    probe = {k: tf.constant(flat[f"{i}/in/{k}"]) for k in sig.ENCODER_INPUT_KEYS + (sig.MASKED_LM_POSITIONS,)}
+    encoder_inputs = {k: probe[k] for k in sig.ENCODER_INPUT_KEYS}
+    got = {
+        "__call__": loaded(encoder_inputs, training=False),
+        "mlm": loaded.mlm(probe, training=False),
+        "serving_default": serve(**encoder_inputs),
+    }
+    for entry, outputs in got.items():
+      for key in (sig.SEQUENCE_OUTPUT, sig.POOLED_OUTPUT, sig.MLM_LOGITS):
+        if key not in outputs:
+          if key != sig.MLM_LOGITS or entry == "mlm":
+            problems.append(f"{entry} has no {key}")
+          continue
+        want = flat[f"{i}/out/{key}"]
+        have = outputs[key].numpy()
+        if key == sig.SEQUENCE_OUTPUT:  # padded positions are not part of the contract
+          real = flat[f"{i}/in/{sig.INPUT_MASK}"].astype(bool)
+          want, have = want[real], have[real]
+        diff = float(np.max(np.abs(want - have))) if want.shape == have.shape else float("inf")
+        if not diff <= TOLERANCE:
+          shape = list(flat[f"{i}/in/{sig.INPUT_WORD_IDS}"].shape)
+          problems.append(f"{entry} {key} differs by {diff:.3g} at inputs {shape}")
+  return problems
+
+
+def verify_in_fresh_process(export_dir: str, model) -> None:
+  """Raises HubExportError unless a new process reproduces the model's outputs."""
+  config = model.config
+  probes = probe_inputs(config.vocab_size, config.type_vocab_size)
+  flat = _flatten(probes, reference_outputs(model, probes))
+  with tempfile.TemporaryDirectory(prefix="hub_export_roundtrip_") as tmp:
+    path = os.path.join(tmp, "probes.npz")
+    np.savez(path, **flat)
+    proc = subprocess.run([sys.executable, "-m", "hub_export.roundtrip", export_dir, path],
+                          capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  if proc.returncode != 0:
+    lines = [line for line in (proc.stdout + proc.stderr).strip().splitlines() if line.strip()]
+    raise HubExportError(f"round-trip check of the export failed: {lines[-1] if lines else 'no output'}")
+
+
+def main(argv) -> int:
+  export_dir, probes_path = argv
+  with np.load(probes_path) as data:
+    flat = dict(data)
+  problems = compare_export(export_dir, flat)
+  if problems:
+    print(f"{len(problems)} mismatches: " + "; ".join(problems[:10]))
+    return 1
+  print(f"round trip OK ({len(PROBE_SHAPES)} probes, tolerance {TOLERANCE})")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main(sys.argv[1:]))

@@ -8,10 +8,12 @@ the same result as the original loop) with one rule added here: a word longer th
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from hub_export.errors import HubExportError
 from hub_export.tokenization import bert_text_normalizer
 from hub_export.tokenization.vocab import UNK, Vocab
 
 MAX_WORD_CHARS = 200
+MAX_TOKEN_BYTES = 256  # FastWordpieceTokenizer's limit, "##" excluded
 _MAX_UTF8_BYTES_PER_CHAR = 4
 
 
@@ -19,6 +21,10 @@ class BertTokenizer:
   """Strings [batch] -> int32 wordpiece ids, ragged [batch, words, wordpieces]."""
 
   def __init__(self, vocab: Vocab, lower_case: bool):
+    for line, token in enumerate(vocab.tokens, start=1):
+      if len(token.removeprefix("##").encode("utf-8")) > MAX_TOKEN_BYTES:
+        raise HubExportError(f"vocab {vocab.path} line {line}: token longer than {MAX_TOKEN_BYTES} UTF-8 bytes "
+                             f"(the WordPiece matcher's limit): {token[:40]!r}...")
     self.lower_case = lower_case
     # A word over 800 bytes is over 200 characters, so FastWordpiece's byte limit only
     # ever agrees with the character rule; shorter over-long words are caught below.

@@ -1,0 +1,111 @@
+"""Exports the BERT text preprocessor for MobileBERT as a TF-Hub SavedModel.
+
+Usage: python -m hub_export.export_preprocessor --vocab FILE --export_dir DIR
+           [--lower_case true|false] [--seq_length 128] [--tokenize_with_offsets] [--overwrite]
+
+Casing comes from the manifest of known release vocabs (vocab/manifest.json) unless
+--lower_case is given; an unknown vocab needs the flag. The export is written beside
+DIR, reloaded and checked against the in-memory tokenizer, then renamed into place.
+"""
+
+import argparse
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+from hub_export import cli, signatures
+from hub_export.atomic import atomic_directory, check_target
+from hub_export.errors import HubExportError
+from hub_export.tokenization.vocab import Vocab, load_vocab, lookup_known_vocab
+
+LOG = logging.getLogger("hub_export")
+VOCAB_ASSET_NAME = "vocab.txt"
+MIN_SEQ_LENGTH = 2  # [CLS] and [SEP]
+# Strings the round-trip check tokenizes before the export is renamed into place.
+ROUND_TRIP_SAMPLES = ("Hello, World! It's a naïve café.", "", "  \t ", "Ωμέγα ΟΔΟΣ мир 東京タワー 안녕",
+                      "a\u200cb\x00c\ufeffd 👍🏽", "x" * 250)
+
+
+def parse_args(argv):
+  parser = argparse.ArgumentParser(prog="python -m hub_export.export_preprocessor", description=__doc__.split("\n")[0])
+  parser.add_argument("--vocab", required=True, type=Path, help="WordPiece vocab.txt, one token per line")
+  parser.add_argument("--export_dir", required=True, type=Path, help="directory to write the SavedModel to")
+  parser.add_argument("--lower_case", type=cli.str2bool, default=None, metavar="true|false",
+                      help="lower-case and strip accents (default: from vocab/manifest.json for a known vocab)")
+  parser.add_argument("--seq_length", type=int, default=signatures.DEFAULT_SEQ_LENGTH,
+                      help="sequence length of the default call and serving signature (default 128)")
+  parser.add_argument("--tokenize_with_offsets", action="store_true",
+                      help="also export .tokenize_with_offsets (wordpiece byte offsets)")
+  parser.add_argument("--overwrite", action="store_true", help="replace an existing non-empty export_dir")
+  return parser.parse_args(argv)
+
+
+def resolve_lower_case(vocab: Vocab, lower_case):
+  """The flag when given (warning when it contradicts the manifest), else the manifest's casing."""
+  known = lookup_known_vocab(vocab)
+  if lower_case is None:
+    if known is None:
+      raise HubExportError(f"vocab {vocab.path} is not a known release vocab (vocab/manifest.json); "
+                           "pass --lower_case true or --lower_case false")
+    LOG.info("vocab is %s: lower_case=%s", known["name"], known["lower_case"])
+    return known["lower_case"]
+  if known is not None and known["lower_case"] != lower_case:
+    LOG.warning("warning: --lower_case %s contradicts the known casing of %s (lower_case=%s)",
+                str(lower_case).lower(), known["name"], str(known["lower_case"]).lower())
+  return lower_case
+
+
+def _check_round_trip(export_dir: Path, preprocessor) -> None:
+  """Reloads the written SavedModel and compares it with the in-memory object."""
+  import tensorflow as tf
+
+  loaded = tf.saved_model.load(str(export_dir))
+  samples = tf.constant(ROUND_TRIP_SAMPLES)
+  expected, got = preprocessor(samples), loaded(samples)
+  for key in signatures.ENCODER_INPUT_KEYS:
+    if not tf.reduce_all(tf.equal(expected[key], got[key])):
+      raise HubExportError(f"round-trip check failed: reloaded preprocessor differs on {key}")
+  if preprocessor.tokenize(samples).to_list() != loaded.tokenize(samples).to_list():
+    raise HubExportError("round-trip check failed: reloaded .tokenize differs")
+
+
+def export(vocab_path, export_dir, lower_case=None, seq_length=signatures.DEFAULT_SEQ_LENGTH,
+           tokenize_with_offsets=False, overwrite=False) -> Path:
+  """Validates everything, then writes the preprocessor SavedModel atomically."""
+  if seq_length < MIN_SEQ_LENGTH:
+    raise HubExportError(f"--seq_length must be at least {MIN_SEQ_LENGTH}, got {seq_length}")
+  check_target(export_dir, overwrite, protected=[vocab_path])
+  vocab = load_vocab(vocab_path)
+  lower_case = resolve_lower_case(vocab, lower_case)
+
+  import tensorflow as tf  # noqa: F401  (slow import, after the cheap checks)
+  from hub_export.tokenization.preprocessor_module import BertPreprocessor
+
+  with tempfile.TemporaryDirectory(prefix="vocab-asset-") as staging, \
+       atomic_directory(export_dir, overwrite, protected=[vocab_path]) as tmp:
+    # The asset keeps the name vocab.txt whatever the source file is called.
+    staged_vocab = Path(staging) / VOCAB_ASSET_NAME
+    shutil.copyfile(vocab.path, staged_vocab)
+    with cli.step("build preprocessor"):
+      preprocessor = BertPreprocessor(vocab, staged_vocab, lower_case, seq_length, tokenize_with_offsets)
+    with cli.step("save"):
+      tf.saved_model.save(preprocessor, str(tmp), signatures=preprocessor.serving_signatures())
+    with cli.step("round-trip check"):
+      _check_round_trip(tmp, preprocessor)
+  LOG.info("wrote %s (vocab %d tokens, lower_case=%s, seq_length=%d)", export_dir, vocab.size,
+           str(lower_case).lower(), seq_length)
+  return Path(export_dir)
+
+
+def _main(argv):
+  args = parse_args(argv)
+  export(args.vocab, args.export_dir, args.lower_case, args.seq_length, args.tokenize_with_offsets, args.overwrite)
+
+
+def main(argv=None) -> int:
+  return cli.run(_main, argv)
+
+
+if __name__ == "__main__":
+  raise SystemExit(main())

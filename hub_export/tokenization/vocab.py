@@ -1,0 +1,118 @@
+"""WordPiece vocab files: strict loading, and lookup in the manifest of known release vocabs.
+
+A vocab that loads here is safe to ship: one token per line, no duplicates, no blank
+lines, no byte-order mark, and the special tokens the preprocessor emits are present.
+"""
+
+import dataclasses
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from hub_export.errors import HubExportError
+
+MANIFEST_PATH = Path(__file__).resolve().parents[2] / "vocab" / "manifest.json"
+
+PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
+REQUIRED_TOKENS = (CLS, SEP, PAD, UNK, MASK)
+
+LOG = logging.getLogger("hub_export")
+
+
+@dataclasses.dataclass(frozen=True)
+class Vocab:
+  """A validated vocab file: its tokens in id order and its sha256."""
+
+  path: Path
+  tokens: tuple
+  sha256: str
+
+  @property
+  def size(self) -> int:
+    return len(self.tokens)
+
+  def special_ids(self) -> dict:
+    """Ids of [PAD], [UNK], [CLS], [SEP] and [MASK] (all present in a loaded vocab)."""
+    index = {t: i for i, t in enumerate(self.tokens)}
+    return {t: index[t] for t in REQUIRED_TOKENS if t in index}
+
+
+def load_vocab(path) -> Vocab:
+  """Reads and validates a vocab.txt (UTF-8, one token per line, "\\n" or "\\r\\n" endings)."""
+  path = Path(path)
+  try:
+    data = path.read_bytes()
+  except OSError as e:
+    raise HubExportError(f"cannot read vocab {path}: {e.strerror}") from None
+  if data.startswith(b"\xef\xbb\xbf"):
+    raise HubExportError(f"vocab {path} starts with a UTF-8 byte-order mark; remove it")
+  try:
+    text = data.decode("utf-8")
+  except UnicodeDecodeError as e:
+    line = data[:e.start].count(b"\n") + 1
+    raise HubExportError(f"vocab {path} is not UTF-8 (line {line})") from None
+  if not text:
+    raise HubExportError(f"vocab {path} is empty")
+  lines = text.split("\n")
+  if lines[-1] == "":
+    lines.pop()
+  seen = {}
+  tokens = []
+  for number, line in enumerate(lines, start=1):
+    token = line[:-1] if line.endswith("\r") else line
+    if token.strip() == "":
+      raise HubExportError(f"vocab {path} line {number} is empty or blank")
+    if token != token.strip():
+      raise HubExportError(f"vocab {path} line {number} has leading or trailing whitespace: {token!r}")
+    if token in seen:
+      raise HubExportError(f"vocab {path} has duplicate token {token!r} on lines {seen[token]} and {number}")
+    seen[token] = number
+    tokens.append(token)
+  missing = [t for t in REQUIRED_TOKENS if t not in seen]
+  if missing:
+    raise HubExportError(f"vocab {path} lacks required token(s) {', '.join(missing)}")
+  return Vocab(path=path, tokens=tuple(tokens), sha256=hashlib.sha256(data).hexdigest())
+
+
+def load_manifest(path=MANIFEST_PATH) -> list:
+  try:
+    return json.loads(Path(path).read_text(encoding="utf-8"))["vocabularies"]
+  except (OSError, ValueError, KeyError) as e:
+    raise HubExportError(f"cannot read the vocab manifest {path}: {e}") from None
+
+
+def _matches(entry: dict, vocab: Vocab) -> bool:
+  if entry["lines"] != vocab.size:
+    return False
+  if entry.get("sha256"):
+    return entry["sha256"] == vocab.sha256
+  return vocab.special_ids() == entry["special_tokens"]
+
+
+def lookup_known_vocab(path_or_vocab, manifest_path=MANIFEST_PATH):
+  """Returns the manifest entry of a known release vocab, or None.
+
+  An entry with a sha256 matches on it; one whose sha256 is unknown matches on line count
+  and special-token ids.
+  """
+  vocab = path_or_vocab if isinstance(path_or_vocab, Vocab) else load_vocab(path_or_vocab)
+  for entry in load_manifest(manifest_path):
+    if _matches(entry, vocab):
+      return entry
+  return None
+
+
+def check_vocab_fits(vocab: Vocab, vocab_size: int) -> bool:
+  """Warns (and returns False) when a vocab does not match a checkpoint's `vocab_size`.
+
+  More tokens than embedding rows would index past the table; fewer leaves rows unused
+  and usually means the wrong vocab was paired with the checkpoint.
+  """
+  if vocab.size == vocab_size:
+    return True
+  known = lookup_known_vocab(vocab)
+  name = f" ({known['name']})" if known else ""
+  LOG.warning("warning: vocab %s%s has %d tokens but the checkpoint's vocab_size is %d",
+              vocab.path, name, vocab.size, vocab_size)
+  return False

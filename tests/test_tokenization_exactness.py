@@ -1,0 +1,88 @@
+"""Token ids of the graph tokenizer equal the plain-Python BERT rules on whole corpora.
+
+English: the real uncased vocab (both casing modes). Multilingual: vocabs built from the
+corpus (see tokenization_test_data), cased and uncased. Every line must match.
+"""
+
+import pytest
+import tensorflow as tf
+
+import bert_reference_tokenizer as ref
+from tokenization_test_data import ENGLISH_VOCAB, build_test_vocab, corpus, write_vocab
+from hub_export.tokenization.bert_tokenizer import BertTokenizer
+from hub_export.tokenization.vocab import load_vocab
+
+BATCH = 256
+
+
+def graph_ids(vocab, lower_case, lines):
+  tokenizer = BertTokenizer(vocab, lower_case)
+  tokenize = tf.function(tokenizer.tokenize, input_signature=[tf.TensorSpec([None], tf.string)])
+  out = []
+  for i in range(0, len(lines), BATCH):
+    out.extend(tokenize(tf.constant([line.encode("utf-8") for line in lines[i:i + BATCH]])).to_list())
+  return out
+
+
+def assert_all_lines_match(vocab, lower_case, lines):
+  assert len(lines) >= 1000
+  index = {token: i for i, token in enumerate(vocab.tokens)}
+  got = graph_ids(vocab, lower_case, lines)
+  mismatched = [n for n, (line, ids) in enumerate(zip(lines, got))
+                if ref.tokenize_ids(line, index, lower_case) != ids]
+  assert not mismatched, f"{len(mismatched)} of {len(lines)} lines differ, first: {lines[mismatched[0]]!r}"
+  return got
+
+
+@pytest.mark.parametrize("lower_case", [True, False])
+def test_english_corpus_real_vocab(lower_case):
+  if not ENGLISH_VOCAB.exists():
+    pytest.skip(f"shared English vocab absent: {ENGLISH_VOCAB}")
+  assert_all_lines_match(load_vocab(ENGLISH_VOCAB), lower_case, corpus("english"))
+
+
+@pytest.mark.parametrize("lower_case", [False, True])
+def test_multilingual_corpus_built_vocab(lower_case, tmp_path):
+  lines = corpus("multilingual")
+  vocab = load_vocab(write_vocab(build_test_vocab(lines, lower_case), tmp_path / "vocab.txt"))
+  got = assert_all_lines_match(vocab, lower_case, lines)
+  flat = [i for line in got for word in line for i in word]
+  unk = vocab.special_ids()["[UNK]"]
+  # The comparison means something only if both [UNK] and real pieces occur plenty.
+  assert 0.01 < flat.count(unk) / len(flat) < 0.5
+
+
+def test_corpora_cover_the_hard_cases():
+  """The multilingual corpus holds what section 7's rules are tested on."""
+  text = "\n".join(corpus("multilingual"))
+  for needle in ("\u200c", "\x00", "\u200b", "\ufeff", "\u2028", "\u3000", "ΟΔΟΣ", "İ", "👨\u200d👩",
+                 "\uf900", "\U00020000", "\u1fef"):
+    assert needle in text, f"corpus lacks {needle!r}"
+  words = [w for line in corpus("multilingual") for w in line.split()]
+  assert any(len(w) > 200 for w in words)
+  assert any(len(w.encode()) > 100 and len(w) <= 200 for w in words)
+  scripts = {"Cyrillic": "\u0430", "Greek": "\u03b1", "Arabic": "\u0627", "Hebrew": "\u05e9", "Devanagari": "\u0928",
+             "Thai": "\u0e2a", "Hangul": "\uc548", "kana": "\u3053"}
+  for script, char in scripts.items():
+    assert char in text, script
+
+
+def test_offsets_slice_back_to_source_text(tmp_path):
+  """Each word's pieces, from the first start to the last limit, normalize to the word."""
+  lines = corpus("multilingual")[:300]
+  for lower_case in (True, False):
+    vocab = load_vocab(write_vocab(build_test_vocab(lines, lower_case), tmp_path / f"v{lower_case}.txt"))
+    raw = [line.encode("utf-8") for line in lines]
+    ids, starts, limits = BertTokenizer(vocab, lower_case).tokenize_with_offsets(tf.constant(raw))
+    unk = vocab.special_ids()["[UNK]"]
+    for line, line_ids, line_starts, line_limits in zip(raw, ids.to_list(), starts.to_list(), limits.to_list()):
+      expected_words = ref.basic_tokenize(line, lower_case)
+      assert len(expected_words) == len(line_ids)
+      for word, word_ids, word_starts, word_limits in zip(expected_words, line_ids, line_starts, line_limits):
+        assert word_starts == sorted(word_starts) and word_limits == sorted(word_limits)
+        source = line[word_starts[0]:word_limits[-1]]
+        assert "".join(ref.basic_tokenize(source, lower_case)) == word
+        for piece_id, start, limit in zip(word_ids, word_starts, word_limits):
+          if piece_id != unk:
+            piece = vocab.tokens[piece_id].removeprefix("##")
+            assert piece in "".join(ref.basic_tokenize(line[start:limit], lower_case))

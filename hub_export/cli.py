@@ -27,6 +27,8 @@ def str2bool(text: str) -> bool:
 def run(main_fn, argv=None) -> int:
   """Runs `main_fn(argv)`; a HubExportError becomes one line on stderr and exit 2."""
   logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+  # TensorFlow's Python-side chatter (asset paths, signature input renaming) is not ours.
+  logging.getLogger("tensorflow").setLevel(logging.ERROR)
   try:
     main_fn(sys.argv[1:] if argv is None else argv)
   except HubExportError as e:

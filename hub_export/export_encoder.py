@@ -45,12 +45,13 @@ def resolve_vocab(location, vocab_flag) -> Path:
 
 def export_encoder(ckpt, export_dir, bert_config=None, vocab=None, lower_case=None, overwrite=False) -> Path:
   """The whole job; returns the export directory. Raises HubExportError on bad input."""
-  from hub_export.tokenization.vocab import check_vocab_fits, resolve_lower_case
+  from hub_export.export_preprocessor import resolve_lower_case
+  from hub_export.tokenization.vocab import check_vocab_fits, load_vocab
 
   location = locate_checkpoint(ckpt)
   target = check_target(export_dir, overwrite, protected=[location.directory])
-  vocab_path = resolve_vocab(location, vocab)
-  do_lower_case = resolve_lower_case(vocab_path, lower_case)
+  vocab_file = load_vocab(resolve_vocab(location, vocab))
+  do_lower_case = resolve_lower_case(vocab_file, lower_case)
 
   from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.encoder_savedmodel import build_encoder_object, save_encoder
@@ -60,10 +61,10 @@ def export_encoder(ckpt, export_dir, bert_config=None, vocab=None, lower_case=No
     model, report = load_mobilebert(location, bert_config)
   cli.LOG.info("restored %d variables from %s (%s)%s", report.restored, report.prefix, report.layout.value,
                f"; present but not exported: {', '.join(report.unused)}" if report.unused else "")
-  check_vocab_fits(vocab_path, model.config.vocab_size)
+  check_vocab_fits(vocab_file, model.config.vocab_size)
   with atomic_directory(target, overwrite, protected=[location.directory]) as tmp:
     with cli.step("trace"):
-      root = build_encoder_object(model, str(vocab_path), do_lower_case)
+      root = build_encoder_object(model, str(vocab_file.path), do_lower_case)
     with cli.step("save"):
       save_encoder(root, str(tmp))
     with cli.step("verify (fresh process)"):

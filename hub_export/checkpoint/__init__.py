@@ -1,0 +1,1 @@
+"""Checkpoint layouts: the original release's TF1 variable names, and readers/writers of them."""

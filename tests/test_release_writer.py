@@ -10,13 +10,15 @@ import pytest
 import tensorflow as tf
 
 from hub_export.checkpoint.release_writer import DEFAULT_PREFIX, write_release_checkpoint
-from hub_export.checkpoint.seeded_values import optimizer_slot_values, release_shapes, release_values
+from hub_export.checkpoint.seeded_values import (optimizer_slot_values, release_shapes, release_values,
+                                                 values_sha256)
 from hub_export.checkpoint.tf1_names import is_ignorable, next_sentence_head_shapes, tf1_variable_shapes
 from hub_export.config import MobileBertConfig
 from hub_export.errors import HubExportError
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURE = SHARED / "fixtures" / "mobilebert_tiny" / "release_tf1"
+GOLDEN = Path(__file__).resolve().parent / "golden"
 
 needs_fixture = pytest.mark.skipif(not FIXTURE.is_dir(), reason=f"fixture {FIXTURE} is absent")
 
@@ -261,3 +263,30 @@ def test_full_size_release_holds_exactly_the_table(tmp_path, vocab_size):
   stored = checkpoint_map(write_release_checkpoint(tmp_path / "release", config, 0) / DEFAULT_PREFIX)
   expected = {**tf1_variable_shapes(config), **next_sentence_head_shapes(config)}
   assert stored == {**{n: (s, "float32") for n, s in expected.items()}, "global_step": ((), "int64")}
+
+
+# ---- golden files ----------------------------------------------------------------------
+
+
+GOLDEN_FILES = sorted(GOLDEN.glob("*.npz"))
+
+
+def test_golden_files_exist():
+  assert {p.stem for p in GOLDEN_FILES} >= {"opt_small", "teacher_small", "pooler_small",
+                                             "bottleneck_attention_small"}
+
+
+@pytest.mark.parametrize("path", GOLDEN_FILES, ids=lambda p: p.stem)
+def test_golden_file_matches_the_writer(path):
+  """The weights behind each golden file are still what the writer produces for its seed."""
+  golden = np.load(path)
+  config = MobileBertConfig.from_dict(json.loads(str(golden["config_json"])))
+  assert str(golden["values_sha256"]) == values_sha256(config, int(golden["seed"]))
+  batch, seq_len = golden["input_word_ids"].shape
+  predictions = golden["masked_lm_positions"].shape[1]
+  assert golden["sequence_output"].shape == (batch, seq_len, config.hidden_size)
+  assert golden["pooled_output"].shape == (batch, config.hidden_size)
+  assert golden["mlm_logits"].shape == (batch, predictions, config.vocab_size)
+  assert golden["encoder_outputs"].shape == (config.num_hidden_layers, batch, seq_len, config.hidden_size)
+  assert golden["input_mask"].all() and golden["input_word_ids"].max() < config.vocab_size
+  assert path.stat().st_size < 1 << 20

@@ -1,0 +1,76 @@
+"""Writes a seeded checkpoint directory in the exact layout of the original MobileBERT release.
+
+What a release tarball unpacks to: a name-based TF1 checkpoint (`<prefix>.index`,
+`<prefix>.data-00000-of-00001`, float32 variables under the TF1 names plus an int64
+`global_step`), the `checkpoint` state file, `bert_config.json` with the original key
+names, and `vocab.txt`. Tests use it to exercise the reader and the model at any size,
+the full 24-layer English and multilingual ones included, without downloading anything.
+
+Each value moves into a TF variable as soon as it is drawn (a variable holds one copy; a
+`tf.constant` of a numpy array holds two), so memory peaks near one copy of the checkpoint
+plus two of its largest tensor.
+"""
+
+import json
+from pathlib import Path
+
+import tensorflow as tf
+
+from hub_export.atomic import atomic_directory
+from hub_export.checkpoint.seeded_values import optimizer_slot_values, release_values
+from hub_export.config import MobileBertConfig
+from hub_export.errors import HubExportError
+
+DEFAULT_PREFIX = "mobilebert_variables.ckpt"
+GLOBAL_STEP = 0
+
+
+def _checkpoint_state(prefix_name: str) -> str:
+  # Relative, as in a release, so the directory can be moved or unpacked anywhere.
+  return (f'model_checkpoint_path: "{prefix_name}"\n'
+          f'all_model_checkpoint_paths: "{prefix_name}"\n')
+
+
+def _save_variables(prefix: Path, config: MobileBertConfig, seed: int,
+                    with_optimizer_slots: bool, with_next_sentence_head: bool) -> None:
+  names, variables = [], []
+  streams = [release_values(config, seed, with_next_sentence_head=with_next_sentence_head)]
+  if with_optimizer_slots:
+    streams.append(optimizer_slot_values(config, seed, with_next_sentence_head=with_next_sentence_head))
+  for stream in streams:
+    for name, value in stream:
+      names.append(name)
+      variables.append(tf.Variable(value, trainable=False))
+      del value
+  names.append("global_step")
+  variables.append(tf.Variable(GLOBAL_STEP, dtype=tf.int64, trainable=False))
+  tf.raw_ops.SaveV2(prefix=str(prefix), tensor_names=names, shape_and_slices=[""] * len(names),
+                    tensors=[v.read_value() for v in variables])
+
+
+def write_release_checkpoint(out_dir, config: MobileBertConfig, seed: int, *,
+                             with_optimizer_slots: bool = False,
+                             with_next_sentence_head: bool = True,
+                             vocab_lines=None,
+                             prefix_name: str = DEFAULT_PREFIX,
+                             overwrite: bool = False) -> Path:
+  """Writes the release directory `out_dir` (atomically) and returns its path.
+
+  `vocab_lines`, when given, must hold exactly `config.vocab_size` tokens; without it no
+  vocab.txt is written.
+  """
+  if vocab_lines is not None:
+    vocab_lines = list(vocab_lines)
+    if len(vocab_lines) != config.vocab_size:
+      raise HubExportError(f"vocab has {len(vocab_lines)} tokens but bert_config 'vocab_size' is "
+                           f"{config.vocab_size}")
+  if not prefix_name or "/" in prefix_name:
+    raise HubExportError(f"checkpoint prefix must be a plain file name, got {prefix_name!r}")
+  with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+    _save_variables(tmp / prefix_name, config, seed, with_optimizer_slots, with_next_sentence_head)
+    (tmp / "checkpoint").write_text(_checkpoint_state(prefix_name), encoding="utf-8")
+    (tmp / "bert_config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if vocab_lines is not None:
+      (tmp / "vocab.txt").write_text("".join(f"{token}\n" for token in vocab_lines), encoding="utf-8")
+  return Path(out_dir)
+

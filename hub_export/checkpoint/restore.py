@@ -10,7 +10,7 @@ import re
 import numpy as np
 import tensorflow as tf
 
-from hub_export.checkpoint import model_garden, native, tf1_release
+from hub_export.checkpoint import model_garden, native, tf1_names, tf1_release
 from hub_export.checkpoint.layout import Layout, TF1_MARKER, detect_layout
 from hub_export.checkpoint.locate import CONFIG_NAME, CheckpointLocation
 from hub_export.config import MobileBertConfig
@@ -70,7 +70,7 @@ def _hints(config: MobileBertConfig, shapes: dict, layout: Layout) -> list:
 def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
   if layout is Layout.TF1_RELEASE:
     assignments = tf1_release.tf1_assignments(model)
-    ignorable, unused_names = tf1_release.is_ignorable, tf1_release.UNUSED_NAMES
+    ignorable, unused_names = tf1_names.is_ignorable, tuple(tf1_names.next_sentence_head_shapes(model.config))
   else:
     assignments = model_garden.model_garden_assignments(model)
     ignorable, unused_names = model_garden.is_ignorable, ()

@@ -3,15 +3,6 @@
 from hub_export.checkpoint.target import Target
 from hub_export.model import MobileBert
 
-IGNORED_SUFFIXES = ("/adam_m", "/adam_v")
-IGNORED_NAMES = ("global_step",)
-# Present in the release (pretraining's next-sentence head) but not part of any export.
-UNUSED_NAMES = ("cls/seq_relationship/output_weights", "cls/seq_relationship/output_bias")
-
-
-def is_ignorable(name: str) -> bool:
-  return name in IGNORED_NAMES or name.endswith(IGNORED_SUFFIXES)
-
 
 def _dense(prefix, layer):
   return {f"{prefix}/kernel": layer.kernel, f"{prefix}/bias": layer.bias}

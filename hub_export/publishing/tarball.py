@@ -22,19 +22,20 @@ GZIP_LEVEL = 6
 _COPY_CHUNK = 1 << 20
 
 
-def _entries(root: Path):
-  """Yields (archive name, path) for everything under `root`, sorted, refusing non-regular files."""
+def _entries(root: Path) -> list:
+  """(archive name, path) for everything under `root`, sorted by name; refuses non-regular files."""
+  entries = []
   for dirpath, dirnames, filenames in os.walk(root):
-    dirnames.sort()
     base = Path(dirpath)
-    for name in sorted(dirnames + filenames):
+    for name in dirnames + filenames:
       path = base / name
       mode = path.lstat().st_mode
       arcname = path.relative_to(root).as_posix()
       if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise HubExportError(f"cannot package {path}: only regular files and directories may go into a "
                              f"TF-Hub tarball ({arcname} is a link or special file)")
-      yield arcname, path
+      entries.append((arcname, path))
+  return sorted(entries)
 
 
 def _tarinfo(arcname: str, path: Path) -> tarfile.TarInfo:

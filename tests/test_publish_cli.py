@@ -63,7 +63,9 @@ def test_cards_carry_tfhub_metadata_and_facts_read_from_the_model(dist):
   pre = (dist / f"{NAME}_preprocess" / "3.md").read_text()
   assert pre.startswith(f"# Module acme/{NAME}_preprocess/3\n")
   assert "<!-- task: text-preprocessing -->" in pre and "<!-- fine-tunable: false -->" in pre
-  assert "`padding_id`=0, `start_of_sequence_id`=2" in pre and "seq_length 128" in pre
+  assert ("`vocab_size`=12, `padding_id`=0, `start_of_sequence_id`=2, `end_of_segment_id`=3, `mask_id`=4"
+          in pre)
+  assert "seq_length 128" in pre
 
 
 def test_kaggle_metadata_follows_the_kaggle_api_schema(dist):

@@ -88,10 +88,14 @@ def preprocessor_facts(path) -> PreprocessorFacts:
   obj = loading.load_saved_model(path)
   if loading.detect_kind(obj) != loading.PREPROCESSOR:
     raise HubExportError(f"{path} is not a text preprocessor SavedModel (no .tokenize/.bert_pack_inputs)")
-  special = {k: int(v.numpy()) for k, v in _need(obj, "tokenize", path).get_special_tokens_dict().items()}
-  vocab_files = [p for p in common.asset_files(path) if len(common.read_vocab(p)) == special.get("vocab_size")]
+  tokens = _need(obj, "tokenize", path).get_special_tokens_dict()
+  missing = [k for k in sig.SPECIAL_TOKEN_KEYS if k not in tokens]
+  if missing:
+    raise HubExportError(f"{path}: get_special_tokens_dict() lacks {', '.join(missing)}")
+  special = {k: int(tokens[k].numpy()) for k in sig.SPECIAL_TOKEN_KEYS}
+  vocab_files = [p for p in common.asset_files(path) if len(common.read_vocab(p)) == special["vocab_size"]]
   if not vocab_files:
-    raise HubExportError(f"{path}: no asset has vocab_size={special.get('vocab_size')} lines")
+    raise HubExportError(f"{path}: no asset has vocab_size={special['vocab_size']} lines")
   vocab = common.read_vocab(vocab_files[0])
   if hasattr(obj, "do_lower_case"):
     lower_case = bool(obj.do_lower_case.numpy())

@@ -80,9 +80,8 @@ def check_encoder(obj, export_dir) -> list:
     return f"[{BATCH}, {seq}, {hidden['H']}] float32"
 
   def pooled_output():
-    width = hidden.get("H")
-    _expect_tensor(outputs.get(), sig.POOLED_OUTPUT, [BATCH, width])
-    return f"[{BATCH}, {width}] float32"
+    value = _expect_tensor(outputs.get(), sig.POOLED_OUTPUT, [BATCH, hidden.get("H")])
+    return f"{_shape(value)} float32"
 
   def default_output():
     out = outputs.get()

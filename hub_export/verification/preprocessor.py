@@ -56,14 +56,15 @@ def check_preprocessor(obj, export_dir) -> list:
     tokens = obj.tokenize.get_special_tokens_dict()
     missing = [k for k in sig.SPECIAL_TOKEN_KEYS if k not in tokens]
     require(not missing, f"get_special_tokens_dict() lacks {', '.join(missing)}")
+    values = {k: int(tokens[k].numpy()) for k in sig.SPECIAL_TOKEN_KEYS if tokens[k].shape.rank == 0}
+    if len(values) == len(sig.SPECIAL_TOKEN_KEYS):
+      state["special"] = values  # usable by the packing checks even if a dtype below is wrong
     for key in sig.SPECIAL_TOKEN_KEYS:
       value = tokens[key]
       require(value.dtype.name == "int32" and list(value.shape) == [],
               f"'{key}' is {value.dtype.name} {list(value.shape)}, expected a scalar int32")
-    values = {k: int(tokens[k].numpy()) for k in sig.SPECIAL_TOKEN_KEYS}
     out_of_range = [k for k in sig.SPECIAL_TOKEN_KEYS[1:] if not 0 <= values[k] < values["vocab_size"]]
     require(not out_of_range, f"ids outside [0, vocab_size): {', '.join(out_of_range)}")
-    state["special"] = values
     return ", ".join(f"{k}={v}" for k, v in values.items())
 
   def tokenize():

@@ -1,4 +1,4 @@
-"""Shared test plumbing: where ../shared lives, and skipping cleanly without it."""
+"""Shared test plumbing: where ../shared lives, skipping cleanly without it, session fixtures."""
 
 import os
 from pathlib import Path
@@ -11,6 +11,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 TINY = SHARED / "fixtures" / "mobilebert_tiny"
 GOLDEN_DIR = REPO / "tests" / "golden"
+REFERENCE_ENCODER = TINY / "model_garden_hub_export"
+REFERENCE_PREPROCESSOR = SHARED / "fixtures" / "model_garden_preprocess_en_uncased"
 
 
 def shared_path(relative: str) -> Path:
@@ -19,3 +21,33 @@ def shared_path(relative: str) -> Path:
   if not path.exists():
     pytest.skip(f"shared fixture {relative} is absent (../shared not beside this checkout)")
   return path
+
+
+def require_fixture(path: Path) -> Path:
+  if not (path / "saved_model.pb").is_file():
+    pytest.skip(f"shared fixture not available: {path}")
+  return path
+
+
+@pytest.fixture(scope="session")
+def reference_encoder() -> Path:
+  return require_fixture(REFERENCE_ENCODER)
+
+
+@pytest.fixture(scope="session")
+def reference_preprocessor() -> Path:
+  return require_fixture(REFERENCE_PREPROCESSOR)
+
+
+@pytest.fixture(scope="session")
+def synthetic_encoder(tmp_path_factory) -> Path:
+  from synthetic_savedmodels import build_encoder
+
+  return build_encoder(tmp_path_factory.mktemp("synthetic") / "encoder")
+
+
+@pytest.fixture(scope="session")
+def synthetic_preprocessor(tmp_path_factory) -> Path:
+  from synthetic_savedmodels import build_preprocessor
+
+  return build_preprocessor(tmp_path_factory.mktemp("synthetic") / "preprocessor")

@@ -1,0 +1,106 @@
+"""Model facts for cards and metadata, read from the SavedModel itself rather than assumed."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from hub_export import signatures as sig
+from hub_export.errors import HubExportError
+from hub_export.verification import common, loading
+
+
+@dataclasses.dataclass(frozen=True)
+class EncoderFacts:
+  hidden_size: int
+  vocab_size: int
+  vocab_file: str
+  lower_case: bool
+  parameters: int
+  mlm_head_parameters: int
+  encoder_outputs: int
+
+
+@dataclasses.dataclass(frozen=True)
+class PreprocessorFacts:
+  vocab_size: int
+  vocab_file: str
+  lower_case: bool
+  seq_length: int
+  special_ids: dict
+
+
+def _size(variables) -> int:
+  return int(sum(np.prod(v.shape.as_list(), dtype=np.int64) for v in variables))
+
+
+def _need(obj, name: str, path) -> object:
+  if not hasattr(obj, name):
+    raise HubExportError(f"{path}: the SavedModel has no '{name}'; is it the right kind of export?")
+  return getattr(obj, name)
+
+
+def _asset_name(asset, path) -> tuple:
+  file = Path(asset.asset_path.numpy().decode())
+  if not file.is_file():
+    raise HubExportError(f"{path}: the vocab asset {file.name} is missing from assets/")
+  return file.name, len(common.read_vocab(file))
+
+
+def encoder_facts(path) -> EncoderFacts:
+  obj = loading.load_saved_model(path)
+  if loading.detect_kind(obj) != loading.ENCODER:
+    raise HubExportError(f"{path} is not a text encoder SavedModel (no encoder API found)")
+  traces = getattr(obj.__call__, "concrete_functions", ())
+  outputs = traces[0].structured_outputs if traces else {}
+  if sig.SEQUENCE_OUTPUT not in outputs:
+    raise HubExportError(f"{path}: the encoder's call has no '{sig.SEQUENCE_OUTPUT}' output")
+  vocab_file, vocab_size = _asset_name(_need(obj, "vocab_file", path), path)
+  root_ids = {id(v) for v in obj.variables}
+  head = [v for v in _need(obj, "mlm", path).variables if id(v) not in root_ids]
+  return EncoderFacts(hidden_size=int(outputs[sig.SEQUENCE_OUTPUT].shape[-1]), vocab_size=vocab_size,
+                      vocab_file=vocab_file, lower_case=bool(_need(obj, "do_lower_case", path).numpy()),
+                      parameters=_size(obj.trainable_variables), mlm_head_parameters=_size(head),
+                      encoder_outputs=len(outputs.get(sig.ENCODER_OUTPUTS, ())))
+
+
+def _probe_lower_case(obj, vocab: list, path) -> bool:
+  """Does tokenize map an upper-case word onto its lower-case vocab entry?
+
+  Uses a lower-case ASCII word whose upper-case spelling is not itself in the vocab: an
+  uncased tokenizer yields the word's id, a cased one yields something else ([UNK] or
+  pieces). A tokenizer is observed, not guessed from names.
+  """
+  import tensorflow as tf
+
+  known = set(vocab)
+  for token_id, word in enumerate(vocab):
+    if len(word) >= 2 and word.isascii() and word.isalpha() and word.islower() and word.upper() not in known:
+      pieces = obj.tokenize(tf.constant([word.upper()])).flat_values.numpy().tolist()
+      return pieces == [token_id]
+  raise HubExportError(f"{path}: cannot tell whether the preprocessor lower-cases text (no plain "
+                       f"lower-case word in its vocab)")
+
+
+def preprocessor_facts(path) -> PreprocessorFacts:
+  import tensorflow as tf
+
+  obj = loading.load_saved_model(path)
+  if loading.detect_kind(obj) != loading.PREPROCESSOR:
+    raise HubExportError(f"{path} is not a text preprocessor SavedModel (no .tokenize/.bert_pack_inputs)")
+  tokens = _need(obj, "tokenize", path).get_special_tokens_dict()
+  missing = [k for k in sig.SPECIAL_TOKEN_KEYS if k not in tokens]
+  if missing:
+    raise HubExportError(f"{path}: get_special_tokens_dict() lacks {', '.join(missing)}")
+  special = {k: int(tokens[k].numpy()) for k in sig.SPECIAL_TOKEN_KEYS}
+  vocab_files = [p for p in common.asset_files(path) if len(common.read_vocab(p)) == special["vocab_size"]]
+  if not vocab_files:
+    raise HubExportError(f"{path}: no asset has vocab_size={special['vocab_size']} lines")
+  vocab = common.read_vocab(vocab_files[0])
+  if hasattr(obj, "do_lower_case"):
+    lower_case = bool(obj.do_lower_case.numpy())
+  else:
+    lower_case = _probe_lower_case(obj, vocab, path)
+  packed = obj(tf.constant(["a"]))
+  return PreprocessorFacts(vocab_size=len(vocab), vocab_file=vocab_files[0].name, lower_case=lower_case,
+                           seq_length=int(packed[sig.INPUT_WORD_IDS].shape[1]), special_ids=special)

@@ -1,0 +1,61 @@
+"""Entry points: verify an export directory, or a published tarball unpacked safely first."""
+
+import tempfile
+from pathlib import Path
+
+from hub_export.errors import HubExportError
+from hub_export.verification import loading
+from hub_export.verification.encoder import check_encoder
+from hub_export.verification.preprocessor import check_preprocessor
+from hub_export.verification.report import Check, Report
+
+TARBALL_SUFFIXES = (".tar.gz", ".tgz")
+
+
+def verify_saved_model(export_dir, label=None) -> Report:
+  """Loads `export_dir`, detects its kind and checks every clause of that kind's contract.
+
+  Raises HubExportError only for unusable input (missing path, no saved_model.pb);
+  anything wrong with the model itself becomes a FAIL in the report.
+  """
+  export_dir = loading.require_saved_model_dir(export_dir)
+  report = Report(path=str(label or export_dir), kind="unknown")
+  try:
+    obj = loading.load_saved_model(export_dir)
+  except Exception as e:  # noqa: BLE001 - a model that does not load is a contract failure
+    report.checks.append(Check("load", False, f"{type(e).__name__}: {str(e).strip().splitlines()[0]}"))
+    return report
+  report.checks.append(Check("load", True, "import tensorflow_text; hub.load"))
+  kind = loading.detect_kind(obj)
+  if kind is None:
+    report.checks.append(Check("kind", False, "neither the encoder API (dict of input_word_ids, ...; .mlm) "
+                                              "nor the preprocessor API (.tokenize, .bert_pack_inputs)"))
+    return report
+  report.kind = kind
+  report.checks.append(Check("kind", True, kind))
+  check = check_encoder if kind == loading.ENCODER else check_preprocessor
+  report.checks.extend(check(obj, export_dir))
+  return report
+
+
+def is_tarball(path) -> bool:
+  return str(path).endswith(TARBALL_SUFFIXES)
+
+
+def verify_path(path) -> Report:
+  """Verifies a SavedModel directory, or a `.tar.gz` package after a safe unpack to a temp dir."""
+  from hub_export.publishing.tarball import safe_extract
+
+  path = Path(path)
+  if not path.exists():
+    raise HubExportError(f"no such file or directory: {path}")
+  if path.is_file():
+    if not is_tarball(path):
+      raise HubExportError(f"{path} is neither a SavedModel directory nor a .tar.gz package")
+    with tempfile.TemporaryDirectory(prefix="hub-verify-") as scratch:
+      unpacked = safe_extract(path, Path(scratch) / "model")
+      if not (unpacked / "saved_model.pb").is_file():
+        raise HubExportError(f"{path} has no saved_model.pb at its root (a TF-Hub tarball's root "
+                             f"is the SavedModel itself)")
+      return verify_saved_model(unpacked, label=path)
+  return verify_saved_model(path)

@@ -1,0 +1,46 @@
+"""Loading a SavedModel for checking, and telling an encoder from a preprocessor."""
+
+from pathlib import Path
+
+from hub_export.errors import HubExportError
+
+ENCODER = "encoder"
+PREPROCESSOR = "preprocessor"
+
+
+def require_saved_model_dir(path) -> Path:
+  path = Path(path)
+  if not path.exists():
+    raise HubExportError(f"no such file or directory: {path}")
+  if not path.is_dir():
+    raise HubExportError(f"{path} is neither a SavedModel directory nor a .tar.gz package")
+  if not (path / "saved_model.pb").is_file():
+    raise HubExportError(f"{path} is not a SavedModel directory (no saved_model.pb)")
+  return path
+
+
+def load_saved_model(path):
+  """Loads the SavedModel the way TF-Hub users do: tensorflow_text first, then hub.load."""
+  import tensorflow_text  # noqa: F401 - registers the ops a preprocessor graph uses
+  import tensorflow_hub as hub
+
+  return hub.load(str(require_saved_model_dir(path)))
+
+
+def detect_kind(obj):
+  """Returns ENCODER, PREPROCESSOR, or None when the object offers neither API.
+
+  A preprocessor is recognised by its `tokenize`/`bert_pack_inputs` sub-objects; an
+  encoder by a call taking a dict with `input_word_ids`, or by its `.mlm`.
+  """
+  from hub_export import signatures as sig
+  from hub_export.verification.common import call_input_structures
+
+  if hasattr(obj, "tokenize") or hasattr(obj, "bert_pack_inputs"):
+    return PREPROCESSOR
+  if hasattr(obj, "mlm"):
+    return ENCODER
+  for structure in call_input_structures(obj):
+    if isinstance(structure, dict) and sig.INPUT_WORD_IDS in structure:
+      return ENCODER
+  return None

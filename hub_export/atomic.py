@@ -46,14 +46,15 @@ def _lock(target: Path):
   lock_path = target.parent / f".{target.name}.lock"
   fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
   try:
-    try:
-      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-      raise HubExportError(f"another export to {target} is running (lock {lock_path} is held)") from None
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+  except BlockingIOError:
+    os.close(fd)
+    raise HubExportError(f"another export to {target} is running (lock {lock_path} is held)") from None
+  try:
     yield
-    with contextlib.suppress(FileNotFoundError):
-      os.unlink(lock_path)
   finally:
+    with contextlib.suppress(FileNotFoundError):
+      os.unlink(lock_path)  # still holding the lock, so no other run is using this file
     os.close(fd)
 
 

@@ -68,7 +68,7 @@ def export_encoder(ckpt, export_dir, bert_config=None, vocab=None, lower_case=No
     with cli.step("save"):
       save_encoder(root, str(tmp))
     with cli.step("verify (fresh process)"):
-      verify_in_fresh_process(str(tmp), model)
+      verify_in_fresh_process(str(tmp), root, model.config)
   cli.LOG.info("exported encoder to %s", target)
   return target
 

@@ -34,12 +34,15 @@ class MobileBertEmbedding(tf_keras.layers.Layer):
         "token_type_embeddings", [c.type_vocab_size, c.hidden_size], initializer=truncated_normal(c))
     super().build(input_shape)
 
-  def call(self, word_ids, type_ids, training=False):
+  def call(self, word_ids, type_ids, input_mask, training=False):
     words = tf.gather(self.word_embeddings, word_ids)
     if self.config.trigram_input:
-      # [next token, this token, previous token], zeros past either end.
-      next_tokens = tf.pad(words[:, 1:], [[0, 0], [0, 1], [0, 0]])
-      prev_tokens = tf.pad(words[:, :-1], [[0, 0], [1, 0], [0, 0]])
+      # [next token, this token, previous token], zeros past either end. Neighbours at
+      # padding positions count as zeros too, so padding never changes a real token's
+      # input (the reference encoder lets the last real token see the [PAD] embedding).
+      neighbours = words * tf.cast(input_mask, words.dtype)[:, :, tf.newaxis]
+      next_tokens = tf.pad(neighbours[:, 1:], [[0, 0], [0, 1], [0, 0]])
+      prev_tokens = tf.pad(neighbours[:, :-1], [[0, 0], [1, 0], [0, 0]])
       words = tf.concat([next_tokens, words, prev_tokens], axis=-1)
     batch_seq = tf.shape(word_ids)
     if self.projects:

@@ -27,7 +27,7 @@ class MobileBertEncoder(tf_keras.layers.Layer):
     word_ids = inputs[sig.INPUT_WORD_IDS]
     batch_seq = tf.shape(word_ids)
     mask_bias = attention_mask_bias(inputs[sig.INPUT_MASK])
-    hidden = self.embedding(word_ids, inputs[sig.INPUT_TYPE_IDS], training=training)
+    hidden = self.embedding(word_ids, inputs[sig.INPUT_TYPE_IDS], inputs[sig.INPUT_MASK], training=training)
     shape = [batch_seq[0], batch_seq[1], self.config.hidden_size]
     encoder_outputs = [tf.reshape(h, shape) for h in self.blocks(hidden, mask_bias, batch_seq, training=training)]
     hidden = encoder_outputs[-1]

@@ -1,0 +1,76 @@
+"""Converts a TF1 release or Model Garden checkpoint into this project's TF2 checkpoint.
+
+    python -m hub_export.convert_checkpoint --ckpt PATH --out PREFIX [--bert_config FILE] [--overwrite]
+
+The result (PREFIX.index, PREFIX.data-*) is an object checkpoint of our model that also
+stores its `bert_config.json`, so it restores exactly with no other file. A `checkpoint`
+state file and the source's vocab.txt are written beside it, making the output directory
+a valid `--ckpt` for the exporters.
+"""
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from hub_export import cli
+from hub_export.atomic import atomic_directory
+from hub_export.checkpoint.locate import VOCAB_NAME, locate_checkpoint
+from hub_export.errors import HubExportError
+
+
+def parse_args(argv):
+  parser = argparse.ArgumentParser(prog="python -m hub_export.convert_checkpoint", description=__doc__.split("\n")[0])
+  parser.add_argument("--ckpt", required=True, help="checkpoint prefix, or a directory holding one")
+  parser.add_argument("--out", required=True, help="output checkpoint prefix, e.g. converted/mobilebert")
+  parser.add_argument("--bert_config", help="bert_config.json (default: stored in, or beside, the checkpoint)")
+  parser.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
+  return parser.parse_args(argv)
+
+
+def _check_replaceable(out: Path, overwrite: bool) -> None:
+  """--overwrite replaces the output directory: only ever one that holds a conversion."""
+  if not overwrite or not out.parent.is_dir():
+    return
+  ours = {"checkpoint", VOCAB_NAME}
+  foreign = [p.name for p in out.parent.iterdir() if p.name not in ours and not p.name.startswith(f"{out.name}.")]
+  if foreign:
+    raise HubExportError(f"--overwrite would replace {out.parent}, which holds more than a converted checkpoint "
+                         f"({', '.join(sorted(foreign)[:5])}); choose an empty or new directory for --out")
+
+
+def convert_checkpoint(ckpt, out, bert_config=None, overwrite=False) -> str:
+  """Writes the converted checkpoint; returns its prefix."""
+  from hub_export.checkpoint.native import write_native_checkpoint
+  from hub_export.checkpoint.restore import load_mobilebert
+
+  location = locate_checkpoint(ckpt)
+  out = Path(out).expanduser().absolute()
+  if not out.name:
+    raise HubExportError(f"--out {out} must end in a file name prefix, e.g. converted/mobilebert")
+  _check_replaceable(out, overwrite)
+  with cli.step("restore"):
+    model, report = load_mobilebert(location, bert_config)
+  cli.LOG.info("restored %d variables (%s)", report.restored, report.layout.value)
+  with atomic_directory(out.parent, overwrite, protected=[location.directory]) as tmp:
+    with cli.step("write"):
+      write_native_checkpoint(model, str(tmp / out.name))
+      (tmp / "checkpoint").write_text(f'model_checkpoint_path: "{out.name}"\n', encoding="utf-8")
+      vocab = location.sibling(VOCAB_NAME)
+      if vocab is not None:
+        shutil.copyfile(vocab, tmp / VOCAB_NAME)
+  cli.LOG.info("wrote %s", out)
+  return str(out)
+
+
+def _main(argv):
+  args = parse_args(argv)
+  convert_checkpoint(args.ckpt, args.out, args.bert_config, args.overwrite)
+
+
+def main(argv=None):
+  sys.exit(cli.run(_main, argv))
+
+
+if __name__ == "__main__":
+  main()

@@ -102,7 +102,7 @@ def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
   for key, target in assignments.items():
     try:
       value = reader.get_tensor(key)
-    except (tf.errors.OpError, ValueError) as e:
+    except Exception as e:  # noqa: BLE001 - a damaged file surfaces as OpError, ValueError or IndexError
       raise HubExportError(f"checkpoint {prefix} is corrupt: cannot read {key}: {_first_line(e)}") from None
     if not np.all(np.isfinite(value)):
       raise HubExportError(f"checkpoint {prefix} is corrupt: {key} holds NaN or infinite values")

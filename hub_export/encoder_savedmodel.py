@@ -8,6 +8,7 @@ serving signature), which keeps `saved_model.pb` small and loading fast.
 import tensorflow as tf
 
 from hub_export import signatures as sig
+from hub_export.input_contract import checked_encoder_inputs, checked_positions
 from hub_export.model import MobileBert
 
 
@@ -33,12 +34,13 @@ def build_encoder_object(model: MobileBert, vocab_file: str, do_lower_case: bool
 
   @tf.function
   def encode(inputs, training=False):
-    return encoder(inputs, training=training)
+    return encoder(checked_encoder_inputs(inputs, model.config), training=training)
 
   @tf.function
   def encode_and_predict(inputs, training=False):
     outputs = encode({key: inputs[key] for key in sig.ENCODER_INPUT_KEYS}, training=training)
-    logits = head(outputs[sig.SEQUENCE_OUTPUT], inputs[sig.MASKED_LM_POSITIONS])
+    positions = checked_positions(inputs[sig.MASKED_LM_POSITIONS], tf.shape(inputs[sig.INPUT_WORD_IDS])[1])
+    logits = head(outputs[sig.SEQUENCE_OUTPUT], positions)
     return {**outputs, sig.MLM_LOGITS: logits}
 
   @tf.function(input_signature=[sig.encoder_input_spec(named=True)])

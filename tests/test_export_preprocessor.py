@@ -72,6 +72,13 @@ def test_call_returns_encoder_inputs(loaded, exported):
     assert out["input_word_ids"][row].numpy().tolist() == expected_pack([flat], SEQ_LENGTH)[0]
 
 
+def test_reusable_savedmodel_attributes(loaded):
+  assert list(loaded.variables) == list(loaded.trainable_variables) == list(loaded.regularization_losses) == []
+  plain = loaded(tf.constant(SAMPLES))["input_word_ids"]
+  for training in (False, True):
+    assert np.array_equal(loaded(tf.constant(SAMPLES), training=training)["input_word_ids"], plain)
+
+
 def test_tokenize_is_ragged_words_of_wordpieces(loaded, exported):
   tokens = loaded.tokenize(tf.constant(SAMPLES))
   assert isinstance(tokens, tf.RaggedTensor) and tokens.dtype == tf.int32 and tokens.shape.rank == 3

@@ -261,3 +261,14 @@ def test_cli_help():
   result = subprocess.run([sys.executable, "-m", "hub_export.export_preprocessor", "--help"],
                           capture_output=True, text=True, check=True)
   assert "--tokenize_with_offsets" in result.stdout and "--lower_case" in result.stdout
+
+
+def test_casing_from_manifest_and_warning_on_contradiction(caplog):
+  if not ENGLISH_VOCAB.exists():
+    pytest.skip(f"shared English vocab absent: {ENGLISH_VOCAB}")
+  from hub_export.tokenization.vocab import load_vocab
+  vocab = load_vocab(ENGLISH_VOCAB)
+  assert export_preprocessor.resolve_lower_case(vocab, None) is True
+  with caplog.at_level("WARNING", logger="hub_export"):
+    assert export_preprocessor.resolve_lower_case(vocab, False) is False
+  assert "contradicts the known casing of bert_en_uncased" in caplog.text

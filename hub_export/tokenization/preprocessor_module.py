@@ -76,8 +76,13 @@ def pack(segments, seq_length, special_tokens: dict) -> dict:
 class BertPreprocessor(tf.Module):
   """The root object: `preprocessor(strings)` -> encoder inputs at `seq_length`."""
 
+  # The reusable-SavedModel attributes that hub.KerasLayer reads, saved as empty lists (a
+  # preprocessor has no variables); these class attributes shadow tf.Module's properties.
+  variables = trainable_variables = regularization_losses = None
+
   def __init__(self, vocab: Vocab, vocab_file, lower_case: bool, seq_length: int, with_offsets: bool):
     super().__init__(name="bert_preprocessor")
+    self.variables, self.trainable_variables, self.regularization_losses = [], [], []
     self._tokenizer = BertTokenizer(vocab, lower_case)
     self._special_tokens = _special_tokens(vocab)
     self._seq_length = seq_length
@@ -85,10 +90,15 @@ class BertPreprocessor(tf.Module):
     self.bert_pack_inputs = _BertPackInputs(self._special_tokens)
     if with_offsets:
       self.tokenize_with_offsets = _TokenizeWithOffsets(self._tokenizer)
+    # The reusable-SavedModel call: an optional Python-bool `training` (no effect here),
+    # traced for both values and for leaving it out.
+    for training in (None, False, True):
+      self.__call__.get_concrete_function(_SENTENCES, training)
 
-  @tf.function(input_signature=[_SENTENCES])
-  def __call__(self, sentences):
+  @tf.function
+  def __call__(self, sentences, training=None):
+    del training  # nothing in preprocessing depends on it
     return pack([self._tokenizer.tokenize(sentences)], self._seq_length, self._special_tokens)
 
   def serving_signatures(self) -> dict:
-    return {"serving_default": self.__call__.get_concrete_function()}
+    return {"serving_default": self.__call__.get_concrete_function(_SENTENCES)}

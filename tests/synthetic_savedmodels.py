@@ -102,7 +102,7 @@ def build_encoder(export_dir: Path, flaws: EncoderFlaws = EncoderFlaws()) -> Pat
     mlm.regularization_losses = []
     root.mlm = mlm
 
-  @tf.function(input_signature=[sig.encoder_input_spec()])
+  @tf.function(input_signature=[sig.encoder_input_spec(named=True)])
   def serving(inputs):
     outputs = call(inputs, training=False)
     flat = {k: v for k, v in outputs.items() if k != sig.ENCODER_OUTPUTS}

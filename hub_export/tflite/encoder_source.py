@@ -11,8 +11,6 @@ from typing import Callable, Optional
 
 from hub_export.errors import HubExportError, first_line
 
-SAVED_MODEL_VOCAB = Path("assets") / "vocab.txt"
-
 
 @dataclasses.dataclass
 class EncoderSource:
@@ -51,8 +49,8 @@ def from_checkpoint(ckpt, bert_config=None) -> EncoderSource:
 def from_saved_model(export_dir) -> EncoderSource:
   """Loads a TF-Hub text-encoder SavedModel (this project's or another exporter's).
 
-  Its reusable `__call__` is used with training=False. The vocab asset and
-  `do_lower_case` are read when the SavedModel has them (BERT encoder exports do).
+  Its reusable `__call__` is used with training=False. The vocab asset (`.vocab_file`)
+  and `do_lower_case` are read when the SavedModel has them (BERT encoder exports do).
   """
   import tensorflow as tf
 
@@ -66,7 +64,8 @@ def from_saved_model(export_dir) -> EncoderSource:
   if not callable(loaded):
     raise HubExportError(f"SavedModel {export_dir} has no __call__; expected a TF-Hub text encoder")
   lower_case = getattr(loaded, "do_lower_case", None)
-  vocab = export_dir / SAVED_MODEL_VOCAB
+  vocab_asset = getattr(loaded, "vocab_file", None)
+  vocab = Path(vocab_asset.asset_path.numpy().decode("utf-8")) if vocab_asset is not None else None
   return EncoderSource(
       encode=lambda inputs: loaded(inputs, training=False),
       trackable=loaded,
@@ -74,5 +73,5 @@ def from_saved_model(export_dir) -> EncoderSource:
       protected=export_dir,
       max_seq_length=None,
       vocab_size=None,
-      vocab=vocab if vocab.is_file() else None,
+      vocab=vocab if vocab is not None and vocab.is_file() else None,
       lower_case=None if lower_case is None else bool(lower_case.numpy()))

@@ -14,6 +14,7 @@ Prints a Markdown table.
 
 import argparse
 import json
+import logging
 import statistics
 import sys
 import tempfile
@@ -48,6 +49,7 @@ def main(argv=None) -> int:
   parser.add_argument("--runs", type=int, default=30)
   parser.add_argument("--seed", type=int, default=0)
   args = parser.parse_args(argv)
+  logging.basicConfig(level=logging.INFO, format="%(message)s")  # the exports' steps and LiteRT checks
 
   import tensorflow as tf
   tf.config.threading.set_intra_op_parallelism_threads(args.threads)

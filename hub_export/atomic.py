@@ -1,7 +1,8 @@
-"""Atomic export directories: build beside the target, rename into place, never half-write.
+"""Atomic outputs: build beside the target, rename into place, never half-write.
 
-Every command that writes a SavedModel or a package goes through `atomic_directory`, so
-a killed or failed run leaves either nothing at the target or a complete result.
+Every command that writes a SavedModel or a package goes through `atomic_directory`, and
+every single-file output (a .tflite model) through `atomic_file`, so a killed or failed
+run leaves either nothing at the target or a complete result.
 """
 
 import contextlib
@@ -90,4 +91,49 @@ def atomic_directory(target, overwrite: bool = False, protected=()):
         os.rename(tmp, target)
     except BaseException:
       shutil.rmtree(tmp, ignore_errors=True)
+      raise
+
+
+def check_file_target(target, overwrite: bool, protected=()) -> Path:
+  """Validates an output file path before any work starts; returns its absolute path."""
+  target = Path(target).expanduser().absolute()
+  parent = target.parent
+  if not parent.is_dir():
+    raise HubExportError(f"parent directory of {target} does not exist: {parent}")
+  if not os.access(parent, os.W_OK | os.X_OK):
+    raise HubExportError(f"parent directory of {target} is not writable: {parent}")
+  for source in protected:
+    source = Path(source).expanduser().absolute()
+    if _is_within(target.resolve(), source.resolve()):
+      raise HubExportError(f"output {target} must not be or sit inside the input {source}")
+  if target.is_dir():
+    raise HubExportError(f"output {target} is a directory, expected a file path")
+  if (target.exists() or target.is_symlink()) and not overwrite:
+    raise HubExportError(f"output {target} exists; pass --overwrite to replace it")
+  return target
+
+
+@contextlib.contextmanager
+def atomic_file(target, overwrite: bool = False, protected=()):
+  """Yields a temporary file path beside `target` that replaces it only if the block succeeds.
+
+  The temporary is named `.NAME.tmp-*` in the target's directory (so `os.replace` is
+  atomic), is removed on any failure, and a lock refuses a concurrent write to `target`.
+  """
+  target = check_file_target(target, overwrite, protected)
+  with _lock(target):
+    check_file_target(target, overwrite, protected)
+    for stale in target.parent.glob(f".{target.name}{_TMP_TAG}*"):
+      with contextlib.suppress(FileNotFoundError):
+        os.unlink(stale)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}{_TMP_TAG}", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+      yield tmp
+      os.chmod(tmp, 0o644)
+      os.replace(tmp, target)
+    except BaseException:
+      with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
       raise

@@ -3,3 +3,15 @@
 
 class HubExportError(Exception):
   """A problem with the user's input or environment, explained in one line."""
+
+
+def first_line(error: BaseException) -> str:
+  """The telling line of a library exception's message, to quote as the cause in one line.
+
+  That is the first line, except for errors raised while TensorFlow traces a function,
+  whose message starts "in user code:" and ends with the actual error.
+  """
+  lines = [line.strip() for line in (getattr(error, "message", None) or str(error)).splitlines() if line.strip()]
+  if not lines:
+    return type(error).__name__
+  return lines[-1] if lines[0] == "in user code:" else lines[0]

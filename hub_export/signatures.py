@@ -36,3 +36,14 @@ def encoder_input_spec(named: bool = False) -> dict:
 
 def mlm_input_spec() -> dict:
   return {**encoder_input_spec(), MASKED_LM_POSITIONS: tf.TensorSpec([None, None], tf.int32)}
+
+
+# On-device (.tflite) encoder: the same input names at a fixed [batch, seq_length] shape
+# (interpreters plan memory for static shapes), and the two outputs apps use.
+TFLITE_OUTPUT_KEYS = (SEQUENCE_OUTPUT, POOLED_OUTPUT)
+TFLITE_BATCH_SIZE = 1
+
+
+def fixed_encoder_input_spec(seq_length: int, batch_size: int = TFLITE_BATCH_SIZE) -> dict:
+  """Named int32 [batch_size, seq_length] specs, the input signature of a .tflite encoder."""
+  return {key: tf.TensorSpec([batch_size, seq_length], tf.int32, name=key) for key in ENCODER_INPUT_KEYS}

@@ -1,0 +1,162 @@
+"""Exports a MobileBERT encoder as a LiteRT (.tflite) model for on-device inference.
+
+    python -m hub_export.export_tflite (--ckpt PATH | --saved_model DIR) --out FILE.tflite
+        --quantize none|dynamic|int8 [--seq_length 128] [--bert_config FILE] [--vocab FILE]
+        [--lower_case true|false] [--calibration_text FILE] [--calibration_samples N] [--overwrite]
+
+The model takes the TF-Hub encoder inputs (input_word_ids, input_mask, input_type_ids) as
+int32 [1, seq_length] -- batch 1 and a fixed length, as on-device interpreters expect --
+and returns sequence_output [1, seq_length, hidden] and pooled_output [1, hidden] (float32).
+`dynamic` stores weights in int8; `int8` also quantizes activations, calibrated on text
+(a committed English text by default) tokenized with the model's own vocab. The file is
+written beside FILE, run with the LiteRT runtime against the source model, and only then
+renamed into place.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from hub_export import cli, signatures
+from hub_export.atomic import atomic_file, check_file_target
+from hub_export.errors import HubExportError, first_line
+from hub_export.tflite.convert import QUANTIZATIONS
+from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_TEXT
+
+MIN_SEQ_LENGTH = 2  # [CLS] and [SEP]
+# The float model must reproduce the source to this per-token relative error.
+FLOAT_TOLERANCE = 1e-4
+CHECK_SAMPLES = 8
+
+
+def parse_args(argv):
+  parser = argparse.ArgumentParser(prog="python -m hub_export.export_tflite", description=__doc__.split("\n")[0])
+  source = parser.add_mutually_exclusive_group(required=True)
+  source.add_argument("--ckpt", help="checkpoint prefix, or a release directory holding one")
+  source.add_argument("--saved_model", help="a TF-Hub text-encoder SavedModel directory (e.g. from export_encoder)")
+  parser.add_argument("--out", required=True, type=Path, help="the .tflite file to write")
+  parser.add_argument("--quantize", required=True, choices=QUANTIZATIONS,
+                      help="none: float32; dynamic: int8 weights; int8: int8 weights and activations")
+  parser.add_argument("--seq_length", type=int, default=signatures.DEFAULT_SEQ_LENGTH,
+                      help="the fixed sequence length of the model's inputs (default 128)")
+  parser.add_argument("--bert_config", help="bert_config.json for --ckpt (default: the one beside the checkpoint)")
+  parser.add_argument("--vocab", type=Path,
+                      help="vocab.txt for calibration and the check (default: beside the checkpoint, or the SavedModel's asset)")
+  parser.add_argument("--lower_case", type=cli.str2bool, default=None, metavar="true|false",
+                      help="the vocab's casing (default: recorded in the SavedModel, or from vocab/manifest.json)")
+  parser.add_argument("--calibration_text", type=Path, default=DEFAULT_CALIBRATION_TEXT,
+                      help="UTF-8 text, one sentence or paragraph a line, to calibrate int8 on (default: a committed English text)")
+  parser.add_argument("--calibration_samples", type=int, default=DEFAULT_CALIBRATION_SAMPLES,
+                      help=f"how many calibration inputs to make from the text (default {DEFAULT_CALIBRATION_SAMPLES})")
+  parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+  return parser.parse_args(argv)
+
+
+def _load_source(ckpt, saved_model, bert_config):
+  from hub_export.tflite import encoder_source
+
+  if (ckpt is None) == (saved_model is None):
+    raise HubExportError("pass exactly one of --ckpt and --saved_model")
+  if saved_model is not None:
+    if bert_config is not None:
+      raise HubExportError("--bert_config applies to --ckpt only; a SavedModel carries its own architecture")
+    with cli.step("load SavedModel"):
+      return encoder_source.from_saved_model(saved_model)
+  return encoder_source.from_checkpoint(ckpt, bert_config)
+
+
+def _text_encoder(source, vocab_flag, lower_case_flag, seq_length):
+  """Tokenizes with the vocab the model was trained with: the flag's, or the source's own."""
+  from hub_export.export_preprocessor import resolve_lower_case
+  from hub_export.tflite.representative_data import TextEncoder
+  from hub_export.tokenization.vocab import load_vocab
+
+  path = vocab_flag or source.vocab
+  if path is None:
+    raise HubExportError(f"no vocab found for {source.description}; pass --vocab")
+  vocab = load_vocab(path)
+  if source.vocab_size is not None and vocab.size > source.vocab_size:
+    raise HubExportError(f"vocab {vocab.path} has {vocab.size} tokens but the model's vocab_size is "
+                         f"{source.vocab_size}: its ids would index past the word table")
+  lower_case = resolve_lower_case(vocab, lower_case_flag if lower_case_flag is not None else source.lower_case)
+  return TextEncoder(vocab, lower_case, seq_length)
+
+
+def _check_with_litert(model_path, quantize, probes, reference) -> None:
+  """Runs the written file with LiteRT on the probes; the float model must match the source."""
+  from hub_export.tflite.agreement import measure
+  from hub_export.tflite.runtime import TFLiteEncoder, litert_available
+
+  if not litert_available():
+    cli.LOG.warning("warning: ai-edge-litert is not installed; the .tflite file was not run before writing")
+    return
+  encoder = TFLiteEncoder(model_path)
+  agreement = measure(probes, [encoder(p) for p in probes], reference)
+  cli.LOG.info("LiteRT vs source (%s): %s", quantize, agreement.summary())
+  if not agreement.max_relative_error < float("inf"):
+    raise HubExportError(f"the {quantize} .tflite model gives non-finite outputs")
+  if quantize == "none" and not agreement.max_relative_error <= FLOAT_TOLERANCE:
+    raise HubExportError(f"the float .tflite model differs from the source: per-token relative error "
+                         f"{agreement.max_relative_error:.3g} > {FLOAT_TOLERANCE}")
+
+
+def export_tflite(out, quantize, ckpt=None, saved_model=None, seq_length=signatures.DEFAULT_SEQ_LENGTH,
+                  bert_config=None, vocab=None, lower_case=None, calibration_text=DEFAULT_CALIBRATION_TEXT,
+                  calibration_samples=DEFAULT_CALIBRATION_SAMPLES, overwrite=False) -> Path:
+  """The whole job; returns the written file. Raises HubExportError on bad input."""
+  if quantize not in QUANTIZATIONS:
+    raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
+  if seq_length < MIN_SEQ_LENGTH:
+    raise HubExportError(f"--seq_length must be at least {MIN_SEQ_LENGTH} ([CLS] and [SEP]), got {seq_length}")
+  check_file_target(out, overwrite)
+  source = _load_source(ckpt, saved_model, bert_config)
+  if source.max_seq_length is not None and seq_length > source.max_seq_length:
+    raise HubExportError(f"--seq_length {seq_length} exceeds the model's max_position_embeddings "
+                         f"{source.max_seq_length}")
+  text_encoder = _text_encoder(source, vocab, lower_case, seq_length)
+
+  from hub_export.tflite.convert import convert, serving_function
+  from hub_export.tflite.representative_data import calibration_inputs, read_lines
+
+  with cli.step("trace"):
+    function = serving_function(source.encode, seq_length, source.description)
+  with cli.step("run the source model"):
+    probes = text_encoder.encode(read_lines(calibration_text, CHECK_SAMPLES))
+    reference = [_run(function, probe, source.description, seq_length) for probe in probes]
+  calibration = None
+  if quantize == "int8":
+    with cli.step("tokenize calibration text"):
+      calibration = calibration_inputs(text_encoder, calibration_text, calibration_samples)
+  with cli.step(f"convert ({quantize})"):
+    flatbuffer = convert(function, source.trackable, quantize, calibration)
+  with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
+    tmp.write_bytes(flatbuffer)
+    with cli.step("check with LiteRT"):
+      _check_with_litert(tmp, quantize, probes, reference)
+  cli.LOG.info("wrote %s (%.1f MB, %s, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize, seq_length)
+  return Path(out)
+
+
+def _run(function, inputs, description, seq_length) -> dict:
+  """The source model's outputs as numpy; a failure here means it cannot run at this length."""
+  import tensorflow as tf
+
+  try:
+    outputs = function(inputs)
+  except (tf.errors.OpError, ValueError) as e:
+    raise HubExportError(f"{description} fails at seq_length {seq_length}: {first_line(e)}") from None
+  return {key: value.numpy() for key, value in outputs.items()}
+
+
+def _main(argv):
+  args = parse_args(argv)
+  export_tflite(args.out, args.quantize, args.ckpt, args.saved_model, args.seq_length, args.bert_config,
+                args.vocab, args.lower_case, args.calibration_text, args.calibration_samples, args.overwrite)
+
+
+def main(argv=None):
+  sys.exit(cli.run(_main, argv))
+
+
+if __name__ == "__main__":
+  main()

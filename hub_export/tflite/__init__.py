@@ -1,0 +1,1 @@
+"""On-device export: the TF-Hub encoder as a LiteRT (.tflite) flatbuffer, float or quantized."""

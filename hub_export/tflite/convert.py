@@ -1,0 +1,51 @@
+"""TF function -> .tflite flatbuffer bytes, float or quantized, with converter failures made plain.
+
+The converted function has a fixed input signature: batch 1 and one sequence length, the
+TF-Hub encoder input names, and the outputs `sequence_output` and `pooled_output`. On
+device an interpreter plans its memory for static shapes; apps pad to the length.
+"""
+
+import tensorflow as tf
+
+from hub_export import signatures as sig
+from hub_export.errors import HubExportError, first_line
+
+QUANTIZATIONS = ("none", "dynamic", "int8")
+
+
+def serving_function(encode, seq_length: int, description: str):
+  """Traces `encode` at [1, seq_length]; returns the concrete function the converter reads."""
+
+  @tf.function(input_signature=[sig.fixed_encoder_input_spec(seq_length)])
+  def serve(inputs):
+    outputs = encode(inputs)
+    return {key: outputs[key] for key in sig.TFLITE_OUTPUT_KEYS}
+
+  try:
+    return serve.get_concrete_function()
+  except (ValueError, TypeError, KeyError, tf.errors.OpError) as e:
+    raise HubExportError(f"{description} cannot be traced at seq_length {seq_length}: {first_line(e)}") from None
+
+
+def convert(concrete_function, trackable, quantize: str, representative_inputs=None) -> bytes:
+  """Runs the TFLite converter.
+
+  `dynamic` stores weights as int8 and keeps activations float (no calibration).
+  `int8` quantizes weights and activations to int8 with ranges calibrated on
+  `representative_inputs` (a list of input dicts) and allows int8 builtin ops only;
+  inputs stay int32 and outputs float32 so every variant has the same interface.
+  """
+  if quantize not in QUANTIZATIONS:
+    raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
+  converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete_function], trackable)
+  if quantize != "none":
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+  if quantize == "int8":
+    if not representative_inputs:
+      raise HubExportError("int8 quantization needs calibration inputs, got none")
+    converter.representative_dataset = lambda: iter(representative_inputs)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+  try:
+    return converter.convert()
+  except Exception as e:  # the converter is a black box: any failure of it is a clear error for us
+    raise HubExportError(f"the TFLite converter failed (--quantize {quantize}): {first_line(e)}") from e

@@ -1,0 +1,39 @@
+"""Running a .tflite encoder with the LiteRT runtime (`ai-edge-litert`), as an app would.
+
+`tf.lite.Interpreter` is deprecated since TF 2.20; LiteRT is its successor and is what the
+export check, the tests and the benchmark use.
+"""
+
+import numpy as np
+
+from hub_export import signatures as sig
+from hub_export.errors import HubExportError, first_line
+
+SIGNATURE = "serving_default"
+
+
+def litert_available() -> bool:
+  try:
+    import ai_edge_litert.interpreter  # noqa: F401
+  except ImportError:
+    return False
+  return True
+
+
+class TFLiteEncoder:
+  """A loaded .tflite encoder: call it with a dict of int32 [1, seq] arrays."""
+
+  def __init__(self, model_path, num_threads: int = 2):
+    from ai_edge_litert.interpreter import Interpreter
+
+    try:
+      self.interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
+      self._runner = self.interpreter.get_signature_runner(SIGNATURE)
+    except (ValueError, RuntimeError) as e:
+      raise HubExportError(f"LiteRT cannot load {model_path}: {first_line(e)}") from None
+    self.input_details = self._runner.get_input_details()
+    self.output_details = self._runner.get_output_details()
+
+  def __call__(self, inputs: dict) -> dict:
+    outputs = self._runner(**{key: np.asarray(inputs[key], np.int32) for key in sig.ENCODER_INPUT_KEYS})
+    return {key: outputs[key] for key in sig.TFLITE_OUTPUT_KEYS}

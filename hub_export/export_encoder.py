@@ -45,7 +45,7 @@ def resolve_vocab(location, vocab_flag) -> Path:
 
 def export_encoder(ckpt, export_dir, bert_config=None, vocab=None, lower_case=None, overwrite=False) -> Path:
   """The whole job; returns the export directory. Raises HubExportError on bad input."""
-  from hub_export.export_preprocessor import resolve_lower_case
+  from hub_export.tokenization.vocab import resolve_lower_case
   from hub_export.tokenization.vocab import check_vocab_fits, load_vocab
 
   location = locate_checkpoint(ckpt)

@@ -17,7 +17,7 @@ from pathlib import Path
 from hub_export import cli, signatures
 from hub_export.atomic import atomic_directory, check_target
 from hub_export.errors import HubExportError
-from hub_export.tokenization.vocab import Vocab, load_vocab, lookup_known_vocab
+from hub_export.tokenization.vocab import load_vocab, resolve_lower_case
 
 LOG = logging.getLogger("hub_export")
 VOCAB_ASSET_NAME = "vocab.txt"
@@ -39,21 +39,6 @@ def parse_args(argv):
                       help="also export .tokenize_with_offsets (wordpiece byte offsets)")
   parser.add_argument("--overwrite", action="store_true", help="replace an existing non-empty export_dir")
   return parser.parse_args(argv)
-
-
-def resolve_lower_case(vocab: Vocab, lower_case):
-  """The flag when given (warning when it contradicts the manifest), else the manifest's casing."""
-  known = lookup_known_vocab(vocab)
-  if lower_case is None:
-    if known is None:
-      raise HubExportError(f"vocab {vocab.path} is not a known release vocab (vocab/manifest.json); "
-                           "pass --lower_case true or --lower_case false")
-    LOG.info("vocab is %s: lower_case=%s", known["name"], known["lower_case"])
-    return known["lower_case"]
-  if known is not None and known["lower_case"] != lower_case:
-    LOG.warning("warning: --lower_case %s contradicts the known casing of %s (lower_case=%s)",
-                str(lower_case).lower(), known["name"], str(known["lower_case"]).lower())
-  return lower_case
 
 
 def _check_round_trip(export_dir: Path, preprocessor) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from hub_export import cli, signatures
 from hub_export.atomic import atomic_file, check_file_target
 from hub_export.errors import HubExportError, first_line
-from hub_export.tflite.convert import QUANTIZATIONS
+from hub_export.tflite import QUANTIZATIONS
 from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_TEXT
 
 MIN_SEQ_LENGTH = 2  # [CLS] and [SEP]
@@ -67,7 +67,7 @@ def _load_source(ckpt, saved_model, bert_config):
 
 def _text_encoder(source, vocab_flag, lower_case_flag, seq_length):
   """Tokenizes with the vocab the model was trained with: the flag's, or the source's own."""
-  from hub_export.export_preprocessor import resolve_lower_case
+  from hub_export.tokenization.vocab import resolve_lower_case
   from hub_export.tflite.representative_data import TextEncoder
   from hub_export.tokenization.vocab import load_vocab
 

@@ -4,8 +4,6 @@ The exporters build their functions from these specs and `verify` checks exports
 them, so the contract is written down exactly once.
 """
 
-import tensorflow as tf
-
 # Encoder (TF-Hub text-encoder API).
 INPUT_WORD_IDS = "input_word_ids"
 INPUT_MASK = "input_mask"
@@ -31,10 +29,14 @@ def encoder_input_spec(named: bool = False) -> dict:
   Named specs give a serving signature its input names; traces for reuse are unnamed, so
   one trace serves every caller that passes tensors of that shape.
   """
+  import tensorflow as tf  # here, so the names above cost no TensorFlow import (fast --help)
+
   return {key: tf.TensorSpec([None, None], tf.int32, name=key if named else None) for key in ENCODER_INPUT_KEYS}
 
 
 def mlm_input_spec() -> dict:
+  import tensorflow as tf
+
   return {**encoder_input_spec(), MASKED_LM_POSITIONS: tf.TensorSpec([None, None], tf.int32)}
 
 
@@ -46,4 +48,6 @@ TFLITE_BATCH_SIZE = 1
 
 def fixed_encoder_input_spec(seq_length: int, batch_size: int = TFLITE_BATCH_SIZE) -> dict:
   """Named int32 [batch_size, seq_length] specs, the input signature of a .tflite encoder."""
+  import tensorflow as tf
+
   return {key: tf.TensorSpec([batch_size, seq_length], tf.int32, name=key) for key in ENCODER_INPUT_KEYS}

@@ -266,9 +266,9 @@ def test_cli_help():
 def test_casing_from_manifest_and_warning_on_contradiction(caplog):
   if not ENGLISH_VOCAB.exists():
     pytest.skip(f"shared English vocab absent: {ENGLISH_VOCAB}")
-  from hub_export.tokenization.vocab import load_vocab
+  from hub_export.tokenization.vocab import load_vocab, resolve_lower_case
   vocab = load_vocab(ENGLISH_VOCAB)
-  assert export_preprocessor.resolve_lower_case(vocab, None) is True
+  assert resolve_lower_case(vocab, None) is True
   with caplog.at_level("WARNING", logger="hub_export"):
-    assert export_preprocessor.resolve_lower_case(vocab, False) is False
+    assert resolve_lower_case(vocab, False) is False
   assert "contradicts the known casing of bert_en_uncased" in caplog.text

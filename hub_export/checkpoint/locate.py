@@ -3,8 +3,6 @@
 import dataclasses
 from pathlib import Path
 
-import tensorflow as tf
-
 from hub_export.errors import HubExportError
 
 CONFIG_NAME = "bert_config.json"
@@ -24,6 +22,8 @@ class CheckpointLocation:
 
 def _from_state_file(directory: Path):
   """The prefix named by a `checkpoint` state file, tolerating paths from another machine."""
+  import tensorflow as tf  # here, so commands answer --help and bad paths without loading TF
+
   state = tf.train.get_checkpoint_state(str(directory))
   if state is None or not state.model_checkpoint_path:
     return None

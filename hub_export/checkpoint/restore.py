@@ -14,7 +14,7 @@ from hub_export.checkpoint import model_garden, native, tf1_names, tf1_release
 from hub_export.checkpoint.layout import Layout, TF1_MARKER, detect_layout
 from hub_export.checkpoint.locate import CONFIG_NAME, CheckpointLocation
 from hub_export.config import MobileBertConfig
-from hub_export.errors import HubExportError
+from hub_export.errors import HubExportError, first_line
 from hub_export.model import MobileBert, build_mobilebert
 
 _SHOWN = 10
@@ -40,12 +40,7 @@ def _open_reader(prefix: str):
   try:
     return tf.train.load_checkpoint(prefix)
   except (tf.errors.OpError, ValueError) as e:
-    raise HubExportError(f"cannot read checkpoint {prefix}: {_first_line(e)}") from None
-
-
-def _first_line(error) -> str:
-  text = getattr(error, "message", None) or str(error)
-  return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    raise HubExportError(f"cannot read checkpoint {prefix}: {first_line(e)}") from None
 
 
 def _block_count(keys, layout: Layout) -> int:
@@ -103,7 +98,7 @@ def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
     try:
       value = reader.get_tensor(key)
     except Exception as e:  # noqa: BLE001 - a damaged file surfaces as OpError, ValueError or IndexError
-      raise HubExportError(f"checkpoint {prefix} is corrupt: cannot read {key}: {_first_line(e)}") from None
+      raise HubExportError(f"checkpoint {prefix} is corrupt: cannot read {key}: {first_line(e)}") from None
     if not np.all(np.isfinite(value)):
       raise HubExportError(f"checkpoint {prefix} is corrupt: {key} holds NaN or infinite values")
     value = value.reshape(target.shape)
@@ -148,7 +143,7 @@ def restore_model(model: MobileBert, prefix: str) -> RestoreReport:
   try:
     native.restore_native(model, prefix)
   except (AssertionError, ValueError, tf.errors.OpError) as e:
-    raise HubExportError(f"checkpoint {prefix} does not fit the model: {_first_line(e)}") from None
+    raise HubExportError(f"checkpoint {prefix} does not fit the model: {first_line(e)}") from None
   return RestoreReport(layout, prefix, restored=len(model.encoder.weights) + len(model.masked_lm.weights) - 1,
                        unused=[], ignored=0)
 

@@ -9,8 +9,7 @@ import tensorflow as tf
 
 from hub_export import signatures as sig
 from hub_export.errors import HubExportError, first_line
-
-QUANTIZATIONS = ("none", "dynamic", "int8")
+from hub_export.tflite import QUANTIZATIONS
 
 
 def serving_function(encode, seq_length: int, description: str):

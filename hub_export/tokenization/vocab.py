@@ -116,3 +116,18 @@ def check_vocab_fits(vocab: Vocab, vocab_size: int) -> bool:
   LOG.warning("warning: vocab %s%s has %d tokens but the checkpoint's vocab_size is %d",
               vocab.path, name, vocab.size, vocab_size)
   return False
+
+
+def resolve_lower_case(vocab: Vocab, lower_case):
+  """The flag when given (warning when it contradicts the manifest), else the manifest's casing."""
+  known = lookup_known_vocab(vocab)
+  if lower_case is None:
+    if known is None:
+      raise HubExportError(f"vocab {vocab.path} is not a known release vocab (vocab/manifest.json); "
+                           "pass --lower_case true or --lower_case false")
+    LOG.info("vocab is %s: lower_case=%s", known["name"], known["lower_case"])
+    return known["lower_case"]
+  if known is not None and known["lower_case"] != lower_case:
+    LOG.warning("warning: --lower_case %s contradicts the known casing of %s (lower_case=%s)",
+                str(lower_case).lower(), known["name"], str(known["lower_case"]).lower())
+  return lower_case

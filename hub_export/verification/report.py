@@ -2,6 +2,8 @@
 
 import dataclasses
 
+from hub_export.errors import first_line
+
 
 class Violation(Exception):
   """Raised inside a check to fail it with a one-line explanation."""
@@ -39,11 +41,6 @@ class Report:
             "checks": [dataclasses.asdict(c) for c in self.checks]}
 
 
-def _first_line(error: BaseException) -> str:
-  text = str(error).strip().splitlines()
-  return text[0] if text else type(error).__name__
-
-
 def run_check(name: str, fn) -> Check:
   """Runs `fn()`; its returned text is a PASS detail, a Violation or any error is a FAIL.
 
@@ -53,9 +50,9 @@ def run_check(name: str, fn) -> Check:
   try:
     return Check(name, True, fn())
   except Violation as e:
-    return Check(name, False, _first_line(e))
+    return Check(name, False, first_line(e))
   except Exception as e:  # noqa: BLE001 - any failure of the model under test is a FAIL line
-    return Check(name, False, f"{type(e).__name__}: {_first_line(e)}")
+    return Check(name, False, f"{type(e).__name__}: {first_line(e)}")
 
 
 def require(condition, message: str) -> None:

@@ -65,14 +65,20 @@ def compare_export(export_dir: str, flat: dict) -> list:
   import tensorflow as tf
   loaded = tf.saved_model.load(export_dir)
   serve = loaded.signatures["serving_default"]
+  # A loaded function called eagerly retraces for every new input shape, and the runtime then
+  # re-optimizes the whole encoder graph (seconds per shape at full size). The first probe
+  # takes that eager path; the others go through one dynamic-shape trace per entry point,
+  # the way a Keras model traces a hub.KerasLayer.
+  call = tf.function(lambda x: loaded(x, training=False), input_signature=[sig.encoder_input_spec()])
+  mlm = tf.function(lambda x: loaded.mlm(x, training=False), input_signature=[sig.mlm_input_spec()])
   problems = []
   count = len({key.split("/")[0] for key in flat})
   for i in range(count):
     probe = {k: tf.constant(flat[f"{i}/in/{k}"]) for k in sig.ENCODER_INPUT_KEYS + (sig.MASKED_LM_POSITIONS,)}
     encoder_inputs = {k: probe[k] for k in sig.ENCODER_INPUT_KEYS}
     got = {
-        "__call__": loaded(encoder_inputs, training=False),
-        "mlm": loaded.mlm(probe, training=False),
+        "__call__": loaded(encoder_inputs, training=False) if i == 0 else call(encoder_inputs),
+        "mlm": loaded.mlm(probe, training=False) if i == 0 else mlm(probe),
         "serving_default": serve(**encoder_inputs),
     }
     for entry, outputs in got.items():

@@ -35,10 +35,10 @@ class BlockStack(tf_keras.layers.Layer):
 
   def call(self, inputs, mask_bias, batch_seq, training=False):
     per_layer = {name: tf.unstack(variable, axis=0) for name, variable in self.stacked.items()}
-    block = shared_block_function(self.config)
+    block = shared_block_function(self.config, bool(training))
     hidden, outputs = inputs, []
     for layer in range(self.config.num_hidden_layers):
       weights = {name: values[layer] for name, values in per_layer.items()}
-      hidden = block(hidden, mask_bias, batch_seq, weights, training=bool(training))
+      hidden = block(hidden, mask_bias, batch_seq, weights)
       outputs.append(hidden)
     return outputs

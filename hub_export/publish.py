@@ -44,7 +44,7 @@ def _positive(text: str) -> int:
   return int(text)
 
 
-def _parse(argv):
+def parse_args(argv):
   parser = argparse.ArgumentParser(prog="python -m hub_export.publish", description=__doc__.split("\n\n")[0],
                                    epilog=__doc__.split("\n\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--encoder", type=Path, help="encoder SavedModel directory")
@@ -111,7 +111,7 @@ def publish(args) -> Path:
 
 
 def main(argv=None) -> int:
-  return cli.run(lambda a: print(publish(_parse(a))), argv)
+  return cli.run(lambda a: print(publish(parse_args(a))), argv)
 
 
 if __name__ == "__main__":

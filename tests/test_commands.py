@@ -12,6 +12,7 @@ COMMANDS = {
     "hub_export.export_encoder": "hub_export.export_encoder",
     "hub_export.export_preprocessor": "hub_export.export_preprocessor",
     "hub_export.convert_checkpoint": "hub_export.convert_checkpoint",
+    "hub_export.export_tflite": "hub_export.export_tflite",
     "hub_export.publish": "hub_export.publish",
     "hub_export.verify": "hub_export.verify",
     "hub_export.demo": "hub_export.demo.run_demo",

@@ -119,6 +119,12 @@ def test_out_and_dist_must_not_overlap(tmp_path):
   assert proc.returncode == 2 and "must not be, or contain, each other" in proc.stderr
 
 
+def test_a_file_in_the_way_is_refused(tmp_path):
+  (tmp_path / "dist").write_text("not a folder")
+  proc = _run_demo(tmp_path, "--overwrite")
+  assert proc.returncode == 2 and "is not a directory" in proc.stderr.strip().splitlines()[-1]
+
+
 def test_demo_vocab_has_release_special_ids_and_covers_ascii(tmp_path):
   tokens = demo_vocab()
   assert tokens == demo_vocab()  # deterministic

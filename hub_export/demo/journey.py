@@ -11,6 +11,7 @@ from pathlib import Path
 from hub_export import signatures as sig
 from hub_export.export_preprocessor import VOCAB_ASSET_NAME
 
+
 def _vocab_tokens(preprocessor_dir: Path) -> list:
   return (preprocessor_dir / "assets" / VOCAB_ASSET_NAME).read_text(encoding="utf-8").splitlines()
 

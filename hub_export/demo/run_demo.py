@@ -47,6 +47,8 @@ def _check_outputs(out: Path, dist: Path, overwrite: bool) -> None:
   if out == dist or out in dist.parents or dist in out.parents:
     raise HubExportError(f"--out {out} and --dist {dist} must not be, or contain, each other")
   for directory, ours in ((out, OUT_ENTRIES), (dist, DIST_ENTRIES)):
+    if directory.exists() and not directory.is_dir():
+      raise HubExportError(f"{directory} exists and is not a directory")
     if not directory.exists() or not any(directory.iterdir()):
       continue
     if not overwrite:

@@ -6,6 +6,7 @@ a killed or failed run leaves either nothing at the target or a complete result.
 
 import contextlib
 import fcntl
+import glob
 import os
 import shutil
 import tempfile
@@ -61,7 +62,7 @@ def _lock(target: Path):
 def _remove_stale(target: Path) -> None:
   """Removes temporaries that killed runs left beside `target` (we hold its lock)."""
   for tag in (_TMP_TAG, _OLD_TAG):
-    for stale in target.parent.glob(f".{target.name}{tag}*"):
+    for stale in target.parent.glob(f".{glob.escape(target.name)}{tag}*"):
       shutil.rmtree(stale, ignore_errors=True)
 
 

@@ -42,15 +42,28 @@ def check_target(target, overwrite: bool, protected=()) -> Path:
   return target
 
 
+def _same_file(fd: int, path: Path) -> bool:
+  try:
+    return os.path.samestat(os.fstat(fd), os.stat(path))
+  except FileNotFoundError:
+    return False
+
+
 @contextlib.contextmanager
 def _lock(target: Path):
   lock_path = target.parent / f".{target.name}.lock"
-  fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
-  try:
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-  except BlockingIOError:
+  while True:
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      os.close(fd)
+      raise HubExportError(f"another export to {target} is running (lock {lock_path} is held)") from None
+    # The previous holder removes the file when it finishes; a lock on a file it removed
+    # between our open and our flock guards nothing, so take the lock again on the new file.
+    if _same_file(fd, lock_path):
+      break
     os.close(fd)
-    raise HubExportError(f"another export to {target} is running (lock {lock_path} is held)") from None
   try:
     yield
   finally:

@@ -5,6 +5,7 @@ a killed or failed run leaves either nothing at the target or a complete result.
 """
 
 import contextlib
+import errno
 import fcntl
 import glob
 import os
@@ -16,6 +17,8 @@ from hub_export.errors import HubExportError
 
 _TMP_TAG = ".tmp-"
 _OLD_TAG = ".old-"
+# OS reasons a write into an export can fail for; TensorFlow buries them inside op messages.
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 def _is_within(path: Path, other: Path) -> bool:
@@ -105,3 +108,14 @@ def atomic_directory(target, overwrite: bool = False, protected=()):
     except BaseException:
       shutil.rmtree(tmp, ignore_errors=True)
       raise
+
+
+def write_failure(target, error: Exception) -> HubExportError:
+  """The one-line error for a failed write into an export: disk full, file size limit, I/O error."""
+  if isinstance(error, OSError) and error.strerror:
+    reason = error.strerror
+  else:
+    text = (getattr(error, "message", None) or str(error)).strip()
+    reason = next((os.strerror(code) for code in _WRITE_ERRNOS if os.strerror(code) in text),
+                  text.splitlines()[0] if text else type(error).__name__)
+  return HubExportError(f"cannot write {target}: {reason}")

@@ -17,6 +17,7 @@ from hub_export.errors import HubExportError
 
 _TMP_TAG = ".tmp-"
 _OLD_TAG = ".old-"
+_PREVIOUS = "previous"  # the replaced export, inside an `.old-` directory until the new one is in place
 # OS reasons a write into an export can fail for; TensorFlow buries them inside op messages.
 _WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EACCES, errno.EPERM)
 
@@ -76,9 +77,16 @@ def _lock(target: Path):
 
 
 def _remove_stale(target: Path) -> None:
-  """Removes temporaries that killed runs left beside `target` (we hold its lock)."""
+  """Removes temporaries that killed runs left beside `target` (we hold its lock).
+
+  A run killed between the two renames that replace an export left no target and the
+  previous export in `.NAME.old-*/previous`: that one is put back, not deleted.
+  """
   for tag in (_TMP_TAG, _OLD_TAG):
     for stale in target.parent.glob(f".{glob.escape(target.name)}{tag}*"):
+      previous = stale / _PREVIOUS
+      if tag == _OLD_TAG and previous.is_dir() and not (target.exists() or target.is_symlink()):
+        os.rename(previous, target)
       shutil.rmtree(stale, ignore_errors=True)
 
 
@@ -92,15 +100,15 @@ def atomic_directory(target, overwrite: bool = False, protected=()):
   """
   target = check_target(target, overwrite, protected)
   with _lock(target):
-    check_target(target, overwrite, protected)  # the lock holder's view is the one that counts
     _remove_stale(target)
+    check_target(target, overwrite, protected)  # the lock holder's view is the one that counts
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}{_TMP_TAG}", dir=target.parent))
     try:
       yield tmp
       os.chmod(tmp, 0o755)
       if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}{_OLD_TAG}", dir=target.parent))
-        os.rename(target, old / "previous")
+        os.rename(target, old / _PREVIOUS)
         os.rename(tmp, target)
         shutil.rmtree(old, ignore_errors=True)
       else:

@@ -159,7 +159,11 @@ def read_config(location: CheckpointLocation, bert_config=None) -> MobileBertCon
   reader = _open_reader(location.prefix)
   stored = None
   if native.CONFIG_KEY in reader.get_variable_to_shape_map():
-    stored = native.config_from_native(reader)
+    try:
+      stored = native.config_from_native(reader)
+    except (tf.errors.OpError, ValueError, IndexError) as e:  # a damaged data file; ValueError covers bad JSON
+      raise HubExportError(f"checkpoint {location.prefix} is corrupt: cannot read its stored config: "
+                           f"{_first_line(e)}") from None
   if bert_config is not None:
     given = MobileBertConfig.from_json_file(bert_config)
     if stored is not None and stored != given:
@@ -182,7 +186,7 @@ def restore_model(model: MobileBert, prefix: str) -> RestoreReport:
     return _restore_by_name(model, reader, prefix, layout)
   try:
     native.restore_native(model, prefix)
-  except (AssertionError, ValueError, tf.errors.OpError) as e:
+  except (AssertionError, ValueError, IndexError, tf.errors.OpError) as e:
     raise HubExportError(f"checkpoint {prefix} does not fit the model: {_first_line(e)}") from None
   return RestoreReport(layout, prefix, restored=len(model.encoder.weights) + len(model.masked_lm.weights) - 1,
                        unused=[], ignored=0)

@@ -6,7 +6,9 @@ run leaves either nothing at the target or a complete result.
 """
 
 import contextlib
+import errno
 import fcntl
+import glob
 import os
 import shutil
 import tempfile
@@ -16,6 +18,9 @@ from hub_export.errors import HubExportError
 
 _TMP_TAG = ".tmp-"
 _OLD_TAG = ".old-"
+_PREVIOUS = "previous"  # the replaced export, inside an `.old-` directory until the new one is in place
+# OS reasons a write into an export can fail for; TensorFlow buries them inside op messages.
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 def _is_within(path: Path, other: Path) -> bool:
@@ -42,15 +47,28 @@ def check_target(target, overwrite: bool, protected=()) -> Path:
   return target
 
 
+def _same_file(fd: int, path: Path) -> bool:
+  try:
+    return os.path.samestat(os.fstat(fd), os.stat(path))
+  except FileNotFoundError:
+    return False
+
+
 @contextlib.contextmanager
 def _lock(target: Path):
   lock_path = target.parent / f".{target.name}.lock"
-  fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
-  try:
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-  except BlockingIOError:
+  while True:
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      os.close(fd)
+      raise HubExportError(f"another export to {target} is running (lock {lock_path} is held)") from None
+    # The previous holder removes the file when it finishes; a lock on a file it removed
+    # between our open and our flock guards nothing, so take the lock again on the new file.
+    if _same_file(fd, lock_path):
+      break
     os.close(fd)
-    raise HubExportError(f"another export to {target} is running (lock {lock_path} is held)") from None
   try:
     yield
   finally:
@@ -60,9 +78,16 @@ def _lock(target: Path):
 
 
 def _remove_stale(target: Path) -> None:
-  """Removes temporaries that killed runs left beside `target` (we hold its lock)."""
+  """Removes temporaries that killed runs left beside `target` (we hold its lock).
+
+  A run killed between the two renames that replace an export left no target and the
+  previous export in `.NAME.old-*/previous`: that one is put back, not deleted.
+  """
   for tag in (_TMP_TAG, _OLD_TAG):
-    for stale in target.parent.glob(f".{target.name}{tag}*"):
+    for stale in target.parent.glob(f".{glob.escape(target.name)}{tag}*"):
+      previous = stale / _PREVIOUS
+      if tag == _OLD_TAG and previous.is_dir() and not (target.exists() or target.is_symlink()):
+        os.rename(previous, target)
       shutil.rmtree(stale, ignore_errors=True)
 
 
@@ -76,15 +101,15 @@ def atomic_directory(target, overwrite: bool = False, protected=()):
   """
   target = check_target(target, overwrite, protected)
   with _lock(target):
-    check_target(target, overwrite, protected)  # the lock holder's view is the one that counts
     _remove_stale(target)
+    check_target(target, overwrite, protected)  # the lock holder's view is the one that counts
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}{_TMP_TAG}", dir=target.parent))
     try:
       yield tmp
       os.chmod(tmp, 0o755)
       if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}{_OLD_TAG}", dir=target.parent))
-        os.rename(target, old / "previous")
+        os.rename(target, old / _PREVIOUS)
         os.rename(tmp, target)
         shutil.rmtree(old, ignore_errors=True)
       else:
@@ -123,7 +148,7 @@ def atomic_file(target, overwrite: bool = False, protected=()):
   target = check_file_target(target, overwrite, protected)
   with _lock(target):
     check_file_target(target, overwrite, protected)
-    for stale in target.parent.glob(f".{target.name}{_TMP_TAG}*"):
+    for stale in target.parent.glob(f".{glob.escape(target.name)}{_TMP_TAG}*"):
       with contextlib.suppress(FileNotFoundError):
         os.unlink(stale)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}{_TMP_TAG}", dir=target.parent)
@@ -137,3 +162,14 @@ def atomic_file(target, overwrite: bool = False, protected=()):
       with contextlib.suppress(FileNotFoundError):
         os.unlink(tmp)
       raise
+
+
+def write_failure(target, error: Exception) -> HubExportError:
+  """The one-line error for a failed write into an export: disk full, file size limit, I/O error."""
+  if isinstance(error, OSError) and error.strerror:
+    reason = error.strerror
+  else:
+    text = (getattr(error, "message", None) or str(error)).strip()
+    reason = next((os.strerror(code) for code in _WRITE_ERRNOS if os.strerror(code) in text),
+                  text.splitlines()[0] if text else type(error).__name__)
+  return HubExportError(f"cannot write {target}: {reason}")

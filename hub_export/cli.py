@@ -29,6 +29,7 @@ def run(main_fn, argv=None) -> int:
   logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
   # TensorFlow's Python-side chatter (asset paths, signature input renaming) is not ours.
   logging.getLogger("tensorflow").setLevel(logging.ERROR)
+  logging.getLogger("absl").setLevel(logging.WARNING)  # e.g. SavedModel input renaming notes
   try:
     main_fn(sys.argv[1:] if argv is None else argv)
   except HubExportError as e:

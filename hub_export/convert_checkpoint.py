@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from hub_export import cli
-from hub_export.atomic import atomic_directory
+from hub_export.atomic import atomic_directory, write_failure
 from hub_export.checkpoint.locate import VOCAB_NAME, locate_checkpoint
 from hub_export.errors import HubExportError
 
@@ -41,6 +41,8 @@ def _check_replaceable(out: Path, overwrite: bool) -> None:
 
 def convert_checkpoint(ckpt, out, bert_config=None, overwrite=False) -> str:
   """Writes the converted checkpoint; returns its prefix."""
+  import tensorflow as tf
+
   from hub_export.checkpoint.native import write_native_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
 
@@ -54,11 +56,14 @@ def convert_checkpoint(ckpt, out, bert_config=None, overwrite=False) -> str:
   cli.LOG.info("restored %d variables (%s)", report.restored, report.layout.value)
   with atomic_directory(out.parent, overwrite, protected=[location.directory]) as tmp:
     with cli.step("write"):
-      write_native_checkpoint(model, str(tmp / out.name))
-      (tmp / "checkpoint").write_text(f'model_checkpoint_path: "{out.name}"\n', encoding="utf-8")
-      vocab = location.sibling(VOCAB_NAME)
-      if vocab is not None:
-        shutil.copyfile(vocab, tmp / VOCAB_NAME)
+      try:
+        write_native_checkpoint(model, str(tmp / out.name))
+        (tmp / "checkpoint").write_text(f'model_checkpoint_path: "{out.name}"\n', encoding="utf-8")
+        vocab = location.sibling(VOCAB_NAME)
+        if vocab is not None:
+          shutil.copyfile(vocab, tmp / VOCAB_NAME)
+      except (OSError, tf.errors.OpError) as e:
+        raise write_failure(out.parent, e) from None
   cli.LOG.info("wrote %s", out)
   return str(out)
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from hub_export import cli
-from hub_export.atomic import atomic_directory, check_target
+from hub_export.atomic import atomic_directory, check_target, write_failure
 from hub_export.checkpoint.locate import VOCAB_NAME, locate_checkpoint
 from hub_export.errors import HubExportError
 
@@ -53,6 +53,8 @@ def export_encoder(ckpt, export_dir, bert_config=None, vocab=None, lower_case=No
   vocab_file = load_vocab(resolve_vocab(location, vocab))
   do_lower_case = resolve_lower_case(vocab_file, lower_case)
 
+  import tensorflow as tf
+
   from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.encoder_savedmodel import build_encoder_object, save_encoder
   from hub_export.roundtrip import verify_in_fresh_process
@@ -66,7 +68,10 @@ def export_encoder(ckpt, export_dir, bert_config=None, vocab=None, lower_case=No
     with cli.step("trace"):
       root = build_encoder_object(model, str(vocab_file.path), do_lower_case)
     with cli.step("save"):
-      save_encoder(root, str(tmp))
+      try:
+        save_encoder(root, str(tmp))
+      except (OSError, tf.errors.OpError) as e:
+        raise write_failure(target, e) from None
     with cli.step("verify (fresh process)"):
       verify_in_fresh_process(str(tmp), root, model.config)
   cli.LOG.info("exported encoder to %s", target)

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from hub_export import cli, signatures
-from hub_export.atomic import atomic_directory, check_target
+from hub_export.atomic import atomic_directory, check_target, write_failure
 from hub_export.errors import HubExportError
 from hub_export.tokenization.vocab import load_vocab, resolve_lower_case
 
@@ -64,7 +64,7 @@ def export(vocab_path, export_dir, lower_case=None, seq_length=signatures.DEFAUL
   vocab = load_vocab(vocab_path)
   lower_case = resolve_lower_case(vocab, lower_case)
 
-  import tensorflow as tf  # noqa: F401  (slow import, after the cheap checks)
+  import tensorflow as tf  # slow import, after the cheap checks
   from hub_export.tokenization.preprocessor_module import BertPreprocessor
 
   with tempfile.TemporaryDirectory(prefix="vocab-asset-") as staging, \
@@ -75,7 +75,10 @@ def export(vocab_path, export_dir, lower_case=None, seq_length=signatures.DEFAUL
     with cli.step("build preprocessor"):
       preprocessor = BertPreprocessor(vocab, staged_vocab, lower_case, seq_length, tokenize_with_offsets)
     with cli.step("save"):
-      tf.saved_model.save(preprocessor, str(tmp), signatures=preprocessor.serving_signatures())
+      try:
+        tf.saved_model.save(preprocessor, str(tmp), signatures=preprocessor.serving_signatures())
+      except (OSError, tf.errors.OpError) as e:
+        raise write_failure(export_dir, e) from None
     with cli.step("round-trip check"):
       _check_round_trip(tmp, preprocessor)
   LOG.info("wrote %s (vocab %d tokens, lower_case=%s, seq_length=%d)", export_dir, vocab.size,

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from hub_export import cli
-from hub_export.atomic import atomic_directory
+from hub_export.atomic import atomic_directory, write_failure
 from hub_export.errors import HubExportError
 from hub_export.publishing import checksums, kaggle_metadata, model_card
 from hub_export.publishing.tarball import write_tarball
@@ -44,7 +44,7 @@ def _positive(text: str) -> int:
   return int(text)
 
 
-def _parse(argv):
+def parse_args(argv):
   parser = argparse.ArgumentParser(prog="python -m hub_export.publish", description=__doc__.split("\n\n")[0],
                                    epilog=__doc__.split("\n\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--encoder", type=Path, help="encoder SavedModel directory")
@@ -102,16 +102,19 @@ def publish(args) -> Path:
     if args.preprocessor:
       cards["preprocessor"] = model_card.preprocessor_card(pre_release, facts.preprocessor_facts(args.preprocessor))
   with atomic_directory(args.out, overwrite=args.overwrite, protected=sources) as dist:
-    if args.encoder:
-      _write_model(dist, base, "encoder", args.encoder, cards["encoder"])
-    if args.preprocessor:
-      _write_model(dist, pre_release, "preprocessor", args.preprocessor, cards["preprocessor"])
-    checksums.write_manifest(dist)
+    try:
+      if args.encoder:
+        _write_model(dist, base, "encoder", args.encoder, cards["encoder"])
+      if args.preprocessor:
+        _write_model(dist, pre_release, "preprocessor", args.preprocessor, cards["preprocessor"])
+      checksums.write_manifest(dist)
+    except OSError as e:
+      raise write_failure(args.out, e) from None
   return Path(args.out)
 
 
 def main(argv=None) -> int:
-  return cli.run(lambda a: print(publish(_parse(a))), argv)
+  return cli.run(lambda a: print(publish(parse_args(a))), argv)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ also runs the whole TF-Hub contract check (`hub_export.verification`).
 """
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -109,6 +110,9 @@ def verify_in_fresh_process(export_dir: str, root, config) -> None:
     np.savez(path, **flat)
     proc = subprocess.run([sys.executable, "-m", "hub_export.roundtrip", export_dir, path],
                           capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  if proc.returncode < 0:  # killed (out of memory, a crash in native code, a user's kill)
+    raise HubExportError(f"round-trip check of the export failed: the checking process was killed by "
+                         f"{signal.Signals(-proc.returncode).name}")
   if proc.returncode != 0:
     # Our verdict is the last line on stdout; a crash leaves its exception last on stderr.
     lines = proc.stdout.strip().splitlines() or proc.stderr.strip().splitlines() or ["no output"]

@@ -5,6 +5,7 @@ their shapes; the model is only written to after the whole checkpoint has been c
 """
 
 import dataclasses
+import math
 import re
 
 import numpy as np
@@ -18,6 +19,7 @@ from hub_export.errors import HubExportError, first_line
 from hub_export.model import MobileBert, build_mobilebert
 
 _SHOWN = 10
+_OVERSIZE = 2  # a config describing more than this many times the checkpoint's values is refused unbuilt
 
 
 @dataclasses.dataclass
@@ -114,12 +116,49 @@ def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
                        ignored=sum(1 for k in shapes if ignorable(k)))
 
 
+def _model_value_count(config: MobileBertConfig) -> int:
+  """Floats in the model for `config`, counted from the TF1 name table without building anything.
+
+  The table grows linearly with the block count and the feed-forward count, so three small
+  tables give the total for any counts (a damaged config may say a billion blocks).
+  """
+  def count(blocks, ffns):
+    small = dataclasses.replace(config, num_hidden_layers=blocks, num_feedforward_networks=ffns)
+    return sum(math.prod(shape) for shape in tf1_names.tf1_variable_shapes(small).values())
+
+  base = count(1, 1)
+  per_block, per_ffn = count(2, 1) - base, count(1, 2) - base
+  blocks, ffns = config.num_hidden_layers, config.num_feedforward_networks
+  return base + (blocks - 1) * per_block + blocks * (ffns - 1) * per_ffn
+
+
+def _check_size(config: MobileBertConfig, prefix: str) -> None:
+  """Refuses a config far larger than the checkpoint before the model is built.
+
+  A damaged value such as hidden_size 1000000 would otherwise allocate and initialise the
+  whole oversized model first: minutes, then an out-of-memory error or a killed process.
+  Within _OVERSIZE the model is cheap to build and the restore reports each variable.
+  """
+  shapes = {k: tuple(s) for k, s in _open_reader(prefix).get_variable_to_shape_map().items()}
+  stored = sum(math.prod(shape) for shape in shapes.values())
+  needed = _model_value_count(config)
+  if needed > _OVERSIZE * stored:
+    hints = _hints(config, shapes, detect_layout(shapes, prefix))
+    cause = f" ({'; '.join(hints)})" if hints else ""
+    raise HubExportError(f"checkpoint {prefix} does not fit the config{cause}: the config describes a model of "
+                         f"{needed:,} values, the checkpoint holds {stored:,}")
+
+
 def read_config(location: CheckpointLocation, bert_config=None) -> MobileBertConfig:
   """The config a checkpoint is restored with: stored in it, given, or beside it."""
   reader = _open_reader(location.prefix)
   stored = None
   if native.CONFIG_KEY in reader.get_variable_to_shape_map():
-    stored = native.config_from_native(reader)
+    try:
+      stored = native.config_from_native(reader)
+    except (tf.errors.OpError, ValueError, IndexError) as e:  # a damaged data file; ValueError covers bad JSON
+      raise HubExportError(f"checkpoint {location.prefix} is corrupt: cannot read its stored config: "
+                           f"{first_line(e)}") from None
   if bert_config is not None:
     given = MobileBertConfig.from_json_file(bert_config)
     if stored is not None and stored != given:
@@ -142,7 +181,7 @@ def restore_model(model: MobileBert, prefix: str) -> RestoreReport:
     return _restore_by_name(model, reader, prefix, layout)
   try:
     native.restore_native(model, prefix)
-  except (AssertionError, ValueError, tf.errors.OpError) as e:
+  except (AssertionError, ValueError, IndexError, tf.errors.OpError) as e:
     raise HubExportError(f"checkpoint {prefix} does not fit the model: {first_line(e)}") from None
   return RestoreReport(layout, prefix, restored=len(model.encoder.weights) + len(model.masked_lm.weights) - 1,
                        unused=[], ignored=0)
@@ -151,5 +190,6 @@ def restore_model(model: MobileBert, prefix: str) -> RestoreReport:
 def load_mobilebert(location: CheckpointLocation, bert_config=None):
   """Builds the model for the checkpoint's config and restores it; returns (model, report)."""
   config = read_config(location, bert_config)
+  _check_size(config, location.prefix)
   model = build_mobilebert(config)
   return model, restore_model(model, location.prefix)

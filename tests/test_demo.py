@@ -1,0 +1,143 @@
+"""The full-size demo end to end: journey, dist/ contents, reruns; and its vocab."""
+
+import hashlib
+import json
+import os
+import string
+import subprocess
+import sys
+
+import pytest
+
+import bert_reference_tokenizer as reference
+from conftest import REPO
+from hub_export.demo.run_demo import MODEL_NAME, PREPROCESSOR_NAME
+from hub_export.demo.vocab import demo_vocab
+from hub_export.tokenization.vocab import load_vocab
+
+JOURNEY_TEXT = "MobileBERT runs on phones: the demo's tokenizer splits unknown words!"
+STALE = "stale.txt"
+# Where an earlier demo run leaves files; the run under test must replace every one of them.
+EARLIER_RUN = ("demo_out/checkpoint", "demo_out/export/encoder", f"demo_out/from_dist/{MODEL_NAME}",
+               f"dist/{MODEL_NAME}", f"dist/{PREPROCESSOR_NAME}")
+
+
+def _run_demo(cwd, *args):
+  return subprocess.run([sys.executable, "-m", "hub_export.demo", *args], capture_output=True, text=True,
+                        cwd=cwd, env={**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"},
+                        timeout=900)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+  """One demo run with the default ./demo_out and ./dist, over the outputs of an earlier run."""
+  cwd = tmp_path_factory.mktemp("demo")
+  for folder in EARLIER_RUN:
+    (cwd / folder).mkdir(parents=True)
+    (cwd / folder / STALE).write_text("from an earlier run\n")
+  proc = _run_demo(cwd, "--text", JOURNEY_TEXT, "--overwrite")
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  return cwd, proc
+
+
+def _journey_lines(stdout: str) -> dict:
+  stages = {}
+  for line in stdout.splitlines():
+    label, _, value = line.partition(": ")
+    stages[label] = json.loads(value)
+  return stages
+
+
+@pytest.mark.slow
+def test_journey_matches_the_reference_tokenizer(demo):
+  cwd, proc = demo
+  stages = _journey_lines(proc.stdout)
+  tokens = load_vocab(cwd / "demo_out" / "checkpoint" / "vocab.txt").tokens
+  index = {token: i for i, token in enumerate(tokens)}
+  pieces = [p for word in reference.basic_tokenize(JOURNEY_TEXT, lower_case=True)
+            for p in reference.wordpiece(word, index)]
+
+  assert stages["text"] == JOURNEY_TEXT
+  assert stages["wordpieces"] == pieces
+  assert "[UNK]" not in pieces and any(p.startswith("##") for p in pieces)
+  assert stages["input_word_ids"] == [index["[CLS]"]] + [index[p] for p in pieces] + [index["[SEP]"]]
+  assert stages["seq_length"] == 128
+  assert stages["pooled_output shape"] == [1, 512]
+
+
+@pytest.mark.slow
+def test_dist_holds_two_packages_cards_metadata_and_valid_checksums(demo):
+  cwd, _ = demo
+  dist = cwd / "dist"
+  assert sorted(p.name for p in dist.iterdir()) == sorted(["SHA256SUMS", MODEL_NAME, PREPROCESSOR_NAME])
+  for name in (MODEL_NAME, PREPROCESSOR_NAME):
+    assert (dist / name / f"{name}_1.tar.gz").is_file()
+    assert (dist / name / "1.md").read_text().startswith(f"# Module local/{name}/1\n")
+    for metadata in ("model-metadata.json", "model-instance-metadata.json"):
+      json.loads((dist / name / "kaggle" / metadata).read_text())
+  listed = {}
+  for line in (dist / "SHA256SUMS").read_text().splitlines():
+    digest, path = line.split("  ", 1)
+    listed[path] = digest
+  files = {p.relative_to(dist).as_posix(): p for p in dist.rglob("*") if p.is_file() and p.name != "SHA256SUMS"}
+  assert sorted(listed) == sorted(files)
+  for path, digest in listed.items():
+    assert hashlib.sha256(files[path].read_bytes()).hexdigest() == digest, path
+
+
+@pytest.mark.slow
+def test_overwrite_replaced_every_output_of_the_earlier_run(demo):
+  cwd, _ = demo
+  assert not [folder for folder in EARLIER_RUN if (cwd / folder / STALE).exists()]
+  assert (cwd / "demo_out" / "from_dist" / MODEL_NAME / "saved_model.pb").is_file()
+  assert (cwd / "demo_out" / "from_dist" / PREPROCESSOR_NAME / "assets" / "vocab.txt").is_file()
+
+
+@pytest.mark.slow
+def test_rerun_without_overwrite_refuses_and_changes_nothing(demo):
+  cwd, _ = demo
+  sums = (cwd / "dist" / "SHA256SUMS").read_bytes()
+  proc = _run_demo(cwd)
+  assert proc.returncode == 2
+  assert proc.stderr.strip().splitlines()[-1].startswith("error: ")
+  assert "pass --overwrite" in proc.stderr
+  assert (cwd / "dist" / "SHA256SUMS").read_bytes() == sums
+
+
+def test_overwrite_refuses_a_directory_the_demo_did_not_write(tmp_path):
+  (tmp_path / "dist").mkdir()
+  (tmp_path / "dist" / "my_release.tar.gz").write_bytes(b"precious")
+  proc = _run_demo(tmp_path, "--overwrite")
+  assert proc.returncode == 2
+  assert "my_release.tar.gz" in proc.stderr.strip().splitlines()[-1]
+  assert (tmp_path / "dist" / "my_release.tar.gz").read_bytes() == b"precious"
+  assert not (tmp_path / "demo_out").exists()
+
+
+def test_out_and_dist_must_not_overlap(tmp_path):
+  proc = _run_demo(tmp_path, "--out", "same", "--dist", "same/dist")
+  assert proc.returncode == 2 and "must not be, or contain, each other" in proc.stderr
+
+
+def test_a_file_in_the_way_is_refused(tmp_path):
+  (tmp_path / "dist").write_text("not a folder")
+  proc = _run_demo(tmp_path, "--overwrite")
+  assert proc.returncode == 2 and "is not a directory" in proc.stderr.strip().splitlines()[-1]
+
+
+def test_demo_vocab_has_release_special_ids_and_covers_ascii(tmp_path):
+  tokens = demo_vocab()
+  assert tokens == demo_vocab()  # deterministic
+  path = tmp_path / "vocab.txt"
+  path.write_text("".join(f"{t}\n" for t in tokens), encoding="utf-8")
+  vocab = load_vocab(path)  # the strict loader: no duplicates or blank lines, specials present
+  assert vocab.size == 30522
+  assert vocab.special_ids() == {"[PAD]": 0, "[UNK]": 100, "[CLS]": 101, "[SEP]": 102, "[MASK]": 103}
+  assert tokens[1:100] == [f"[unused{i}]" for i in range(99)]
+  for ch in string.ascii_lowercase + string.digits + string.punctuation:
+    assert ch in vocab.tokens
+  for ch in string.ascii_lowercase + string.digits:
+    assert f"##{ch}" in vocab.tokens
+  words = [t for t in tokens if t.isalpha() and len(t) > 1]
+  assert 200 <= len(words) <= 1000
+  assert tokens[-1].startswith("[unused")

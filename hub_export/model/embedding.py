@@ -40,7 +40,7 @@ class MobileBertEmbedding(tf_keras.layers.Layer):
       # [next token, this token, previous token], zeros past either end. Neighbours at
       # padding positions count as zeros too, so padding never changes a real token's
       # input (the reference encoder lets the last real token see the [PAD] embedding).
-      neighbours = words * tf.cast(input_mask, words.dtype)[:, :, tf.newaxis]
+      neighbours = words * tf.expand_dims(tf.cast(input_mask, words.dtype), -1)
       next_tokens = tf.pad(neighbours[:, 1:], [[0, 0], [0, 1], [0, 0]])
       prev_tokens = tf.pad(neighbours[:, :-1], [[0, 0], [1, 0], [0, 0]])
       words = tf.concat([next_tokens, words, prev_tokens], axis=-1)

@@ -17,7 +17,8 @@ LAYER_NORM_EPSILON = 1e-12
 
 def attention_mask_bias(input_mask: tf.Tensor) -> tf.Tensor:
   """[batch, seq] 1/0 mask -> [batch, 1, 1, seq] additive bias for the scores."""
-  mask = tf.cast(input_mask, tf.float32)[:, tf.newaxis, tf.newaxis, :]
+  # expand_dims rather than tf.newaxis slicing, which the TFLite converter cannot lower.
+  mask = tf.expand_dims(tf.expand_dims(tf.cast(input_mask, tf.float32), 1), 1)
   return (1.0 - mask) * MASK_BIAS
 
 

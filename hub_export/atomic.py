@@ -27,14 +27,19 @@ def _is_within(path: Path, other: Path) -> bool:
   return path == other or other in path.parents
 
 
-def check_target(target, overwrite: bool, protected=()) -> Path:
-  """Validates an output directory before any work starts; returns its absolute path."""
+def _absolute_with_writable_parent(target) -> Path:
   target = Path(target).expanduser().absolute()
   parent = target.parent
   if not parent.is_dir():
     raise HubExportError(f"parent directory of {target} does not exist: {parent}")
   if not os.access(parent, os.W_OK | os.X_OK):
     raise HubExportError(f"parent directory of {target} is not writable: {parent}")
+  return target
+
+
+def check_target(target, overwrite: bool, protected=()) -> Path:
+  """Validates an output directory before any work starts; returns its absolute path."""
+  target = _absolute_with_writable_parent(target)
   for source in protected:
     source = Path(source).expanduser().absolute()
     if _is_within(target.resolve(), source.resolve()) or _is_within(source.resolve(), target.resolve()):
@@ -121,12 +126,7 @@ def atomic_directory(target, overwrite: bool = False, protected=()):
 
 def check_file_target(target, overwrite: bool, protected=()) -> Path:
   """Validates an output file path before any work starts; returns its absolute path."""
-  target = Path(target).expanduser().absolute()
-  parent = target.parent
-  if not parent.is_dir():
-    raise HubExportError(f"parent directory of {target} does not exist: {parent}")
-  if not os.access(parent, os.W_OK | os.X_OK):
-    raise HubExportError(f"parent directory of {target} is not writable: {parent}")
+  target = _absolute_with_writable_parent(target)
   for source in protected:
     source = Path(source).expanduser().absolute()
     if _is_within(target.resolve(), source.resolve()):

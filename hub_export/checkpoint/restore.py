@@ -132,14 +132,14 @@ def _model_value_count(config: MobileBertConfig) -> int:
   return base + (blocks - 1) * per_block + blocks * (ffns - 1) * per_ffn
 
 
-def _check_size(config: MobileBertConfig, prefix: str) -> None:
+def _check_size(config: MobileBertConfig, reader, prefix: str) -> None:
   """Refuses a config far larger than the checkpoint before the model is built.
 
   A damaged value such as hidden_size 1000000 would otherwise allocate and initialise the
   whole oversized model first: minutes, then an out-of-memory error or a killed process.
   Within _OVERSIZE the model is cheap to build and the restore reports each variable.
   """
-  shapes = {k: tuple(s) for k, s in _open_reader(prefix).get_variable_to_shape_map().items()}
+  shapes = {k: tuple(s) for k, s in reader.get_variable_to_shape_map().items()}
   stored = sum(math.prod(shape) for shape in shapes.values())
   needed = _model_value_count(config)
   if needed > _OVERSIZE * stored:
@@ -149,9 +149,8 @@ def _check_size(config: MobileBertConfig, prefix: str) -> None:
                          f"{needed:,} values, the checkpoint holds {stored:,}")
 
 
-def read_config(location: CheckpointLocation, bert_config=None) -> MobileBertConfig:
+def read_config(location: CheckpointLocation, reader, bert_config=None) -> MobileBertConfig:
   """The config a checkpoint is restored with: stored in it, given, or beside it."""
-  reader = _open_reader(location.prefix)
   stored = None
   if native.CONFIG_KEY in reader.get_variable_to_shape_map():
     try:
@@ -172,9 +171,8 @@ def read_config(location: CheckpointLocation, bert_config=None) -> MobileBertCon
   return MobileBertConfig.from_json_file(beside)
 
 
-def restore_model(model: MobileBert, prefix: str) -> RestoreReport:
-  """Fills `model` from the checkpoint at `prefix`, whichever supported layout it is in."""
-  reader = _open_reader(prefix)
+def restore_model(model: MobileBert, reader, prefix: str) -> RestoreReport:
+  """Fills `model` from the checkpoint at `prefix` (read through `reader`), in any supported layout."""
   keys = reader.get_variable_to_shape_map()
   layout = detect_layout(keys, prefix)
   if layout is not Layout.NATIVE:
@@ -183,13 +181,14 @@ def restore_model(model: MobileBert, prefix: str) -> RestoreReport:
     native.restore_native(model, prefix)
   except (AssertionError, ValueError, IndexError, tf.errors.OpError) as e:
     raise HubExportError(f"checkpoint {prefix} does not fit the model: {first_line(e)}") from None
-  return RestoreReport(layout, prefix, restored=len(model.encoder.weights) + len(model.masked_lm.weights) - 1,
-                       unused=[], ignored=0)
+  variables = {v.ref() for v in model.encoder.weights + model.masked_lm.weights}  # the word table is shared
+  return RestoreReport(layout, prefix, restored=len(variables), unused=[], ignored=0)
 
 
 def load_mobilebert(location: CheckpointLocation, bert_config=None):
   """Builds the model for the checkpoint's config and restores it; returns (model, report)."""
-  config = read_config(location, bert_config)
-  _check_size(config, location.prefix)
+  reader = _open_reader(location.prefix)
+  config = read_config(location, reader, bert_config)
+  _check_size(config, reader, location.prefix)
   model = build_mobilebert(config)
-  return model, restore_model(model, location.prefix)
+  return model, restore_model(model, reader, location.prefix)

@@ -80,6 +80,7 @@ class Record:
   run: Run
   before: set  # temporaries beside the target before the run
   after: set
+  lock_left: bool  # the run left a lock file it created: it was killed while holding the lock
   target: dict | None  # {relative path: sha256} of the target afterwards, None when absent
   previous: dict | None  # the same for an export a replacing run had moved aside, if any
 
@@ -97,9 +98,12 @@ def _temporaries(target: Path) -> set:
 
 def _apply(command: list, point: KillPoint, target: Path, **kwargs) -> Record:
   before = _temporaries(target)
+  lock = target.parent / f".{target.name}.lock"
+  lock_before = lock.exists()
   run = run_until(command, point, target.parent, **kwargs)
   moved_aside = [_digest(old / "previous") for old in target.parent.glob(f".{target.name}.old-*")]
-  return Record(point, run, before, _temporaries(target), _digest(target), next(iter(moved_aside), None))
+  return Record(point, run, before, _temporaries(target), not lock_before and lock.exists(), _digest(target),
+                next(iter(moved_aside), None))
 
 
 def _export_command(release: Path, target: Path) -> list:
@@ -201,14 +205,20 @@ def test_killed_package_replacement_keeps_a_complete_package(lanes):
 
 
 def test_each_run_inside_the_lock_removes_what_earlier_kills_left(lanes):
-  """A run that reached the lock removed every earlier temporary; one that did not, created none."""
+  """A run that reached the lock removed every earlier temporary; one that did not, created none.
+
+  A kill aimed before the lock can land a few milliseconds late, after the command took
+  the lock and made its temporary (a loaded CI machine); the lock file that run left
+  behind shows it, and then its temporary was made inside the lock, as it should be.
+  """
   records = _all_kills(lanes) + [lanes["a"]["final"], lanes["c"]["first"], lanes["c"]["final"]]
   left_by_kills = 0
   for record in records:
     if record.point.inside_lock:
       assert not record.before & record.after, f"{record.point.name}: stale temporaries survived {record.before}"
     else:
-      assert record.after == record.before, f"{record.point.name}: temporaries created outside the lock"
+      assert record.after == record.before or record.lock_left, \
+          f"{record.point.name}: temporaries created outside the lock"
     left_by_kills += bool(record.after - record.before)
   assert left_by_kills >= 10  # the kills really did leave temporaries for the next run to clean
 

@@ -6,10 +6,11 @@
 Without --ckpt, a full-size English release with seeded weights is written first (the
 vocab must then be the 30,522-token English vocab). The SavedModel is the encoder object
 `export_encoder` writes, saved directly (its fresh-process check is the encoder export's
-business), the three .tflite files come from `export_tflite --saved_model`; latency is
-the median of `--runs` single-example calls after warm-up, on `--threads` CPU threads
-(LiteRT's num_threads; TensorFlow's intra-op pool, with one inter-op thread).
-Prints a Markdown table.
+business), the three .tflite files come from `export_tflite --ckpt`; latency is the
+median of `--runs` single-example calls after warm-up, on `--threads` CPU threads
+(LiteRT's num_threads; TensorFlow's intra-op pool, with one inter-op thread). Agreement
+with the SavedModel (cosine of pooled outputs and real-token sequence rows) is measured on
+the first `--sentences` lines of `--corpus`. Prints a Markdown table.
 """
 
 import argparse
@@ -48,6 +49,8 @@ def main(argv=None) -> int:
   parser.add_argument("--threads", type=int, default=2)
   parser.add_argument("--runs", type=int, default=30)
   parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "corpus" / "english.txt")
+  parser.add_argument("--sentences", type=int, default=256)
   args = parser.parse_args(argv)
   logging.basicConfig(level=logging.INFO, format="%(message)s")  # the exports' steps and LiteRT checks
 
@@ -61,6 +64,7 @@ def main(argv=None) -> int:
   from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.encoder_savedmodel import build_encoder_object, save_encoder
   from hub_export.export_tflite import export_tflite
+  from hub_export.tflite.agreement import measure
   from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_TEXT, TextEncoder, read_lines
   from hub_export.tflite.runtime import TFLiteEncoder
   from hub_export.tokenization.vocab import load_vocab
@@ -79,7 +83,7 @@ def main(argv=None) -> int:
   files, convert_s = {}, {}
   for quantize in ("none", "dynamic", "int8"):
     start = time.perf_counter()
-    files[quantize] = export_tflite(work / f"encoder_{quantize}.tflite", quantize, saved_model=saved_model,
+    files[quantize] = export_tflite(work / f"encoder_{quantize}.tflite", quantize, ckpt=release,
                                     seq_length=args.seq_length, overwrite=True)
     convert_s[quantize] = time.perf_counter() - start
 
@@ -89,16 +93,23 @@ def main(argv=None) -> int:
   tf_inputs = {k: tf.constant(v) for k, v in example.items()}
   rows = [("SavedModel (TF, encoder + MLM head)", _dir_size(saved_model),
            _median_ms(lambda x: serve(**x), tf_inputs, args.runs), None)]
+  sentences = text.encode(read_lines(args.corpus, args.sentences))
+  want = [{k: v.numpy() for k, v in serve(**{k: tf.constant(v) for k, v in x.items()}).items()} for x in sentences]
+  agreements = {}
   for quantize, path in files.items():
     encoder = TFLiteEncoder(path, num_threads=args.threads)
     rows.append((f".tflite {quantize}", path.stat().st_size, _median_ms(encoder, example, args.runs),
                  convert_s[quantize]))
+    agreements[quantize] = measure(sentences, [encoder(x) for x in sentences], want)
 
   print(f"\nbatch 1, seq_length {args.seq_length}, {args.threads} threads, median of {args.runs} runs\n")
   print("| model | size (MB) | latency (ms) | export (s) |")
   print("| --- | ---: | ---: | ---: |")
   for name, size, latency, seconds in rows:
     print(f"| {name} | {size / 1e6:.1f} | {latency:.1f} | {'' if seconds is None else f'{seconds:.0f}'} |")
+  print(f"\nagreement with the SavedModel on {len(sentences)} lines of {args.corpus.name}:")
+  for quantize, agreement in agreements.items():
+    print(f"- {quantize}: {agreement.summary()}")
   print(json.dumps({name: {"bytes": size, "latency_ms": round(latency, 2)} for name, size, latency, _ in rows}))
   return 0
 

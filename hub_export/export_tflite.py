@@ -52,7 +52,7 @@ def parse_args(argv):
   return parser.parse_args(argv)
 
 
-def _load_source(ckpt, saved_model, bert_config):
+def _load_source(ckpt, saved_model, bert_config, quantize):
   from hub_export.tflite import encoder_source
 
   if (ckpt is None) == (saved_model is None):
@@ -60,9 +60,12 @@ def _load_source(ckpt, saved_model, bert_config):
   if saved_model is not None:
     if bert_config is not None:
       raise HubExportError("--bert_config applies to --ckpt only; a SavedModel carries its own architecture")
+    if quantize == "int8":
+      cli.LOG.warning("warning: int8 from a SavedModel keeps its additive attention mask, which costs accuracy; "
+                      "--ckpt traces a bounded mask instead (see README)")
     with cli.step("load SavedModel"):
       return encoder_source.from_saved_model(saved_model)
-  return encoder_source.from_checkpoint(ckpt, bert_config)
+  return encoder_source.from_checkpoint(ckpt, bert_config, bounded_mask=quantize == "int8")
 
 
 def _text_encoder(source, vocab_flag, lower_case_flag, seq_length):
@@ -109,7 +112,7 @@ def export_tflite(out, quantize, ckpt=None, saved_model=None, seq_length=signatu
   if seq_length < MIN_SEQ_LENGTH:
     raise HubExportError(f"--seq_length must be at least {MIN_SEQ_LENGTH} ([CLS] and [SEP]), got {seq_length}")
   check_file_target(out, overwrite)
-  source = _load_source(ckpt, saved_model, bert_config)
+  source = _load_source(ckpt, saved_model, bert_config, quantize)
   if source.max_seq_length is not None and seq_length > source.max_seq_length:
     raise HubExportError(f"--seq_length {seq_length} exceeds the model's max_position_embeddings "
                          f"{source.max_seq_length}")

@@ -33,12 +33,12 @@ class BlockStack(tf_keras.layers.Layer):
       self.stacked[name] = self.add_weight(name.replace("/", "."), shape=(layers, *shape), initializer=initializer)
     super().build(input_shape)
 
-  def call(self, inputs, mask_bias, batch_seq, training=False):
+  def call(self, inputs, mask, batch_seq, training=False, bounded_mask=False):
     per_layer = {name: tf.unstack(variable, axis=0) for name, variable in self.stacked.items()}
-    block = shared_block_function(self.config, bool(training))
+    block = shared_block_function(self.config, bool(training), bool(bounded_mask))
     hidden, outputs = inputs, []
     for layer in range(self.config.num_hidden_layers):
       weights = {name: values[layer] for name, values in per_layer.items()}
-      hidden = block(hidden, mask_bias, batch_seq, weights)
+      hidden = block(hidden, mask, batch_seq, weights)
       outputs.append(hidden)
     return outputs

@@ -5,14 +5,18 @@ import tf_keras
 
 from hub_export import signatures as sig
 from hub_export.config import MobileBertConfig
-from hub_export.model.functional import attention_mask_bias
+from hub_export.model.functional import attention_mask
 from hub_export.model.block_stack import BlockStack
 from hub_export.model.embedding import MobileBertEmbedding
 from hub_export.model.initializers import truncated_normal
 
 
 class MobileBertEncoder(tf_keras.layers.Layer):
-  """Takes the three int32 encoder inputs; returns the TF-Hub text-encoder output dict."""
+  """Takes the three int32 encoder inputs; returns the TF-Hub text-encoder output dict.
+
+  `bounded_mask=True` masks attention with bounded scores (`functional.masked_softmax`),
+  which full-integer TFLite quantization needs; the SavedModel uses the additive mask.
+  """
 
   def __init__(self, config: MobileBertConfig, **kwargs):
     super().__init__(**kwargs)
@@ -23,13 +27,14 @@ class MobileBertEncoder(tf_keras.layers.Layer):
       self.pooler = tf_keras.layers.Dense(
           config.hidden_size, activation="tanh", kernel_initializer=truncated_normal(config), name="pooler")
 
-  def call(self, inputs, training=False):
+  def call(self, inputs, training=False, bounded_mask=False):
     word_ids = inputs[sig.INPUT_WORD_IDS]
     batch_seq = tf.shape(word_ids)
-    mask_bias = attention_mask_bias(inputs[sig.INPUT_MASK])
+    mask = attention_mask(inputs[sig.INPUT_MASK], bounded_mask)
     hidden = self.embedding(word_ids, inputs[sig.INPUT_TYPE_IDS], inputs[sig.INPUT_MASK], training=training)
     shape = [batch_seq[0], batch_seq[1], self.config.hidden_size]
-    encoder_outputs = [tf.reshape(h, shape) for h in self.blocks(hidden, mask_bias, batch_seq, training=training)]
+    encoder_outputs = [tf.reshape(h, shape) for h in self.blocks(hidden, mask, batch_seq, training=training,
+                                                                        bounded_mask=bounded_mask)]
     hidden = encoder_outputs[-1]
     first_token = hidden[:, 0, :]
     pooled = self.pooler(first_token) if self.config.classifier_activation else first_token

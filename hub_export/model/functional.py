@@ -12,14 +12,43 @@ import tensorflow as tf
 # (outputs do not depend on padding, as in the published TF-Hub encoder), small enough that
 # an all-padding row stays finite.
 MASK_BIAS = -1e9
+# The bounded mask's floor: a softmax input this far below the row's largest real score has
+# weight e^-30 = 9e-14 of it, below float32 resolution, so the bounded mask equals the
+# additive one in float32 while its scores span [-30, 0], a range int8 can resolve.
+BOUNDED_SCORE_FLOOR = -30.0
 LAYER_NORM_EPSILON = 1e-12
 
 
-def attention_mask_bias(input_mask: tf.Tensor) -> tf.Tensor:
-  """[batch, seq] 1/0 mask -> [batch, 1, 1, seq] additive bias for the scores."""
+def attention_mask(input_mask: tf.Tensor, bounded: bool = False) -> tf.Tensor:
+  """[batch, seq] 1/0 mask -> [batch, 1, 1, seq]: the additive bias for the scores, or with
+  `bounded` the 1/0 mask itself, which `masked_softmax` then applies."""
   # expand_dims rather than tf.newaxis slicing, which the TFLite converter cannot lower.
   mask = tf.expand_dims(tf.expand_dims(tf.cast(input_mask, tf.float32), 1), 1)
-  return (1.0 - mask) * MASK_BIAS
+  return mask if bounded else (1.0 - mask) * MASK_BIAS
+
+
+def masked_softmax(scores, mask, bounded: bool = False):
+  """Softmax over the last axis with padding masked; `mask` comes from `attention_mask`.
+
+  Additive (default): padding gets -1e9 and exactly zero weight. Bounded: see
+  `bounded_scores`.
+  """
+  return tf.nn.softmax(bounded_scores(scores, mask) if bounded else scores + mask, axis=-1)
+
+
+def bounded_scores(scores, mask):
+  """Softmax inputs in [-30, 0], for full-integer quantization.
+
+  A -1e9 bias would take the whole int8 range of the scores and leave the real ones
+  unresolved. Instead: scores minus the row's largest real score, floored at -30, and -30
+  at padding. The softmax of this equals the additive mask's in float32 whenever a row's
+  largest real score is above -30 (the shift changes nothing, and what the floor and the
+  padding add is 9e-14 relative, under float32 rounding).
+  """
+  floor = BOUNDED_SCORE_FLOOR
+  padding_at_floor = (mask - 1.0) * -floor
+  shifted = scores - tf.reduce_max(scores * mask + padding_at_floor, axis=-1, keepdims=True)
+  return tf.maximum(shifted, floor) * mask + padding_at_floor
 
 
 def dense(x, kernel, bias):
@@ -45,8 +74,8 @@ def dropout(x, rate: float, training: bool):
   return tf.nn.dropout(x, rate) if training and rate > 0 else x
 
 
-def multi_head_attention(query, key, value, mask_bias, batch_seq, num_heads: int, dropout_rate: float,
-                         training: bool):
+def multi_head_attention(query, key, value, mask, batch_seq, num_heads: int, dropout_rate: float,
+                         training: bool, bounded_mask: bool = False):
   """Scaled dot-product attention; inputs [batch * seq, heads * size], output the same."""
   head_size = query.shape[-1] // num_heads
 
@@ -55,7 +84,7 @@ def multi_head_attention(query, key, value, mask_bias, batch_seq, num_heads: int
     return tf.transpose(x, [0, 2, 1, 3])
 
   scores = tf.matmul(split_heads(query), split_heads(key), transpose_b=True)
-  scores = scores * (1.0 / math.sqrt(head_size)) + mask_bias
-  probs = dropout(tf.nn.softmax(scores, axis=-1), dropout_rate, training)
+  probs = masked_softmax(scores * (1.0 / math.sqrt(head_size)), mask, bounded_mask)
+  probs = dropout(probs, dropout_rate, training)
   context = tf.transpose(tf.matmul(probs, split_heads(value)), [0, 2, 1, 3])
   return tf.reshape(context, [-1, num_heads * head_size])

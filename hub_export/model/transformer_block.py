@@ -57,8 +57,11 @@ def block_weight_shapes(config: MobileBertConfig) -> dict:
   return shapes
 
 
-def _block_forward(config: MobileBertConfig, inputs, mask_bias, batch_seq, w, training: bool):
-  """The block on [batch * seq, hidden] inputs; `w` maps block_weight_shapes names to tensors."""
+def _block_forward(config: MobileBertConfig, inputs, mask, batch_seq, w, training: bool, bounded_mask: bool):
+  """The block on [batch * seq, hidden] inputs; `w` maps block_weight_shapes names to tensors.
+
+  `mask` is `functional.attention_mask(input_mask, bounded_mask)`.
+  """
   act = get_activation(config.hidden_act)
   norm = lambda name, x: F.normalize(config.normalization_type, x, w[f"{name}/gamma"], w[f"{name}/beta"])
   dense = lambda name, x: F.dense(x, w[f"{name}/kernel"], w[f"{name}/bias"])
@@ -78,8 +81,9 @@ def _block_forward(config: MobileBertConfig, inputs, mask_bias, batch_seq, w, tr
   both = F.dense(query_key, tf.concat([w["attention/query/kernel"], w["attention/key/kernel"]], axis=1),
                  tf.concat([w["attention/query/bias"], w["attention/key/bias"]], axis=0))
   query, key = tf.split(both, 2, axis=-1)
-  context = F.multi_head_attention(query, key, dense("attention/value", value), mask_bias, batch_seq,
-                                   config.num_attention_heads, config.attention_probs_dropout_prob, training)
+  context = F.multi_head_attention(query, key, dense("attention/value", value), mask, batch_seq,
+                                   config.num_attention_heads, config.attention_probs_dropout_prob, training,
+                                   bounded_mask)
   attended = dense("attention/output", context)
   if not config.use_bottleneck:
     attended = F.dropout(attended, config.hidden_dropout_prob, training)
@@ -99,8 +103,8 @@ def _block_forward(config: MobileBertConfig, inputs, mask_bias, batch_seq, w, tr
 
 
 @functools.lru_cache(maxsize=None)
-def shared_block_function(config: MobileBertConfig, training: bool):
-  """One traced block computation per config and mode, reused by every block.
+def shared_block_function(config: MobileBertConfig, training: bool, bounded_mask: bool = False):
+  """One traced block computation per config, mode and masking, reused by every block.
 
   The training block is kept out of line, so the runtime optimizes one block (and one
   block gradient) instead of 24 inlined copies: building the fine-tuning gradient of a
@@ -108,5 +112,6 @@ def shared_block_function(config: MobileBertConfig, training: bool):
   2% faster per batch-1 call than the out-of-line version.
   """
   attributes = {"_noinline": True} if training else None
-  return tf.function(functools.partial(_block_forward, config, training=training), reduce_retracing=True,
+  return tf.function(functools.partial(_block_forward, config, training=training, bounded_mask=bounded_mask),
+                     reduce_retracing=True,
                      experimental_attributes=attributes)

@@ -24,8 +24,12 @@ class EncoderSource:
   lower_case: Optional[bool]  # that vocab's casing, when the source records it
 
 
-def from_checkpoint(ckpt, bert_config=None) -> EncoderSource:
-  """Restores a checkpoint (any layout the reader supports) into the project's model."""
+def from_checkpoint(ckpt, bert_config=None, bounded_mask=False) -> EncoderSource:
+  """Restores a checkpoint (any layout the reader supports) into the project's model.
+
+  `bounded_mask` traces attention with the bounded padding mask that full-integer
+  quantization needs (`model.functional.masked_softmax`; equal to the additive one in float).
+  """
   from hub_export import cli
   from hub_export.checkpoint.locate import VOCAB_NAME, locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
@@ -36,7 +40,7 @@ def from_checkpoint(ckpt, bert_config=None) -> EncoderSource:
   cli.LOG.info("restored %d variables from %s (%s)", report.restored, report.prefix, report.layout.value)
   encoder = model.encoder
   return EncoderSource(
-      encode=lambda inputs: encoder(inputs, training=False),
+      encode=lambda inputs: encoder(inputs, training=False, bounded_mask=bounded_mask),
       trackable=model,
       description=f"checkpoint {report.prefix}",
       protected=location.directory,
@@ -49,7 +53,8 @@ def from_checkpoint(ckpt, bert_config=None) -> EncoderSource:
 def from_saved_model(export_dir) -> EncoderSource:
   """Loads a TF-Hub text-encoder SavedModel (this project's or another exporter's).
 
-  Its reusable `__call__` is used with training=False. The vocab asset (`.vocab_file`)
+  Its reusable `__call__` is used with training=False, with the attention mask it was
+  saved with (TF-Hub encoders add -1e9 at padding, which int8 quantizes poorly). The vocab asset (`.vocab_file`)
   and `do_lower_case` are read when the SavedModel has them (BERT encoder exports do).
   """
   import tensorflow as tf

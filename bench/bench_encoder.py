@@ -8,8 +8,8 @@ checkpoint with random weights (written under --work_dir on first use, then reus
 --fresh to export again after changing the model). The export is loaded with
 `tf.saved_model.load` and called through `__call__(inputs, training=False)`, the way
 `hub.KerasLayer` calls it, at sequence length 128 with no padding. Repeat --export_dir to
-compare several exports (e.g. before and after a model change, or the reference export)
-in one run.
+compare several exports (e.g. before and after a model change, or the reference export
+that `bench/make_reference_export.py` builds with Model Garden) in one run.
 
 The peer figure is HF transformers' PyTorch `MobileBertModel` (default config = the OPT
 English model, random weights, eval mode, `torch.inference_mode`, 2 threads) run in a

@@ -145,9 +145,8 @@ def tiny_saved_model(tiny):
 def test_float_tflite_from_the_saved_model_matches_it(tiny, tiny_saved_model, tmp_path):
   import tensorflow as tf
 
-  saved_model = tiny_saved_model
-  out = export_tflite(tmp_path / "from_saved_model.tflite", "none", saved_model=saved_model)
-  loaded = tf.saved_model.load(str(saved_model))
+  out = export_tflite(tmp_path / "from_saved_model.tflite", "none", saved_model=tiny_saved_model)
+  loaded = tf.saved_model.load(str(tiny_saved_model))
   want = [_run_tf(lambda x: loaded(x, training=False), x) for x in tiny["inputs"]]
   encoder = TFLiteEncoder(out)
   rel, _, _ = _scores(tiny["inputs"], [encoder(x) for x in tiny["inputs"]], want)
@@ -224,10 +223,9 @@ def test_int8_from_a_saved_model_warns_that_its_additive_mask_stays(tiny_saved_m
 
 
 def test_saved_model_that_cannot_run_at_the_length_is_a_clear_error(tiny, tiny_saved_model, tmp_path):
-  saved_model = tiny_saved_model
   with pytest.raises(HubExportError, match=r"fails at seq_length 600: assertion failed: \[sequence length must be "
                                            r"in \[1, max_position_embeddings 512\]; got\] \[600\]") as info:
-    export_tflite(tmp_path / "m.tflite", "none", saved_model=saved_model, seq_length=600)
+    export_tflite(tmp_path / "m.tflite", "none", saved_model=tiny_saved_model, seq_length=600)
   assert "\n" not in str(info.value)
   assert not (tmp_path / "m.tflite").exists()
 

@@ -46,7 +46,6 @@ def test_bounded_scores_span_at_most_the_floor():
   assert bounded.min() == F.BOUNDED_SCORE_FLOOR and bounded.max() == 0.0
   padding = np.broadcast_to(mask[:, None, None, :] == 0, bounded.shape)
   assert np.all(bounded[padding] == F.BOUNDED_SCORE_FLOOR)
-  assert np.all(bounded[~padding].reshape(-1) > F.BOUNDED_SCORE_FLOOR - 1)  # the floor is reached, not passed
 
 
 def test_encoder_outputs_agree_with_either_mask(tmp_path):

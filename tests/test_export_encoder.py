@@ -85,6 +85,48 @@ def test_padding_does_not_change_real_positions(loaded):
   assert np.abs(a - b).max() <= 1e-5
 
 
+def test_inference_holds_the_two_stream_block_and_training_does_not(loaded):
+  """BlockStack picks the two-stream block for a batch of one inside the inference graph,
+  with an If that the runtime keeps (so only the branch a call takes is optimized)."""
+  graphs = [cf.graph.as_graph_def() for cf in loaded.__call__.concrete_functions]
+  names = [{f.signature.name for f in graph.library.function} for graph in graphs]
+  inference = [i for i, n in enumerate(names) if any("inference_block" in f for f in n)]
+  training = [i for i, n in enumerate(names) if any("training_block" in f for f in n)]
+  assert len(inference) == len(training) == 1
+  assert any("single_sequence_block" in f for f in names[inference[0]])
+  assert not any("single_sequence_block" in f for f in names[training[0]])
+  graph = graphs[inference[0]]
+  ifs = [n for n in list(graph.node) + [n for f in graph.library.function for n in f.node_def]
+         if n.op in ("If", "StatelessIf")]
+  assert len(ifs) == 1
+  assert "_lower_using_switch_merge" in ifs[0].attr and ifs[0].attr["_lower_using_switch_merge"].b is False
+
+
+@pytest.mark.parametrize("length,padding", [(1, 0), (2, 0), (17, 5), (64, 0)])
+def test_batch_of_one_agrees_with_the_batched_graph(loaded, length, padding):
+  one = _inputs(1, length, padding=padding, seed=length)
+  two = {k: tf.concat([v, v], axis=0) for k, v in one.items()}
+  single, batched = loaded(one, training=False), loaded(two, training=False)
+  for key in ("sequence_output", "pooled_output"):
+    np.testing.assert_allclose(single[key].numpy()[0], batched[key].numpy()[0], rtol=0, atol=1e-5)
+
+
+def test_inference_gradient_at_batch_of_one(loaded):
+  """The batch-size branch is differentiable: one row's gradient is half that of the row twice."""
+  one = _inputs(1, 12, seed=7)
+  two = {k: tf.concat([v, v], axis=0) for k, v in one.items()}
+
+  def gradients(inputs):
+    with tf.GradientTape() as tape:
+      loss = tf.reduce_sum(loaded(inputs, training=False)["pooled_output"])
+    return [tf.convert_to_tensor(g).numpy() for g in tape.gradient(loss, loaded.trainable_variables)]
+
+  g_one = np.concatenate([g.ravel() for g in gradients(one)])
+  g_two = np.concatenate([g.ravel() for g in gradients(two)])
+  assert np.linalg.norm(g_one) > 0
+  assert np.linalg.norm(2 * g_one - g_two) <= 1e-5 * np.linalg.norm(g_two)
+
+
 def test_keras_layer_fine_tunes_and_saves(exported, tmp_path):
   encoder = hub.KerasLayer(str(exported[1]), trainable=True)
   inputs = {k: tf_keras.Input(shape=(None,), dtype=tf.int32, name=k) for k in KEYS}

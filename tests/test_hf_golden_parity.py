@@ -48,3 +48,8 @@ def test_matches_hf_pytorch(tmp_path, name):
   assert np.abs(logits.numpy() - golden["mlm_logits"]).max() <= 1e-4
   for ours, theirs in zip(outputs["encoder_outputs"], golden["encoder_outputs"]):
     assert _relative(ours.numpy(), theirs).max() <= 1e-5
+  # A batch of one takes the two-stream graph (BlockStack); each golden row alone must agree too.
+  for row in range(len(golden["input_word_ids"])):
+    alone = model.encoder({k: inputs[k][row:row + 1] for k in ("input_word_ids", "input_mask", "input_type_ids")})
+    assert _relative(alone["sequence_output"].numpy()[0], golden["sequence_output"][row]).max() <= 1e-5
+    assert _relative(alone["pooled_output"].numpy()[0], golden["pooled_output"][row]).max() <= 1e-5

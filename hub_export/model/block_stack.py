@@ -5,14 +5,20 @@
 shared block function once per layer. Compared with one variable per block weight this
 keeps the exported graph, tracing and saving about 24 times smaller and faster, and the
 SavedModel exposes ~50 variables instead of ~1,100.
+
+In inference the stack holds two forms of the block and picks one per call: the batched
+block, and for a batch of one sequence the two-stream block, which keeps both CPU cores
+busy where the batched one keeps one (see `transformer_block`).
 """
 
 import tensorflow as tf
 import tf_keras
+from tensorflow.core.framework import attr_value_pb2
 
 from hub_export.config import MobileBertConfig
 from hub_export.model.initializers import truncated_normal
-from hub_export.model.transformer_block import block_weight_shapes, shared_block_function
+from hub_export.model.transformer_block import (block_weight_shapes, shared_block_function,
+                                                shared_single_sequence_block_function)
 
 _CONSTANT_INITIALIZERS = {"gamma": "ones", "beta": "zeros", "bias": "zeros"}
 
@@ -33,12 +39,46 @@ class BlockStack(tf_keras.layers.Layer):
       self.stacked[name] = self.add_weight(name.replace("/", "."), shape=(layers, *shape), initializer=initializer)
     super().build(input_shape)
 
-  def call(self, inputs, mask, batch_seq, training=False, bounded_mask=False):
+  def call(self, inputs, mask, batch_seq, training=False, bounded_mask=False, split_batch_of_one=True):
+    """`split_batch_of_one`: in inference, a batch of one sequence runs as two half-sequence
+    streams (`transformer_block._single_sequence_block_forward`), chosen in the graph by
+    batch size; the halves stay apart from block to block and are joined for the outputs."""
     per_layer = {name: tf.unstack(variable, axis=0) for name, variable in self.stacked.items()}
-    block = shared_block_function(self.config, bool(training), bool(bounded_mask))
-    hidden, outputs = inputs, []
-    for layer in range(self.config.num_hidden_layers):
-      weights = {name: values[layer] for name, values in per_layer.items()}
-      hidden = block(hidden, mask, batch_seq, weights)
-      outputs.append(hidden)
+    layer_weights = [{name: values[layer] for name, values in per_layer.items()}
+                     for layer in range(self.config.num_hidden_layers)]
+
+    def batched():
+      block = shared_block_function(self.config, bool(training), bool(bounded_mask))
+      hidden, outputs = inputs, []
+      for weights in layer_weights:
+        hidden = block(hidden, mask, batch_seq, weights)
+        outputs.append(hidden)
+      return outputs
+
+    def single_sequence():
+      block = shared_single_sequence_block_function(self.config, bool(bounded_mask))
+      first = (batch_seq[1] + 1) // 2
+      halves, outputs = tf.split(inputs, [first, batch_seq[1] - first], axis=0), []
+      for weights in layer_weights:
+        halves = block(*halves, mask, weights)
+        outputs.append(tf.concat(halves, axis=0))
+      return outputs
+
+    if training or not split_batch_of_one:
+      return batched()
+    return _cond_run_time_branch(tf.equal(batch_seq[0], 1), single_sequence, batched)
+
+
+def _cond_run_time_branch(pred, true_fn, false_fn):
+  """`tf.cond` whose If op stays an If in a graph instead of being lowered to Switch/Merge.
+
+  Lowered, both 24-block branches land in one graph that the runtime optimizes on each new
+  input shape (about 2.5 s for the full model); kept, the If runs only the branch a call
+  takes, and that branch's graph is optimized on its first use (about 0.5 s).
+  """
+  outputs = tf.cond(pred, true_fn, false_fn)
+  if tf.executing_eagerly():
     return outputs
+  if_op = outputs[0].op.inputs[0].op  # tf.cond returns the If's outputs through Identity ops
+  if_op._set_attr("_lower_using_switch_merge", attr_value_pb2.AttrValue(b=False))  # pylint: disable=protected-access
+  return outputs

@@ -16,6 +16,8 @@ class MobileBertEncoder(tf_keras.layers.Layer):
 
   `bounded_mask=True` masks attention with bounded scores (`functional.masked_softmax`),
   which full-integer TFLite quantization needs; the SavedModel uses the additive mask.
+  `split_batch_of_one=False` keeps a batch of one on the batched graph (see `BlockStack`);
+  TFLite, which runs one op at a time, does not gain from the two-stream form.
   """
 
   def __init__(self, config: MobileBertConfig, **kwargs):
@@ -27,14 +29,15 @@ class MobileBertEncoder(tf_keras.layers.Layer):
       self.pooler = tf_keras.layers.Dense(
           config.hidden_size, activation="tanh", kernel_initializer=truncated_normal(config), name="pooler")
 
-  def call(self, inputs, training=False, bounded_mask=False):
+  def call(self, inputs, training=False, bounded_mask=False, split_batch_of_one=True):
     word_ids = inputs[sig.INPUT_WORD_IDS]
     batch_seq = tf.shape(word_ids)
     mask = attention_mask(inputs[sig.INPUT_MASK], bounded_mask)
     hidden = self.embedding(word_ids, inputs[sig.INPUT_TYPE_IDS], inputs[sig.INPUT_MASK], training=training)
     shape = [batch_seq[0], batch_seq[1], self.config.hidden_size]
-    encoder_outputs = [tf.reshape(h, shape) for h in self.blocks(hidden, mask, batch_seq, training=training,
-                                                                        bounded_mask=bounded_mask)]
+    blocks = self.blocks(hidden, mask, batch_seq, training=training, bounded_mask=bounded_mask,
+                         split_batch_of_one=split_batch_of_one)
+    encoder_outputs = [tf.reshape(h, shape) for h in blocks]
     hidden = encoder_outputs[-1]
     first_token = hidden[:, 0, :]
     pooled = self.pooler(first_token) if self.config.classifier_activation else first_token

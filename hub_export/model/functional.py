@@ -88,3 +88,19 @@ def multi_head_attention(query, key, value, mask, batch_seq, num_heads: int, dro
   probs = dropout(probs, dropout_rate, training)
   context = tf.transpose(tf.matmul(probs, split_heads(value)), [0, 2, 1, 3])
   return tf.reshape(context, [-1, num_heads * head_size])
+
+
+def single_sequence_attention(query, key, value, mask, num_heads: int, bounded_mask: bool = False):
+  """Inference attention within one sequence, per head as 2-D matmuls.
+
+  `query` is [rows, heads * size] (any rows of the sequence), `key` and `value` are
+  [seq, heads * size], `mask` is `attention_mask` of a [1, seq] input mask; returns
+  [rows, heads * size], as `multi_head_attention` gives for those rows at batch 1. Its
+  head transposes and batch-matmuls are ops that oneDNN spreads over the intra-op threads
+  even when tiny; these 2-D matmuls and slices run on the calling thread.
+  """
+  head_size = query.shape[-1] // num_heads
+  keys, values = tf.split(key, num_heads, axis=1), tf.split(value, num_heads, axis=1)
+  scores = tf.stack([tf.matmul(q, k, transpose_b=True) for q, k in zip(tf.split(query, num_heads, axis=1), keys)])
+  probs = masked_softmax(scores * (1.0 / math.sqrt(head_size)), tf.reshape(mask, [1, 1, -1]), bounded_mask)
+  return tf.concat([tf.matmul(p, v) for p, v in zip(tf.unstack(probs), values)], axis=1)

@@ -6,7 +6,9 @@ projection that query and key read (value reads the raw input), and
 `use_bottleneck_attention` makes query, key and value all read the input bottleneck.
 
 The block is a pure function of its weights, traced once per config and shared by all
-blocks (see `block_stack.py`, which owns the variables).
+blocks (see `block_stack.py`, which owns the variables). It comes in two forms built from
+the same start and end: batched, on [batch * seq, hidden], and for inference on a single
+sequence, as two half-sequence streams that two threads can run side by side.
 """
 
 import functools
@@ -57,14 +59,16 @@ def block_weight_shapes(config: MobileBertConfig) -> dict:
   return shapes
 
 
-def _block_forward(config: MobileBertConfig, inputs, mask, batch_seq, w, training: bool, bounded_mask: bool):
-  """The block on [batch * seq, hidden] inputs; `w` maps block_weight_shapes names to tensors.
-
-  `mask` is `functional.attention_mask(input_mask, bounded_mask)`.
-  """
-  act = get_activation(config.hidden_act)
+def _weight_ops(config: MobileBertConfig, w):
+  """`norm(name, x)` and `dense(name, x)` over the block weights `w`, by weight name."""
   norm = lambda name, x: F.normalize(config.normalization_type, x, w[f"{name}/gamma"], w[f"{name}/beta"])
   dense = lambda name, x: F.dense(x, w[f"{name}/kernel"], w[f"{name}/bias"])
+  return norm, dense
+
+
+def _block_start(config: MobileBertConfig, w, inputs):
+  """The row-wise start of a block: the attention residual, query, key and value."""
+  norm, dense = _weight_ops(config, w)
 
   if config.use_bottleneck:
     residual = norm("bottleneck_input_norm", dense("bottleneck_input", inputs))
@@ -81,9 +85,14 @@ def _block_forward(config: MobileBertConfig, inputs, mask, batch_seq, w, trainin
   both = F.dense(query_key, tf.concat([w["attention/query/kernel"], w["attention/key/kernel"]], axis=1),
                  tf.concat([w["attention/query/bias"], w["attention/key/bias"]], axis=0))
   query, key = tf.split(both, 2, axis=-1)
-  context = F.multi_head_attention(query, key, dense("attention/value", value), mask, batch_seq,
-                                   config.num_attention_heads, config.attention_probs_dropout_prob, training,
-                                   bounded_mask)
+  return residual, query, key, dense("attention/value", value)
+
+
+def _block_end(config: MobileBertConfig, w, context, residual, inputs, training: bool):
+  """The row-wise end of a block: attention output, the feed-forward stack, the output bottleneck."""
+  act = get_activation(config.hidden_act)
+  norm, dense = _weight_ops(config, w)
+
   attended = dense("attention/output", context)
   if not config.use_bottleneck:
     attended = F.dropout(attended, config.hidden_dropout_prob, training)
@@ -102,6 +111,37 @@ def _block_forward(config: MobileBertConfig, inputs, mask, batch_seq, w, trainin
   return norm("bottleneck_output_norm", out + inputs)
 
 
+def _block_forward(config: MobileBertConfig, inputs, mask, batch_seq, w, training: bool, bounded_mask: bool):
+  """The block on [batch * seq, hidden] inputs; `w` maps block_weight_shapes names to tensors.
+
+  `mask` is `functional.attention_mask(input_mask, bounded_mask)`.
+  """
+  residual, query, key, value = _block_start(config, w, inputs)
+  context = F.multi_head_attention(query, key, value, mask, batch_seq, config.num_attention_heads,
+                                   config.attention_probs_dropout_prob, training, bounded_mask)
+  return _block_end(config, w, context, residual, inputs, training)
+
+
+def _single_sequence_block_forward(config: MobileBertConfig, first, second, mask, w, bounded_mask: bool):
+  """The inference block on one sequence given as its two halves, [rows, hidden] each.
+
+  At batch 1 every matmul is small enough that oneDNN runs it on the calling thread alone,
+  so the batched block keeps one core busy. Everything but attention is row-wise: each half
+  goes through the block on its own, joined only where its queries read the keys and
+  values of the whole sequence, and the runtime runs the two halves on two threads.
+  Attention is `functional.single_sequence_attention` (2-D matmuls, no head transposes),
+  whose ops also stay on the calling thread. Returns the two halves of the output.
+  """
+  starts = [_block_start(config, w, half) for half in (first, second)]
+  key = tf.concat([start[2] for start in starts], axis=0)
+  value = tf.concat([start[3] for start in starts], axis=0)
+  ends = []
+  for half, (residual, query, _, _) in zip((first, second), starts):
+    context = F.single_sequence_attention(query, key, value, mask, config.num_attention_heads, bounded_mask)
+    ends.append(_block_end(config, w, context, residual, half, training=False))
+  return tuple(ends)
+
+
 @functools.lru_cache(maxsize=None)
 def shared_block_function(config: MobileBertConfig, training: bool, bounded_mask: bool = False):
   """One traced block computation per config, mode and masking, reused by every block.
@@ -109,9 +149,22 @@ def shared_block_function(config: MobileBertConfig, training: bool, bounded_mask
   The training block is kept out of line, so the runtime optimizes one block (and one
   block gradient) instead of 24 inlined copies: building the fine-tuning gradient of a
   loaded export gets 2-4x faster. The inference block stays inlined, which measured about
-  2% faster per batch-1 call than the out-of-line version.
+  2% faster per batch-1 call than the out-of-line version, and the TFLite converter
+  cannot lower an out-of-line call.
   """
-  attributes = {"_noinline": True} if training else None
-  return tf.function(functools.partial(_block_forward, config, training=training, bounded_mask=bounded_mask),
-                     reduce_retracing=True,
-                     experimental_attributes=attributes)
+  return _traced(f"{'training' if training else 'inference'}_block",
+                 functools.partial(_block_forward, config, training=training, bounded_mask=bounded_mask),
+                 inline=not training)
+
+
+@functools.lru_cache(maxsize=None)
+def shared_single_sequence_block_function(config: MobileBertConfig, bounded_mask: bool = False):
+  """`_single_sequence_block_forward` traced once per config and masking, inlined like the above."""
+  return _traced("single_sequence_block",
+                 functools.partial(_single_sequence_block_forward, config, bounded_mask=bounded_mask),
+                 inline=True)
+
+
+def _traced(name: str, forward: functools.partial, inline: bool):
+  forward.__name__ = name  # names the function in the graph and the SavedModel
+  return tf.function(forward, reduce_retracing=True, experimental_attributes=None if inline else {"_noinline": True})

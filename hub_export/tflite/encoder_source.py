@@ -40,7 +40,7 @@ def from_checkpoint(ckpt, bert_config=None, bounded_mask=False) -> EncoderSource
   cli.LOG.info("restored %d variables from %s (%s)", report.restored, report.prefix, report.layout.value)
   encoder = model.encoder
   return EncoderSource(
-      encode=lambda inputs: encoder(inputs, training=False, bounded_mask=bounded_mask),
+      encode=lambda inputs: encoder(inputs, training=False, bounded_mask=bounded_mask, split_batch_of_one=False),
       trackable=model,
       description=f"checkpoint {report.prefix}",
       protected=location.directory,

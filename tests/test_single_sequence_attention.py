@@ -1,0 +1,22 @@
+"""The batch-1 attention form gives, row for row, what batched attention gives."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from hub_export.model import functional as F
+
+HEADS, HEAD_SIZE, LENGTH = 4, 8, 11
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+@pytest.mark.parametrize("real", [LENGTH, 7])
+def test_rows_match_batched_attention(bounded, real):
+  rng = np.random.default_rng(real)
+  query, key, value = (tf.constant(rng.normal(0, 2, [LENGTH, HEADS * HEAD_SIZE]).astype(np.float32)) for _ in range(3))
+  input_mask = tf.constant([[1] * real + [0] * (LENGTH - real)])
+  mask = F.attention_mask(input_mask, bounded)
+  want = F.multi_head_attention(query, key, value, mask, [1, LENGTH], HEADS, 0.0, False, bounded).numpy()
+  for rows in (slice(0, 6), slice(6, LENGTH), slice(0, LENGTH)):
+    got = F.single_sequence_attention(query[rows], key, value, mask, HEADS, bounded).numpy()
+    np.testing.assert_allclose(got, want[rows], rtol=0, atol=1e-5)

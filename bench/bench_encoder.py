@@ -1,13 +1,13 @@
 """Encoder speed: batch-1 latency and batch-32 throughput of a loaded export, beside HF PyTorch.
 
     /work/main/.venv/bin/python -m bench.bench_encoder [--export_dir DIR ...] [--work_dir DIR]
-        [--rounds 3] [--torch_python PATH]
+        [--rounds 3] [--seq_length 128] [--torch_python PATH]
 
 Without --export_dir it benchmarks this checkout's export of a full-size English OPT
 checkpoint with random weights (written under --work_dir on first use, then reused; pass
 --fresh to export again after changing the model). The export is loaded with
 `tf.saved_model.load` and called through `__call__(inputs, training=False)`, the way
-`hub.KerasLayer` calls it, at sequence length 128 with no padding. Repeat --export_dir to
+`hub.KerasLayer` calls it, at sequence length 128 (--seq_length) with no padding. Repeat --export_dir to
 compare several exports (e.g. before and after a model change, or the reference export
 that `bench/make_reference_export.py` builds with Model Garden) in one run.
 
@@ -34,12 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
-SEQ_LENGTH = 128
+DEFAULT_SEQ_LENGTH = 128
 # name -> (batch, timed calls per round, untimed warm-up calls per round)
 SHAPES = {"latency": (1, 40, 3), "throughput": (32, 2, 1)}
 TORCH_PYTHONS = ("/work/hfvenv/bin/python", "/work/benchhf/bin/python")
 
-# Runs in the torch Python: reads "BATCH CALLS WARMUP" lines, answers with a JSON list of
+# Runs in the torch Python: reads "BATCH LENGTH CALLS WARMUP" lines, answers with a JSON list of
 # [wall seconds, process CPU seconds] per timed call.
 _TORCH_WORKER = r"""
 import json, sys, time
@@ -50,8 +50,8 @@ torch.manual_seed(0)
 model = MobileBertModel(MobileBertConfig()).eval()
 print("ready " + torch.__version__, flush=True)
 for line in sys.stdin:
-    batch, calls, warmup = (int(x) for x in line.split())
-    ids = torch.randint(0, 30522, (batch, %(seq)d))
+    batch, length, calls, warmup = (int(x) for x in line.split())
+    ids = torch.randint(0, 30522, (batch, length))
     args = dict(input_ids=ids, attention_mask=torch.ones_like(ids), token_type_ids=torch.zeros_like(ids))
     times = []
     with torch.inference_mode():
@@ -61,14 +61,14 @@ for line in sys.stdin:
             if i >= warmup:
                 times.append([time.perf_counter() - start, time.process_time() - cpu])
     print(json.dumps(times), flush=True)
-""" % {"seq": SEQ_LENGTH}
+"""
 
 
-def encoder_inputs(batch: int, vocab_size: int = 30522, seed: int = 0) -> dict:
+def encoder_inputs(batch: int, length: int, vocab_size: int = 30522, seed: int = 0) -> dict:
   rng = np.random.default_rng(seed)
-  ids = rng.integers(1000, vocab_size, [batch, SEQ_LENGTH]).astype(np.int32)
+  ids = rng.integers(1000, vocab_size, [batch, length]).astype(np.int32)
   types = np.zeros_like(ids)
-  types[:, SEQ_LENGTH // 2:] = 1
+  types[:, length // 2:] = 1
   return {"input_word_ids": ids, "input_mask": np.ones_like(ids), "input_type_ids": types}
 
 
@@ -87,8 +87,8 @@ class TorchPeer:
       raise RuntimeError(f"torch worker in {python} did not start")
     self.version = ready[1]
 
-  def time_calls(self, batch: int, calls: int, warmup: int) -> list:
-    self.proc.stdin.write(f"{batch} {calls} {warmup}\n")
+  def time_calls(self, batch: int, length: int, calls: int, warmup: int) -> list:
+    self.proc.stdin.write(f"{batch} {length} {calls} {warmup}\n")
     self.proc.stdin.flush()
     return json.loads(self.proc.stdout.readline())
 
@@ -109,8 +109,8 @@ def tf_timer(export_dir: str):
   import tensorflow as tf
   loaded = tf.saved_model.load(export_dir)
 
-  def time_calls(batch: int, calls: int, warmup: int) -> list:
-    inputs = {k: tf.constant(v) for k, v in encoder_inputs(batch).items()}
+  def time_calls(batch: int, length: int, calls: int, warmup: int) -> list:
+    inputs = {k: tf.constant(v) for k, v in encoder_inputs(batch, length).items()}
     times = []
     for i in range(warmup + calls):
       start, cpu = time.perf_counter(), time.process_time()
@@ -152,11 +152,11 @@ def run(args) -> dict:
   for _ in range(args.rounds):
     for shape, (batch, calls, warmup) in SHAPES.items():
       for name, time_calls in runners.items():
-        times[name, shape] += time_calls(batch, calls, warmup)
+        times[name, shape] += time_calls(batch, args.seq_length, calls, warmup)
     loads.append(load_average())
   if peer:
     peer.close()
-  report = {"seq_length": SEQ_LENGTH, "load_average_1_5_15min": loads,
+  report = {"seq_length": args.seq_length, "load_average_1_5_15min": loads,
             "results": {f"{name} {shape} batch {SHAPES[shape][0]}": summarize(t, SHAPES[shape][0])
                         for (name, shape), t in times.items()}}
   if not peer:
@@ -171,6 +171,7 @@ def main(argv=None):
   parser.add_argument("--work_dir", default="/tmp/mobilebert_bench", help="where the full-size checkpoint and export live")
   parser.add_argument("--fresh", action="store_true", help="re-export even if --work_dir holds an export")
   parser.add_argument("--rounds", type=int, default=3)
+  parser.add_argument("--seq_length", type=int, default=DEFAULT_SEQ_LENGTH, help="tokens per sequence, no padding")
   parser.add_argument("--torch_python", help="a Python with torch and transformers for the peer figure")
   args = parser.parse_args(argv)
   print(json.dumps(run(args), indent=2))

@@ -125,8 +125,8 @@ def _block_forward(config: MobileBertConfig, inputs, mask, batch_seq, w, trainin
 def _single_sequence_block_forward(config: MobileBertConfig, first, second, mask, w, bounded_mask: bool):
   """The inference block on one sequence given as its two halves, [rows, hidden] each.
 
-  At batch 1 every matmul is small enough that oneDNN runs it on the calling thread alone,
-  so the batched block keeps one core busy. Everything but attention is row-wise: each half
+  At batch 1 and lengths up to about 300, every matmul is small enough that oneDNN runs
+  it on the calling thread alone, so the batched block keeps one core busy. Everything but attention is row-wise: each half
   goes through the block on its own, joined only where its queries read the keys and
   values of the whole sequence, and the runtime runs the two halves on two threads.
   Attention is `functional.single_sequence_attention` (2-D matmuls, no head transposes),

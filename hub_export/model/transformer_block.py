@@ -126,11 +126,12 @@ def _single_sequence_block_forward(config: MobileBertConfig, first, second, mask
   """The inference block on one sequence given as its two halves, [rows, hidden] each.
 
   At batch 1 and lengths up to about 300, every matmul is small enough that oneDNN runs
-  it on the calling thread alone, so the batched block keeps one core busy. Everything but attention is row-wise: each half
-  goes through the block on its own, joined only where its queries read the keys and
-  values of the whole sequence, and the runtime runs the two halves on two threads.
-  Attention is `functional.single_sequence_attention` (2-D matmuls, no head transposes),
-  whose ops also stay on the calling thread. Returns the two halves of the output.
+  it on the calling thread alone, so the batched block keeps one core busy. Everything
+  but attention is row-wise: each half goes through the block on its own, joined only
+  where its queries read the keys and values of the whole sequence, and the runtime runs
+  the two halves on two threads. Attention is `functional.single_sequence_attention`
+  (2-D matmuls, no head transposes), whose ops also stay on the calling thread. Returns
+  the two halves of the output.
   """
   starts = [_block_start(config, w, half) for half in (first, second)]
   key = tf.concat([start[2] for start in starts], axis=0)
@@ -150,7 +151,7 @@ def shared_block_function(config: MobileBertConfig, training: bool, bounded_mask
   block gradient) instead of 24 inlined copies: building the fine-tuning gradient of a
   loaded export gets 2-4x faster. The inference block stays inlined, which measured about
   2% faster per batch-1 call than the out-of-line version, and the TFLite converter
-  cannot lower an out-of-line call.
+  cannot inline an out-of-line call.
   """
   return _traced(f"{'training' if training else 'inference'}_block",
                  functools.partial(_block_forward, config, training=training, bounded_mask=bounded_mask),

@@ -1,0 +1,64 @@
+"""The compute floor for batch-32 throughput: how fast TensorFlow runs the encoder's own matmuls.
+
+    /work/main/.venv/bin/python -m bench.bench_matmul_floor
+
+Times chains of MatMul + BiasAdd at the batch-32, length-128 shapes of a MobileBERT block
+(4,096 rows; each shape as an up-and-down pair, so a chain needs no other op), and one large
+square matmul, in a `tf.function` with TensorFlow's default thread pools. Dividing the
+encoder's 5.4 GFLOP per sequence by these rates gives the throughput that matmuls alone
+would allow: the floor that `bench_encoder`'s batch-32 figure is compared with. Rates come
+from each chain's fastest run: the floor is what the machine can do, not what it did on
+average while shared.
+"""
+
+import json
+import statistics
+import time
+
+import numpy as np
+
+ROWS = 4096  # batch 32 x length 128
+# (in, out) of the block's projections -> multiply-adds per token per block at that shape:
+# the feed-forward stack (4 x 128->512->128), the bottlenecks (512->128 three times, 128->512
+# once), query+key (128->256) and the attention output (128->128).
+PAIRS = {(128, 512): 8 * 128 * 512, (512, 128): 4 * 512 * 128, (128, 256): 128 * 256, (128, 128): 128 * 128}
+GFLOP_PER_SEQUENCE = 5.4
+CHAIN = 25
+
+
+def _gflops(step, x, flop_per_step: float, repeats: int = 10) -> float:
+  import tensorflow as tf
+
+  chain = tf.function(lambda x: [x := step(x) for _ in range(CHAIN)][-1])
+  for _ in range(3):
+    chain(x).numpy()
+  seconds = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    chain(x).numpy()
+    seconds.append(time.perf_counter() - start)
+  return round(flop_per_step * CHAIN / min(seconds) / 1e9)
+
+
+def run() -> dict:
+  import tensorflow as tf
+
+  rng = np.random.default_rng(0)
+  weight = lambda *shape: tf.constant(rng.normal(0, 0.05, shape).astype(np.float32))
+  rates = {}
+  block_seconds = 0.0  # per multiply-add, weighted as the block weights them
+  for (a, b), macs in PAIRS.items():
+    up, down, up_bias, down_bias = weight(a, b), weight(b, a), tf.zeros([b]), tf.zeros([a])
+    step = lambda x: tf.nn.bias_add(tf.matmul(tf.nn.bias_add(tf.matmul(x, up), up_bias), down), down_bias)
+    rates[f"[{ROWS},{a}]x[{a},{b}] and back"] = rate = _gflops(step, weight(ROWS, a), 2 * 2 * ROWS * a * b)
+    block_seconds += macs / rate
+  square = weight(512, 512)
+  rates["[4096,512]x[512,512]"] = _gflops(lambda x: tf.matmul(x, square), weight(ROWS, 512), 2 * ROWS * 512 * 512)
+  block_rate = sum(PAIRS.values()) / block_seconds
+  return {"gflop_per_s": rates,
+          "floor_seq_per_s": {"at the block's own shapes": round(block_rate / GFLOP_PER_SEQUENCE, 1),
+                              "at the large square matmul": round(rates["[4096,512]x[512,512]"] / GFLOP_PER_SEQUENCE, 1)}}
+
+
+if __name__ == "__main__":
+  print(json.dumps(run(), indent=2))

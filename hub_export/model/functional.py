@@ -90,17 +90,23 @@ def multi_head_attention(query, key, value, mask, batch_seq, num_heads: int, dro
   return tf.reshape(context, [-1, num_heads * head_size])
 
 
-def single_sequence_attention(query, key, value, mask, num_heads: int, bounded_mask: bool = False):
+def single_sequence_attention(queries, key, value, mask, num_heads: int, bounded_mask: bool = False):
   """Inference attention within one sequence, per head as 2-D matmuls.
 
-  `query` is [rows, heads * size] (any rows of the sequence), `key` and `value` are
-  [seq, heads * size], `mask` is `attention_mask` of a [1, seq] input mask; returns
-  [rows, heads * size], as `multi_head_attention` gives for those rows at batch 1. Its
-  head transposes and batch-matmuls are ops that oneDNN spreads over the intra-op threads
-  even when tiny; these 2-D matmuls and slices run on the calling thread.
+  `queries` are row groups of the sequence, [rows, heads * size] each; `key` and `value`
+  are [seq, heads * size], split into heads once for all groups; `mask` is `attention_mask`
+  of a [1, seq] input mask. Returns one [rows, heads * size] context per group, as
+  `multi_head_attention` gives for those rows at batch 1. Its head transposes and
+  batch-matmuls are ops that oneDNN spreads over the intra-op threads even when tiny; these
+  2-D matmuls and slices run on the calling thread.
   """
-  head_size = query.shape[-1] // num_heads
+  head_size = key.shape[-1] // num_heads
   keys, values = tf.split(key, num_heads, axis=1), tf.split(value, num_heads, axis=1)
-  scores = tf.stack([tf.matmul(q, k, transpose_b=True) for q, k in zip(tf.split(query, num_heads, axis=1), keys)])
-  probs = masked_softmax(scores * (1.0 / math.sqrt(head_size)), tf.reshape(mask, [1, 1, -1]), bounded_mask)
-  return tf.concat([tf.matmul(p, v) for p, v in zip(tf.unstack(probs), values)], axis=1)
+  mask = tf.reshape(mask, [1, 1, -1])
+
+  def attend(query):
+    scores = tf.stack([tf.matmul(q, k, transpose_b=True) for q, k in zip(tf.split(query, num_heads, axis=1), keys)])
+    probs = masked_softmax(scores * (1.0 / math.sqrt(head_size)), mask, bounded_mask)
+    return tf.concat([tf.matmul(p, v) for p, v in zip(tf.unstack(probs), values)], axis=1)
+
+  return [attend(query) for query in queries]

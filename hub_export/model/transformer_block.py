@@ -66,26 +66,29 @@ def _weight_ops(config: MobileBertConfig, w):
   return norm, dense
 
 
-def _block_start(config: MobileBertConfig, w, inputs):
-  """The row-wise start of a block: the attention residual, query, key and value."""
+def _block_starts(config: MobileBertConfig, w, row_groups):
+  """The row-wise start of a block for each group of rows: the attention residual, query,
+  key and value. The weights the groups share are prepared once."""
   norm, dense = _weight_ops(config, w)
-
-  if config.use_bottleneck:
-    residual = norm("bottleneck_input_norm", dense("bottleneck_input", inputs))
-    if config.use_bottleneck_attention:
-      query_key, value = residual, residual
-    elif _uses_shared_kq(config):
-      query_key, value = norm("bottleneck_attention_norm", dense("bottleneck_attention", inputs)), inputs
-    else:
-      query_key, value = inputs, inputs
-  else:
-    residual = query_key = value = inputs
-
   # Query and key read the same tensor: project both with one matmul.
-  both = F.dense(query_key, tf.concat([w["attention/query/kernel"], w["attention/key/kernel"]], axis=1),
-                 tf.concat([w["attention/query/bias"], w["attention/key/bias"]], axis=0))
-  query, key = tf.split(both, 2, axis=-1)
-  return residual, query, key, dense("attention/value", value)
+  query_key_kernel = tf.concat([w["attention/query/kernel"], w["attention/key/kernel"]], axis=1)
+  query_key_bias = tf.concat([w["attention/query/bias"], w["attention/key/bias"]], axis=0)
+
+  def start(inputs):
+    if config.use_bottleneck:
+      residual = norm("bottleneck_input_norm", dense("bottleneck_input", inputs))
+      if config.use_bottleneck_attention:
+        query_key, value = residual, residual
+      elif _uses_shared_kq(config):
+        query_key, value = norm("bottleneck_attention_norm", dense("bottleneck_attention", inputs)), inputs
+      else:
+        query_key, value = inputs, inputs
+    else:
+      residual = query_key = value = inputs
+    query, key = tf.split(F.dense(query_key, query_key_kernel, query_key_bias), 2, axis=-1)
+    return residual, query, key, dense("attention/value", value)
+
+  return [start(rows) for rows in row_groups]
 
 
 def _block_end(config: MobileBertConfig, w, context, residual, inputs, training: bool):
@@ -116,7 +119,7 @@ def _block_forward(config: MobileBertConfig, inputs, mask, batch_seq, w, trainin
 
   `mask` is `functional.attention_mask(input_mask, bounded_mask)`.
   """
-  residual, query, key, value = _block_start(config, w, inputs)
+  [(residual, query, key, value)] = _block_starts(config, w, [inputs])
   context = F.multi_head_attention(query, key, value, mask, batch_seq, config.num_attention_heads,
                                    config.attention_probs_dropout_prob, training, bounded_mask)
   return _block_end(config, w, context, residual, inputs, training)
@@ -133,14 +136,13 @@ def _single_sequence_block_forward(config: MobileBertConfig, first, second, mask
   (2-D matmuls, no head transposes), whose ops also stay on the calling thread. Returns
   the two halves of the output.
   """
-  starts = [_block_start(config, w, half) for half in (first, second)]
-  key = tf.concat([start[2] for start in starts], axis=0)
-  value = tf.concat([start[3] for start in starts], axis=0)
-  ends = []
-  for half, (residual, query, _, _) in zip((first, second), starts):
-    context = F.single_sequence_attention(query, key, value, mask, config.num_attention_heads, bounded_mask)
-    ends.append(_block_end(config, w, context, residual, half, training=False))
-  return tuple(ends)
+  halves = (first, second)
+  starts = _block_starts(config, w, halves)
+  residuals, queries, keys, values = zip(*starts)
+  contexts = F.single_sequence_attention(queries, tf.concat(keys, axis=0), tf.concat(values, axis=0), mask,
+                                         config.num_attention_heads, bounded_mask)
+  return tuple(_block_end(config, w, context, residual, half, training=False)
+               for half, residual, context in zip(halves, residuals, contexts))
 
 
 @functools.lru_cache(maxsize=None)

@@ -54,8 +54,9 @@ def from_saved_model(export_dir) -> EncoderSource:
   """Loads a TF-Hub text-encoder SavedModel (this project's or another exporter's).
 
   Its reusable `__call__` is used with training=False, with the attention mask it was
-  saved with (TF-Hub encoders add -1e9 at padding, which int8 quantizes poorly). The vocab asset (`.vocab_file`)
-  and `do_lower_case` are read when the SavedModel has them (BERT encoder exports do).
+  saved with (TF-Hub encoders add -1e9 at padding, which int8 quantizes poorly). The vocab
+  asset (`.vocab_file`) and `do_lower_case` are read when the SavedModel has them (BERT
+  encoder exports do).
   """
   import tensorflow as tf
 

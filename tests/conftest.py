@@ -51,3 +51,24 @@ def synthetic_preprocessor(tmp_path_factory) -> Path:
   from synthetic_savedmodels import build_preprocessor
 
   return build_preprocessor(tmp_path_factory.mktemp("synthetic") / "preprocessor")
+
+
+@pytest.fixture(scope="session")
+def small_english_exports(tmp_path_factory):
+  """A 2-layer encoder and its preprocessor for one real-word uncased vocab: (release, encoder, preprocessor).
+
+  The vocab is built from the English corpus, so sentences tokenize into real wordpieces
+  rather than [UNK].
+  """
+  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.export_encoder import export_encoder
+  from hub_export.export_preprocessor import export
+  from release_dirs import tiny_config
+  from tokenization_test_data import build_test_vocab, corpus
+
+  root = tmp_path_factory.mktemp("small_english")
+  tokens = build_test_vocab(corpus("english"), lower_case=True)
+  release = write_release_checkpoint(root / "release", tiny_config(vocab_size=len(tokens)), seed=5, vocab_lines=tokens)
+  encoder = export_encoder(release, root / "encoder", lower_case=True)
+  preprocessor = export(release / "vocab.txt", root / "preprocessor", lower_case=True)
+  return release, encoder, preprocessor

@@ -11,13 +11,12 @@ import tensorflow_text  # noqa: F401  (registers the ops the SavedModel uses)
 import tf_keras
 
 import bert_reference_tokenizer as ref
-from tokenization_test_data import (ENGLISH_VOCAB, TINY_ENCODER, build_test_vocab, corpus, special_layout,
-                                    write_vocab)
+from tokenization_test_data import (CLS, ENGLISH_VOCAB, PAD, SEP, TINY_ENCODER, build_test_vocab, corpus,
+                                    expected_pack, special_layout, write_vocab)
 from hub_export import export_preprocessor
 from hub_export.signatures import ENCODER_INPUT_KEYS, SPECIAL_TOKEN_KEYS
 
 SEQ_LENGTH = 128
-CLS, SEP, PAD = 101, 102, 0
 
 
 @pytest.fixture(scope="module")
@@ -41,22 +40,6 @@ def loaded(exported):
 def reference_ids(tokens, texts, lower_case=False):
   index = {t: i for i, t in enumerate(tokens)}
   return [ref.tokenize_ids(text, index, lower_case) for text in texts]
-
-
-def expected_pack(segments, seq_length):
-  """[CLS] a [SEP] b [SEP] with round-robin truncation, from the rule as stated."""
-  budget, take = seq_length - len(segments) - 1, [0] * len(segments)
-  while budget > 0 and any(t < len(s) for t, s in zip(take, segments)):
-    for i, segment in enumerate(segments):
-      if budget > 0 and take[i] < len(segment):
-        take[i] += 1
-        budget -= 1
-  ids, types = [CLS], [0]
-  for i, (segment, n) in enumerate(zip(segments, take)):
-    ids += segment[:n] + [SEP]
-    types += [i] * (n + 1)
-  mask = [1] * len(ids) + [0] * (seq_length - len(ids))
-  return ids + [PAD] * (seq_length - len(ids)), mask, types + [0] * (seq_length - len(types))
 
 
 SAMPLES = ["Hello, World!", "Καλημέρα ΟΔΟΣ", "東京タワーへ行きましょう！", "می\u200cخواهم", "x"]

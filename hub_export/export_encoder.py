@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from hub_export import cli
-from hub_export.atomic import atomic_directory, check_target, write_failure
+from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
 from hub_export.checkpoint.locate import VOCAB_NAME, locate_checkpoint
 from hub_export.errors import HubExportError
 
@@ -56,8 +56,8 @@ def export_encoder(ckpt, export_dir, bert_config=None, vocab=None, lower_case=No
   import tensorflow as tf
 
   from hub_export.checkpoint.restore import load_mobilebert
-  from hub_export.encoder_savedmodel import build_encoder_object, save_encoder
-  from hub_export.roundtrip import verify_in_fresh_process
+  from hub_export.savedmodel.encoder import build_encoder_object, save_encoder
+  from hub_export.savedmodel.roundtrip import verify_in_fresh_process
 
   with cli.step("restore"):
     model, report = load_mobilebert(location, bert_config)

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from hub_export import cli, signatures
-from hub_export.atomic import atomic_directory, check_target, write_failure
+from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
 from hub_export.errors import HubExportError
 from hub_export.tokenization.vocab import load_vocab, resolve_lower_case
 

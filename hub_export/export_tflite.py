@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from hub_export import cli, signatures
-from hub_export.atomic import atomic_file, check_file_target
+from hub_export.savedmodel.atomic import atomic_file, check_file_target
 from hub_export.errors import HubExportError, first_line
 from hub_export.tflite import QUANTIZATIONS
 from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_TEXT

@@ -1,7 +1,7 @@
 """Proves an export by reloading it in a fresh process and comparing it with the model.
 
 The exporter computes reference outputs in memory, writes them beside (not inside) the
-export, and runs `python -m hub_export.roundtrip EXPORT_DIR PROBES.npz` in a new process,
+export, and runs `python -m hub_export.savedmodel.roundtrip EXPORT_DIR PROBES.npz` in a new process,
 so nothing cached in the exporting process can hide a broken SavedModel. The new process
 also runs the whole TF-Hub contract check (`hub_export.verification`).
 """
@@ -108,7 +108,7 @@ def verify_in_fresh_process(export_dir: str, root, config) -> None:
   with tempfile.TemporaryDirectory(prefix="hub_export_roundtrip_") as tmp:
     path = os.path.join(tmp, "probes.npz")
     np.savez(path, **flat)
-    proc = subprocess.run([sys.executable, "-m", "hub_export.roundtrip", export_dir, path],
+    proc = subprocess.run([sys.executable, "-m", "hub_export.savedmodel.roundtrip", export_dir, path],
                           capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
   if proc.returncode < 0:  # killed (out of memory, a crash in native code, a user's kill)
     raise HubExportError(f"round-trip check of the export failed: the checking process was killed by "

@@ -8,7 +8,7 @@ serving signature), which keeps `saved_model.pb` small and loading fast.
 import tensorflow as tf
 
 from hub_export import signatures as sig
-from hub_export.input_contract import checked_encoder_inputs, checked_positions
+from hub_export.savedmodel.input_contract import checked_encoder_inputs, checked_positions
 from hub_export.model import MobileBert
 
 

@@ -259,6 +259,17 @@ def test_unknown_vocab_casing_must_be_given(tiny, tmp_path, capsys):
   assert list(tmp_path.iterdir()) == []
 
 
+def test_without_the_litert_runtime_the_export_is_refused(tmp_path, capsys, monkeypatch):
+  """The promised check cannot run without LiteRT: an error before any work, not a skipped check."""
+  from hub_export.tflite import runtime
+
+  monkeypatch.setattr(runtime, "litert_available", lambda: False)
+  code, line = _cli(capsys, "--ckpt", tmp_path / "any", "--out", tmp_path / "m.tflite", "--quantize", "none")
+  assert code == 2 and line.startswith("error: the LiteRT runtime (ai-edge-litert) is not installed")
+  assert "pip install 'mobilebert-hub-export[tflite]'" in line
+  assert list(tmp_path.iterdir()) == []
+
+
 def test_atomic_file_leaves_nothing_on_failure(tmp_path):
   target = tmp_path / "m.tflite"
   with pytest.raises(RuntimeError):

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from hub_export import cli
-from hub_export.atomic import atomic_directory, write_failure
+from hub_export.savedmodel.atomic import atomic_directory, write_failure
 from hub_export.errors import HubExportError
 from hub_export.publishing import checksums, kaggle_metadata, model_card
 from hub_export.publishing.tarball import write_tarball

@@ -255,3 +255,22 @@ def test_casing_from_manifest_and_warning_on_contradiction(caplog):
   with caplog.at_level("WARNING", logger="hub_export"):
     assert resolve_lower_case(vocab, False) is False
   assert "contradicts the known casing of bert_en_uncased" in caplog.text
+
+
+def test_fresh_process_check_compares_the_outputs_and_runs_the_contract(tmp_path):
+  """The exporter's checker reloads the export in a new process (one run here, to keep it quick):
+  an output that differs from the in-memory reference fails, and so does a broken contract."""
+  from hub_export.errors import HubExportError
+  from hub_export.savedmodel import roundtrip
+  from synthetic_savedmodels import PreprocessorFlaws, build_preprocessor
+
+  broken = build_preprocessor(tmp_path / "broken", PreprocessorFlaws(no_segment_ids=True))
+  loaded = tf.saved_model.load(str(broken))
+  reference = lambda texts: {k: v + 1 if k == "input_word_ids" else v for k, v in loaded(texts).items()}
+  reference.tokenize = loaded.tokenize
+  with pytest.raises(HubExportError) as info:
+    roundtrip.verify_preprocessor_in_fresh_process(str(broken), reference)
+  message = str(info.value)
+  assert message.startswith("round-trip check of the export failed: 3 mismatches: input_word_ids differs; "), message
+  assert "; contract: bert_pack_inputs 2 segments: row 0: input_type_ids" in message
+  assert "tokenize" not in message.split(";")[1]  # .tokenize reproduces its reference

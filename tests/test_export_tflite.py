@@ -17,7 +17,7 @@ pytest.importorskip("ai_edge_litert.interpreter",
 from bert_reference_tokenizer import tokenize_ids  # noqa: E402
 from conftest import REPO, SHARED, shared_path  # noqa: E402
 from hub_export import signatures as sig  # noqa: E402
-from hub_export.atomic import atomic_file  # noqa: E402
+from hub_export.savedmodel.atomic import atomic_file  # noqa: E402
 from hub_export.errors import HubExportError  # noqa: E402
 from hub_export.export_tflite import export_tflite, main  # noqa: E402
 from hub_export.tflite.agreement import row_cosines, row_relative_errors  # noqa: E402
@@ -256,6 +256,17 @@ def test_existing_output_needs_overwrite(tiny, tmp_path, capsys):
 def test_unknown_vocab_casing_must_be_given(tiny, tmp_path, capsys):
   code, line = _cli(capsys, "--ckpt", tiny["release"], "--out", tmp_path / "m.tflite", "--quantize", "none")
   assert code == 2 and "is not a known release vocab" in line and "--lower_case" in line
+  assert list(tmp_path.iterdir()) == []
+
+
+def test_without_the_litert_runtime_the_export_is_refused(tmp_path, capsys, monkeypatch):
+  """The promised check cannot run without LiteRT: an error before any work, not a skipped check."""
+  from hub_export.tflite import runtime
+
+  monkeypatch.setattr(runtime, "litert_available", lambda: False)
+  code, line = _cli(capsys, "--ckpt", tmp_path / "any", "--out", tmp_path / "m.tflite", "--quantize", "none")
+  assert code == 2 and line.startswith("error: the LiteRT runtime (ai-edge-litert) is not installed")
+  assert "pip install 'mobilebert-hub-export[tflite]'" in line
   assert list(tmp_path.iterdir()) == []
 
 

@@ -1,4 +1,4 @@
-"""Shared test plumbing: where ../shared lives, skipping cleanly without it, session fixtures."""
+"""Shared test plumbing: where ../shared lives, skipping without it (failing under CI=true), session fixtures."""
 
 import os
 from pathlib import Path
@@ -15,17 +15,33 @@ REFERENCE_ENCODER = TINY / "model_garden_hub_export"
 REFERENCE_PREPROCESSOR = SHARED / "fixtures" / "model_garden_preprocess_en_uncased"
 
 
-def shared_path(relative: str) -> Path:
-  """A path under ../shared, or a skip when the shared material is not beside the checkout."""
-  path = SHARED / relative
+def ci_requires_shared() -> bool:
+  """Under CI (`CI=true`, as CI services set it) the shared material must be there."""
+  return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require_shared(path: Path) -> Path:
+  """`path` (under ../shared) when it exists; else a skip, or under CI=true a failure.
+
+  Every test that needs ../shared goes through here, so coverage never silently drops out
+  of a CI run that lost the shared material.
+  """
   if not path.exists():
-    pytest.skip(f"shared fixture {relative} is absent (../shared not beside this checkout)")
+    message = f"shared fixture {path} is absent (../shared not beside this checkout)"
+    if ci_requires_shared():
+      pytest.fail(f"{message}; CI=true requires it", pytrace=False)
+    pytest.skip(message)
   return path
 
 
+def shared_path(relative: str) -> Path:
+  """A path under ../shared, given relative to it (see `require_shared`)."""
+  return require_shared(SHARED / relative)
+
+
 def require_fixture(path: Path) -> Path:
-  if not (path / "saved_model.pb").is_file():
-    pytest.skip(f"shared fixture not available: {path}")
+  """A shared reference SavedModel directory (see `require_shared`)."""
+  require_shared(path / "saved_model.pb")
   return path
 
 

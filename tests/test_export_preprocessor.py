@@ -11,6 +11,7 @@ import tensorflow_text  # noqa: F401  (registers the ops the SavedModel uses)
 import tf_keras
 
 import bert_reference_tokenizer as ref
+from conftest import require_fixture, require_shared
 from tokenization_test_data import (CLS, ENGLISH_VOCAB, PAD, SEP, TINY_ENCODER, build_test_vocab, corpus,
                                     expected_pack, special_layout, write_vocab)
 from hub_export import export_preprocessor
@@ -171,8 +172,7 @@ def test_bad_input_keeps_shapes_and_ids_in_range(loaded, exported):
 
 def test_exported_english_preprocessor_is_exact_on_english_corpus(tmp_path):
   """The shipped artifact, not just the in-memory tokenizer, matches the reference rules."""
-  if not ENGLISH_VOCAB.exists():
-    pytest.skip(f"shared English vocab absent: {ENGLISH_VOCAB}")
+  require_shared(ENGLISH_VOCAB)
   export_preprocessor.export(ENGLISH_VOCAB, tmp_path / "en")  # casing from the manifest
   pre = tf.saved_model.load(str(tmp_path / "en"))
   lines = corpus("english")
@@ -184,8 +184,7 @@ def test_exported_english_preprocessor_is_exact_on_english_corpus(tmp_path):
 
 
 def test_end_to_end_with_tiny_reference_encoder(tmp_path):
-  if not TINY_ENCODER.exists():
-    pytest.skip(f"shared tiny encoder fixture absent: {TINY_ENCODER}")
+  require_fixture(TINY_ENCODER)
   export_preprocessor.export(TINY_ENCODER / "assets" / "vocab.txt", tmp_path / "pre", lower_case=True)
   pre = tf.saved_model.load(str(tmp_path / "pre"))
   text = tf_keras.Input(shape=(), dtype=tf.string)
@@ -247,8 +246,7 @@ def test_cli_help():
 
 
 def test_casing_from_manifest_and_warning_on_contradiction(caplog):
-  if not ENGLISH_VOCAB.exists():
-    pytest.skip(f"shared English vocab absent: {ENGLISH_VOCAB}")
+  require_shared(ENGLISH_VOCAB)
   from hub_export.tokenization.vocab import load_vocab, resolve_lower_case
   vocab = load_vocab(ENGLISH_VOCAB)
   assert resolve_lower_case(vocab, None) is True

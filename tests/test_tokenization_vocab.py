@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from conftest import require_shared
 from tokenization_test_data import ENGLISH_VOCAB, special_layout, write_vocab
 from hub_export.errors import HubExportError
 from hub_export.tokenization import vocab as vocab_lib
@@ -73,8 +74,7 @@ def test_manifest_is_found_and_well_formed():
 
 
 def test_real_english_vocab_matches_its_manifest_entry():
-  if not ENGLISH_VOCAB.exists():
-    pytest.skip(f"shared English vocab absent: {ENGLISH_VOCAB}")
+  require_shared(ENGLISH_VOCAB)
   entry = vocab_lib.lookup_known_vocab(ENGLISH_VOCAB)
   assert entry["name"] == "bert_en_uncased"
   assert entry["sha256"] == hashlib.sha256(ENGLISH_VOCAB.read_bytes()).hexdigest()

@@ -19,8 +19,8 @@ from pathlib import Path
 from hub_export import cli
 from hub_export.atomic import atomic_directory, write_failure
 from hub_export.errors import HubExportError
+from hub_export.hub_format.tarball import write_tarball
 from hub_export.publishing import checksums, kaggle_metadata, model_card
-from hub_export.publishing.tarball import write_tarball
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LANGUAGE = re.compile(r"^([a-z]{2}(-[a-z]{2})?|multilingual)$")

@@ -67,7 +67,7 @@ def test_non_utf8_empty_and_missing_files_are_errors(tmp_path):
 
 
 def test_manifest_is_found_and_well_formed():
-  entries = json.loads(vocab_lib.MANIFEST_PATH.read_text())["vocabularies"]
+  entries = json.loads(vocab_lib.MANIFEST.read_text(encoding="utf-8"))["vocabularies"]
   by_name = {e["name"]: e for e in entries}
   assert by_name["bert_en_uncased"]["lines"] == 30522 and by_name["bert_en_uncased"]["lower_case"] is True
   assert by_name["bert_multi_cased"]["lines"] == 119547 and by_name["bert_multi_cased"]["lower_case"] is False

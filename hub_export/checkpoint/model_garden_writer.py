@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from hub_export.atomic import atomic_directory
+from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.checkpoint.seeded_values import release_values
 from hub_export.config import MobileBertConfig
 from hub_export.weight_layout import model_weights

@@ -15,10 +15,10 @@ import tensorflow as tf
 import tf_keras
 from tensorflow.core.framework import attr_value_pb2
 
+from hub_export.block_layout import block_weight_shapes
 from hub_export.config import MobileBertConfig
 from hub_export.model.initializers import truncated_normal
-from hub_export.model.transformer_block import (block_weight_shapes, shared_block_function,
-                                                shared_single_sequence_block_function)
+from hub_export.model.transformer_block import shared_block_function, shared_single_sequence_block_function
 
 _CONSTANT_INITIALIZERS = {"gamma": "ones", "beta": "zeros", "bias": "zeros"}
 

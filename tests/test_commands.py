@@ -16,6 +16,7 @@ COMMANDS = {
     "hub_export.publish": "hub_export.publish",
     "hub_export.verify": "hub_export.verify",
     "hub_export.demo": "hub_export.demo.run_demo",
+    "hub_export.export_keras": "hub_export.export_keras",
 }
 
 # Runs in one fresh process (one TensorFlow import for all): argv[1:] are "-m MODULE" and

@@ -50,6 +50,12 @@ def normalize(normalization_type: str, x, gamma, beta):
   return ops.cast(normed, dtype) * gamma + beta
 
 
+def _softmax(x):
+  """Softmax over the last axis (`ops.softmax` warns on every length-1 sequence)."""
+  e = ops.exp(x - ops.max(x, axis=-1, keepdims=True))
+  return e / ops.sum(e, axis=-1, keepdims=True)
+
+
 def _constant_or_random(config: MobileBertConfig, name: str):
   leaf = name.rsplit("/", 1)[-1]
   return {"gamma": "ones", "beta": "zeros", "bias": "zeros"}.get(leaf) or kernel_initializer(config)
@@ -155,7 +161,7 @@ class MobileBertTransformerBlock(keras.layers.Layer):
     scores = ops.matmul(split_heads(query), ops.transpose(split_heads(key), (0, 1, 3, 2)))
     scores = ops.cast(scores, "float32") * (1.0 / math.sqrt(head_size))
     bias = (1.0 - ops.cast(padding_mask, "float32")) * MASK_BIAS
-    probs = ops.softmax(scores + bias[:, None, None, :], axis=-1)
+    probs = _softmax(scores + bias[:, None, None, :])
     probs = self.attention_dropout(ops.cast(probs, query.dtype), training=training)
     context = ops.transpose(ops.matmul(probs, split_heads(value)), (0, 2, 1, 3))
     return ops.reshape(context, (batch, length, heads * head_size))

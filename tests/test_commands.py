@@ -21,6 +21,7 @@ COMMANDS = {
     "hub_export.verify": "hub_export.verify",
     "hub_export.demo": "hub_export.demo.run_demo",
     "hub_export.embed_corpus": "hub_export.embed_corpus",
+    "hub_export.export_keras": "hub_export.export_keras",
 }
 
 # Runs in one fresh process (one TensorFlow import for all): argv[1:] are "-m MODULE" and

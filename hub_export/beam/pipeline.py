@@ -28,6 +28,7 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions, PortableOptions, StandardOptions, TestOptions
 
 from hub_export.atomic import atomic_directory
+from hub_export.beam import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MIN_BATCH_SIZE
 from hub_export.beam.handler import METRICS_NAMESPACE, TextEmbeddingHandler
 from hub_export.beam.io import (CorpusError, SKIPPED_EMPTY, SKIPPED_INVALID_UTF8, parquet_row, parquet_schema,
                                 read_documents, resolve_format)
@@ -57,8 +58,8 @@ class EmbedSettings:
   seq_length: int = 128
   input_format: str = "auto"
   with_text: bool = True
-  min_batch_size: int = 1
-  max_batch_size: int = 64
+  min_batch_size: int = DEFAULT_MIN_BATCH_SIZE
+  max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
   num_shards: int = 0
 
   def handler(self) -> TextEmbeddingHandler:

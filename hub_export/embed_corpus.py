@@ -67,10 +67,11 @@ def _settings(args):
 def _main(argv):
   args, beam_args = parse_args(argv)
   try:
-    from hub_export.beam.pipeline import embed_corpus
+    from hub_export.beam.pipeline import embed_corpus, quiet_beam_logging
   except ImportError as e:
     raise HubExportError(f"{e.name} is not installed; install the beam extra: "
                          "pip install 'mobilebert-hub-export[beam]'") from None
+  quiet_beam_logging()
   embed_corpus(_settings(args), beam_args, args.overwrite)
 
 

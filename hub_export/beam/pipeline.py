@@ -146,6 +146,27 @@ def check_inputs(settings: EmbedSettings) -> list:
   return files
 
 
+class _HideCorpusErrorReports(logging.Filter):
+  """Drops Beam's own reports of a worker's CorpusError: the command prints it as one line."""
+
+  def filter(self, record: logging.LogRecord) -> bool:
+    if not record.name.startswith("apache_beam"):
+      return True
+    exception = record.exc_info[1] if record.exc_info else None
+    while exception is not None:
+      if isinstance(exception, CorpusError) or "CorpusError: " in str(exception):
+        return False
+      exception = exception.__cause__ or exception.__context__
+    return "CorpusError: " not in record.getMessage()
+
+
+def quiet_beam_logging() -> None:
+  """Beam's progress chatter off (warnings stay), and no tracebacks for input faults."""
+  logging.getLogger("apache_beam").setLevel(logging.WARNING)
+  for handler in logging.getLogger().handlers:
+    handler.addFilter(_HideCorpusErrorReports())
+
+
 def _worker_failure(error: Exception) -> Exception:
   """A worker's CorpusError as one clean error; anything else (a bug) unchanged."""
   if isinstance(error, CorpusError):

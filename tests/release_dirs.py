@@ -31,7 +31,7 @@ def export_release(release, directory, lower_case: bool = True):
   """
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
-  from hub_export.encoder_savedmodel import build_encoder_object, save_encoder
+  from hub_export.savedmodel.encoder import build_encoder_object, save_encoder
   from hub_export.export_preprocessor import export as export_preprocessor
 
   vocab = release / "vocab.txt"

@@ -27,8 +27,8 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions, PortableOptions, StandardOptions, TestOptions
 
-from hub_export.atomic import atomic_directory
 from hub_export.beam import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MIN_BATCH_SIZE
+from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.beam.handler import METRICS_NAMESPACE, TextEmbeddingHandler
 from hub_export.beam.io import (CorpusError, SKIPPED_EMPTY, SKIPPED_INVALID_UTF8, parquet_row, parquet_schema,
                                 read_documents, resolve_format)

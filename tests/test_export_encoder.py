@@ -215,12 +215,6 @@ def test_existing_export_needs_overwrite(exported, tmp_path):
   assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_same_checkpoint_exports_identical_variable_files(exported, tmp_path):
-  again = export_encoder(exported[0], tmp_path / "again", lower_case=True)
-  for name in ("variables/variables.data-00000-of-00001", "variables/variables.index", "assets/vocab.txt"):
-    assert (again / name).read_bytes() == (exported[1] / name).read_bytes(), name
-
-
 def test_cli_error_is_one_line(tmp_path):
   proc = subprocess.run([sys.executable, "-m", "hub_export.export_encoder", "--ckpt", str(tmp_path / "nope"),
                          "--export_dir", str(tmp_path / "out")], capture_output=True, text=True)

@@ -102,12 +102,13 @@ def test_stderr_holds_only_the_projects_own_lines(demo):
 def test_dist_holds_two_packages_cards_metadata_and_valid_checksums(demo):
   cwd, _ = demo
   dist = cwd / "dist"
-  assert sorted(p.name for p in dist.iterdir()) == sorted(["SHA256SUMS", MODEL_NAME, PREPROCESSOR_NAME])
+  assert sorted(p.name for p in dist.iterdir()) == sorted(["SHA256SUMS", MODEL_NAME, PREPROCESSOR_NAME, "kaggle"])
   for name in (MODEL_NAME, PREPROCESSOR_NAME):
     assert (dist / name / f"{name}_1.tar.gz").is_file()
     assert (dist / name / "1.md").read_text().startswith(f"# Module local/{name}/1\n")
-    for metadata in ("model-metadata.json", "model-instance-metadata.json"):
-      json.loads((dist / name / "kaggle" / metadata).read_text())
+  json.loads((dist / "kaggle" / "model-metadata.json").read_text())
+  variations = sorted((dist / "kaggle").glob("tensorFlow2/*/model-instance-metadata.json"))
+  assert len(variations) == 2 and all(json.loads(p.read_text())["ownerSlug"] == "local" for p in variations)
   listed = {}
   for line in (dist / "SHA256SUMS").read_text().splitlines():
     digest, path = line.split("  ", 1)

@@ -15,7 +15,7 @@ pytest.importorskip("ai_edge_litert.interpreter",
                     reason="ai-edge-litert (the LiteRT runtime, a test extra) is not installed")
 
 from bert_reference_tokenizer import tokenize_ids  # noqa: E402
-from conftest import REPO, SHARED, shared_path  # noqa: E402
+from conftest import REPO, shared_path  # noqa: E402
 from hub_export import signatures as sig  # noqa: E402
 from hub_export.savedmodel.atomic import atomic_file  # noqa: E402
 from hub_export.errors import HubExportError  # noqa: E402
@@ -293,9 +293,7 @@ def full_size(tmp_path_factory):
   from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.config import MobileBertConfig
 
-  vocab_path = SHARED / "vocab" / "bert_en_uncased_vocab.txt"
-  if not vocab_path.is_file():
-    pytest.skip("the real English vocab ../shared/vocab/bert_en_uncased_vocab.txt is absent")
+  vocab_path = shared_path("vocab/bert_en_uncased_vocab.txt")
   work = tmp_path_factory.mktemp("full_size")
   release = write_release_checkpoint(work / "release", MobileBertConfig(vocab_size=30522), seed=0,
                                      vocab_lines=vocab_path.read_text(encoding="utf-8").splitlines())

@@ -251,7 +251,7 @@ def test_next_run_succeeds_and_leaves_only_a_verified_export(lanes):
 
 
 def test_package_after_kills_is_complete_and_verified(lanes, synthetic_encoder, synthetic_preprocessor, tmp_path):
-  from hub_export.publishing.tarball import safe_extract
+  from hub_export.hub_format.tarball import safe_extract
 
   dist = lanes["root"] / "c" / DIST
   final = lanes["c"]["final"]

@@ -95,7 +95,7 @@ def _verify_tarball(tarball: Path) -> None:
 
 def _unpack(tarball: Path, target: Path, overwrite: bool) -> Path:
   """hub.load does not unpack a local tarball: unpack it (safely) next to the demo's exports."""
-  from hub_export.publishing.tarball import safe_extract
+  from hub_export.hub_format.tarball import safe_extract
 
   with atomic_directory(target, overwrite) as tmp:
     safe_extract(tarball, tmp)

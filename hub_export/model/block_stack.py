@@ -19,8 +19,8 @@ from tensorflow.core.framework import attr_value_pb2
 
 from hub_export.config import MobileBertConfig
 from hub_export.model.initializers import truncated_normal
-from hub_export.model.transformer_block import (block_weight_shapes, shared_block_function,
-                                                shared_single_sequence_block_function)
+from hub_export.model.transformer_block import shared_block_function, shared_single_sequence_block_function
+from hub_export.weight_layout import block_weight_shapes
 
 _CONSTANT_INITIALIZERS = {"gamma": "ones", "beta": "zeros", "bias": "zeros"}
 _IF_OPS = ("If", "StatelessIf")

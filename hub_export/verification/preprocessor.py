@@ -3,6 +3,7 @@
 import numpy as np
 
 from hub_export import signatures as sig
+from hub_export.hub_format import reading
 from hub_export.verification import common
 from hub_export.verification.report import require, run_check
 
@@ -124,10 +125,10 @@ def check_preprocessor(obj, export_dir) -> list:
     return f"strings -> 3 x int32 [{batch}, {seq_length}], same as tokenize + bert_pack_inputs"
 
   def vocab_asset():
-    files = common.asset_files(export_dir)
+    files = reading.asset_files(export_dir)
     require(files, "assets/ is empty: the vocab must travel as a SavedModel asset")
     vocab_size = state.get("special", {}).get("vocab_size")
-    sizes = {p.name: len(common.read_vocab(p)) for p in files if p.suffix == ".txt"}
+    sizes = {p.name: len(reading.read_vocab(p)) for p in files if p.suffix == ".txt"}
     require(vocab_size is None or vocab_size in sizes.values(),
             f"no asset has vocab_size={vocab_size} lines (assets: {sizes or [p.name for p in files]})")
     return ", ".join(f"assets/{name} ({n} tokens)" for name, n in sizes.items()) or "assets present"

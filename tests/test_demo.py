@@ -20,7 +20,7 @@ JOURNEY_TEXT = "MobileBERT runs on phones: the demo's tokenizer splits unknown w
 STALE = "stale.txt"
 # Where an earlier demo run leaves files; the run under test must replace every one of them.
 EARLIER_RUN = ("demo_out/checkpoint", "demo_out/export/encoder", f"demo_out/from_dist/{MODEL_NAME}",
-               f"dist/{MODEL_NAME}", f"dist/{PREPROCESSOR_NAME}")
+               f"dist/{MODEL_NAME}", f"dist/{PREPROCESSOR_NAME}", "dist/kaggle")
 
 
 def _run_demo(cwd, *args):

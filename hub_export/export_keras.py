@@ -2,6 +2,7 @@
 
     python -m hub_export.export_keras --ckpt PATH --preset_dir DIR \
         [--bert_config FILE] [--vocab FILE] [--lower_case true|false] [--overwrite]
+        [--allow_vocab_larger_than_model]
 
 PATH is any checkpoint the project reads (TF1 release, Model Garden TF2, this project's
 TF2 layout). The checkpoint is restored strictly, converted variable by variable into
@@ -18,6 +19,7 @@ from hub_export import cli
 from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
 from hub_export.checkpoint.locate import locate_checkpoint
 from hub_export.export_encoder import resolve_vocab
+from hub_export.tokenization.vocab import ALLOW_LARGER_VOCAB_FLAG
 
 PRESET_SEQUENCE_LENGTH = 512  # the preprocessors' default length, as KerasHub's BERT presets
 
@@ -31,6 +33,8 @@ def parse_args(argv):
   parser.add_argument("--lower_case", type=cli.str2bool, default=None,
                       help="true|false; default: from the vocab manifest when the vocab is a known release vocab")
   parser.add_argument("--overwrite", action="store_true", help="replace an existing non-empty --preset_dir")
+  parser.add_argument(ALLOW_LARGER_VOCAB_FLAG, action="store_true",
+                      help="export even if the vocab has more tokens than the model's vocab_size")
   return parser.parse_args(argv)
 
 
@@ -63,7 +67,8 @@ def check_conversion(model, task) -> None:
     raise HubExportError(f"the converted Keras 3 model differs from the checkpoint's: {'; '.join(problems[:5])}")
 
 
-def export_keras(ckpt, preset_dir, bert_config=None, vocab=None, lower_case=None, overwrite=False):
+def export_keras(ckpt, preset_dir, bert_config=None, vocab=None, lower_case=None, overwrite=False,
+                 allow_larger_vocab=False):
   """The whole job; returns the preset directory. Raises HubExportError on bad input."""
   from hub_export.tokenization.vocab import check_vocab_fits, load_vocab, resolve_lower_case
 
@@ -79,7 +84,7 @@ def export_keras(ckpt, preset_dir, bert_config=None, vocab=None, lower_case=None
   with cli.step("restore"):
     model, report = load_mobilebert(location, bert_config)
   cli.LOG.info("restored %d variables from %s (%s)", report.restored, report.prefix, report.layout.value)
-  check_vocab_fits(vocab_file, model.config.vocab_size)
+  check_vocab_fits(vocab_file, model.config.vocab_size, allow_larger_vocab)
   with cli.step("convert"):
     task = build_task(model.config, vocab_file, do_lower_case)
     count = convert_weights(model, task)
@@ -99,7 +104,8 @@ def export_keras(ckpt, preset_dir, bert_config=None, vocab=None, lower_case=None
 
 def _main(argv):
   args = parse_args(argv)
-  export_keras(args.ckpt, args.preset_dir, args.bert_config, args.vocab, args.lower_case, args.overwrite)
+  export_keras(args.ckpt, args.preset_dir, args.bert_config, args.vocab, args.lower_case, args.overwrite,
+               args.allow_vocab_larger_than_model)
 
 
 def main(argv=None):

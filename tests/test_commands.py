@@ -113,10 +113,13 @@ def test_only_tensorflow_startup_lines_are_filtered(line, startup):
 @pytest.mark.parametrize("command,args", [
     ("export_encoder", ["--export_dir", "{out}"]),
     ("export_tflite", ["--out", "{out}.tflite", "--quantize", "none"]),
+    ("export_keras", ["--preset_dir", "{out}"]),
 ])
 def test_a_vocab_larger_than_the_model_is_the_same_error_for_every_exporter(tmp_path, capsys, command, args):
   import importlib
 
+  if command == "export_keras":
+    pytest.importorskip("keras_hub", reason="keras-hub (the keras extra) is not installed")
   from release_dirs import tiny_vocab, write_tiny_release
 
   release = write_tiny_release(tmp_path / "release")

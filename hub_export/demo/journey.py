@@ -5,6 +5,8 @@ Text goes through `hub.KerasLayer(preprocessor.tokenize)` to wordpieces, through
 `hub.KerasLayer(encoder)` to the pooled vector. The lines printed are the demo's result.
 """
 
+POOLED_VALUES_SHOWN = 4
+
 import json
 from pathlib import Path
 
@@ -41,6 +43,7 @@ def journey(encoder_dir: Path, preprocessor_dir: Path, text: str, seq_length: in
       "input_word_ids": encoder_inputs[sig.INPUT_WORD_IDS][0, :length].numpy().tolist(),  # [PAD] after
       "seq_length": int(encoder_inputs[sig.INPUT_WORD_IDS].shape[1]),
       "pooled_output_shape": outputs[sig.POOLED_OUTPUT].shape.as_list(),
+      "pooled_output_head": [round(float(x), 6) for x in outputs[sig.POOLED_OUTPUT][0, :POOLED_VALUES_SHOWN]],
   }
 
 
@@ -51,3 +54,4 @@ def print_journey(stages: dict) -> None:
   print(f"input_word_ids: {json.dumps(stages['input_word_ids'])}")
   print(f"seq_length: {stages['seq_length']}")
   print(f"pooled_output shape: {json.dumps(stages['pooled_output_shape'])}")
+  print(f"pooled_output[:{POOLED_VALUES_SHOWN}]: {json.dumps(stages['pooled_output_head'])}")

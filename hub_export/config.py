@@ -11,6 +11,8 @@ from pathlib import Path
 from hub_export.errors import HubExportError
 
 NORMALIZATION_TYPES = ("no_norm", "layer_norm")
+# Every LayerNorm of the original graph (tf.contrib.layers.layer_norm), the MLM head's included.
+LAYER_NORM_EPSILON = 1e-12
 ACTIVATIONS = ("relu", "gelu", "gelu_new", "relu6", "tanh", "swish", "linear")
 REQUIRED_KEYS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
 

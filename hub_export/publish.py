@@ -28,7 +28,7 @@ import typing
 from pathlib import Path
 
 from hub_export import cli
-from hub_export.atomic import atomic_directory, write_failure
+from hub_export.savedmodel.atomic import atomic_directory, write_failure
 from hub_export.errors import HubExportError
 from hub_export.hub_format.tarball import write_tarball
 from hub_export.kaggle_models import handles

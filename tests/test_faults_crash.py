@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from hub_export.atomic import atomic_directory
+from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.errors import HubExportError
 from kill_points import KillPoint, Run, run_until
 from release_dirs import write_tiny_release
@@ -271,7 +271,7 @@ def test_package_after_kills_is_complete_and_verified(lanes, synthetic_encoder, 
 RENAME_THEN_DIE = """
 import os, signal, sys
 from pathlib import Path
-from hub_export.atomic import atomic_directory
+from hub_export.savedmodel.atomic import atomic_directory
 
 rename = os.rename
 

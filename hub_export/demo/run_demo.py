@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from hub_export import cli
-from hub_export.atomic import atomic_directory
+from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.errors import HubExportError
 
 MODEL_NAME = "mobilebert_en_uncased_demo"

@@ -17,46 +17,7 @@ import tensorflow as tf
 from hub_export.config import MobileBertConfig
 from hub_export.model import functional as F
 from hub_export.model.activations import get_activation
-
-
-def _uses_shared_kq(config: MobileBertConfig) -> bool:
-  return config.use_bottleneck and config.key_query_shared_bottleneck and not config.use_bottleneck_attention
-
-
-def block_weight_shapes(config: MobileBertConfig) -> dict:
-  """Every weight of one block, by name, with its shape: the block's whole state."""
-  hidden, inner, inter = config.hidden_size, config.inner_size, config.intermediate_size
-  shapes = {}
-
-  def dense(name, n_in, n_out):
-    shapes[f"{name}/kernel"] = (n_in, n_out)
-    shapes[f"{name}/bias"] = (n_out,)
-
-  def norm(name, width):
-    shapes[f"{name}/gamma"] = (width,)
-    shapes[f"{name}/beta"] = (width,)
-
-  if config.use_bottleneck:
-    dense("bottleneck_input", hidden, inner)
-    norm("bottleneck_input_norm", inner)
-    if _uses_shared_kq(config):
-      dense("bottleneck_attention", hidden, inner)
-      norm("bottleneck_attention_norm", inner)
-  query_key_width = inner if config.use_bottleneck and (config.use_bottleneck_attention or _uses_shared_kq(config)) else hidden
-  value_width = inner if config.use_bottleneck and config.use_bottleneck_attention else hidden
-  dense("attention/query", query_key_width, inner)
-  dense("attention/key", query_key_width, inner)
-  dense("attention/value", value_width, inner)
-  dense("attention/output", inner, inner)
-  norm("attention_norm", inner)
-  for k in range(config.num_feedforward_networks):
-    dense(f"ffn_{k}/intermediate", inner, inter)
-    dense(f"ffn_{k}/output", inter, inner)
-    norm(f"ffn_{k}_norm", inner)
-  if config.use_bottleneck:
-    dense("bottleneck_output", inner, hidden)
-    norm("bottleneck_output_norm", hidden)
-  return shapes
+from hub_export.weight_layout import uses_shared_key_query_bottleneck
 
 
 def _weight_ops(config: MobileBertConfig, w):
@@ -79,7 +40,7 @@ def _block_starts(config: MobileBertConfig, w, row_groups):
       residual = norm("bottleneck_input_norm", dense("bottleneck_input", inputs))
       if config.use_bottleneck_attention:
         query_key, value = residual, residual
-      elif _uses_shared_kq(config):
+      elif uses_shared_key_query_bottleneck(config):
         query_key, value = norm("bottleneck_attention_norm", dense("bottleneck_attention", inputs)), inputs
       else:
         query_key, value = inputs, inputs
@@ -115,7 +76,7 @@ def _block_end(config: MobileBertConfig, w, context, residual, inputs, training:
 
 
 def _block_forward(config: MobileBertConfig, inputs, mask, batch_seq, w, training: bool, bounded_mask: bool):
-  """The block on [batch * seq, hidden] inputs; `w` maps block_weight_shapes names to tensors.
+  """The block on [batch * seq, hidden] inputs; `w` maps `weight_layout.block_weight_shapes` names to tensors.
 
   `mask` is `functional.attention_mask(input_mask, bounded_mask)`.
   """

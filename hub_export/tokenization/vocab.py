@@ -106,18 +106,26 @@ def lookup_known_vocab(path_or_vocab, manifest=MANIFEST):
   return None
 
 
-def check_vocab_fits(vocab: Vocab, vocab_size: int) -> bool:
-  """Warns (and returns False) when a vocab does not match a checkpoint's `vocab_size`.
+ALLOW_LARGER_VOCAB_FLAG = "--allow_vocab_larger_than_model"
 
-  More tokens than embedding rows would index past the table; fewer leaves rows unused
-  and usually means the wrong vocab was paired with the checkpoint.
+
+def check_vocab_fits(vocab: Vocab, vocab_size: int, allow_larger: bool = False) -> bool:
+  """Refuses a vocab with more tokens than the model's `vocab_size`; warns on fewer.
+
+  More tokens than embedding rows means the tokenizer makes ids past the word table (the
+  exported encoder rejects them at call time), so it is an error unless the user passes
+  ALLOW_LARGER_VOCAB_FLAG; fewer leaves rows unused and usually means the wrong vocab was
+  paired with the checkpoint. Returns whether the sizes are equal.
   """
   if vocab.size == vocab_size:
     return True
   known = lookup_known_vocab(vocab)
   name = f" ({known['name']})" if known else ""
-  LOG.warning("warning: vocab %s%s has %d tokens but the checkpoint's vocab_size is %d",
-              vocab.path, name, vocab.size, vocab_size)
+  problem = f"vocab {vocab.path}{name} has {vocab.size} tokens but the model's vocab_size is {vocab_size}"
+  if vocab.size > vocab_size and not allow_larger:
+    raise HubExportError(f"{problem}: ids from {vocab_size} up would index past the word table "
+                         f"(pass {ALLOW_LARGER_VOCAB_FLAG} to export anyway)")
+  LOG.warning("warning: %s", problem)
   return False
 
 

@@ -1,0 +1,55 @@
+"""`MobileBertTextClassifier` and `MobileBertMaskedLM`, KerasHub tasks on `MobileBertBackbone`."""
+
+import keras
+from keras_hub.models import MaskedLM, TextClassifier
+
+from hub_export.keras3.backbone import MobileBertBackbone
+from hub_export.keras3.layers import MobileBertMaskedLMHead, kernel_initializer
+from hub_export.keras3.preprocessors import MobileBertMaskedLMPreprocessor, MobileBertTextClassifierPreprocessor
+from hub_export.keras3.registration import register
+
+
+@register
+class MobileBertTextClassifier(TextClassifier):
+  """Pooled output -> dropout -> dense logits (as KerasHub's BERT classifier)."""
+
+  backbone_cls = MobileBertBackbone
+  preprocessor_cls = MobileBertTextClassifierPreprocessor
+
+  def __init__(self, backbone, num_classes, preprocessor=None, activation=None, dropout=0.1, **kwargs):
+    self.backbone = backbone
+    self.preprocessor = preprocessor
+    self.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy, name="classifier_dropout")
+    self.output_dense = keras.layers.Dense(
+        num_classes, kernel_initializer=kernel_initializer(backbone.mobilebert_config), activation=activation,
+        dtype=backbone.dtype_policy, name="logits")
+    inputs = backbone.input
+    outputs = self.output_dense(self.output_dropout(backbone(inputs)["pooled_output"]))
+    super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+    self.num_classes = num_classes
+    self.activation = keras.activations.get(activation)
+    self.dropout = dropout
+
+  def get_config(self):
+    config = super().get_config()
+    config.update({"num_classes": self.num_classes, "activation": keras.activations.serialize(self.activation),
+                   "dropout": self.dropout})
+    return config
+
+
+@register
+class MobileBertMaskedLM(MaskedLM):
+  """The pretrained masked-LM head on the backbone; inputs add `mask_positions`."""
+
+  backbone_cls = MobileBertBackbone
+  preprocessor_cls = MobileBertMaskedLMPreprocessor
+
+  def __init__(self, backbone, preprocessor=None, **kwargs):
+    self.backbone = backbone
+    self.preprocessor = preprocessor
+    self.masked_lm_head = MobileBertMaskedLMHead(backbone.mobilebert_config, backbone.token_embedding,
+                                                 dtype=backbone.dtype_policy, name="mlm_head")
+    inputs = {**backbone.input, "mask_positions": keras.Input(shape=(None,), dtype="int32", name="mask_positions")}
+    sequence_output = backbone(backbone.input)["sequence_output"]
+    outputs = self.masked_lm_head(sequence_output, inputs["mask_positions"])
+    super().__init__(inputs=inputs, outputs=outputs, **kwargs)

@@ -2,7 +2,7 @@
 
     python -m hub_export.embed_corpus --encoder DIR_OR_HANDLE --preprocessor DIR_OR_HANDLE
         --input PATTERN --output DIR [--output_key pooled_output] [--seq_length 128]
-        [--input_format auto|text|jsonl] [--no_text] [--min_batch_size 1] [--max_batch_size 64]
+        [--input_format auto|text|jsonl] [--no_text] [--min_batch_size 32] [--max_batch_size 32]
         [--num_shards 0] [--overwrite] [BEAM PIPELINE OPTIONS]
 
 Input: text files (one document a line, id `PATH:LINE`) or JSONL (`text`, optional `id`),
@@ -19,9 +19,10 @@ import argparse
 import sys
 
 from hub_export import cli, signatures
+from hub_export.beam import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MIN_BATCH_SIZE
+from hub_export.beam.io import FORMATS  # Beam-free, so --help needs no Beam
 from hub_export.errors import HubExportError
 
-FORMATS = ("auto", "text", "jsonl")  # hub_export.beam.io.FORMATS, kept here so --help needs no Beam
 
 
 def parse_args(argv):
@@ -39,8 +40,10 @@ def parse_args(argv):
   parser.add_argument("--input_format", choices=FORMATS, default="auto",
                       help="auto: .jsonl/.ndjson/.json files are JSONL, others text (default auto)")
   parser.add_argument("--no_text", action="store_true", help="leave the text column out of the output")
-  parser.add_argument("--min_batch_size", type=int, default=1, help="smallest batch Beam forms (default 1)")
-  parser.add_argument("--max_batch_size", type=int, default=64, help="largest batch Beam forms (default 64)")
+  parser.add_argument("--min_batch_size", type=int, default=DEFAULT_MIN_BATCH_SIZE,
+                      help=f"smallest batch Beam forms, bundle ends aside (default {DEFAULT_MIN_BATCH_SIZE})")
+  parser.add_argument("--max_batch_size", type=int, default=DEFAULT_MAX_BATCH_SIZE,
+                      help=f"largest batch Beam forms (default {DEFAULT_MAX_BATCH_SIZE})")
   parser.add_argument("--num_shards", type=int, default=0, help="output shards; 0 lets the runner choose (default)")
   parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --output")
   return parser.parse_known_args(argv)
@@ -64,10 +67,11 @@ def _settings(args):
 def _main(argv):
   args, beam_args = parse_args(argv)
   try:
-    from hub_export.beam.pipeline import embed_corpus
+    from hub_export.beam.pipeline import embed_corpus, quiet_beam_logging
   except ImportError as e:
     raise HubExportError(f"{e.name} is not installed; install the beam extra: "
                          "pip install 'mobilebert-hub-export[beam]'") from None
+  quiet_beam_logging()
   embed_corpus(_settings(args), beam_args, args.overwrite)
 
 

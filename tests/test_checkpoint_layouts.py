@@ -112,13 +112,13 @@ def _without(assignments_fn, key):
 
 @pytest.mark.parametrize("layout, key, named", [
     (Layout.TF1_RELEASE, "bert/pooler/dense/kernel", "encoder/pooler/kernel"),
-    (Layout.MODEL_GARDEN, f"encoder/layer_with_weights-2/block_layers/attention/0/_query_dense/kernel"
+    (Layout.MODEL_GARDEN, "encoder/layer_with_weights-2/block_layers/attention/0/_query_dense/kernel"
                           f"{model_garden.SUFFIX}", "encoder/blocks/attention.query.kernel (block 1)"),
 ])
 def test_a_dropped_mapping_stops_restore_naming_the_variable(written, monkeypatch, layout, key, named):
   """A reader map that forgets a variable (and a checkpoint without it) must not leave that
   variable at its random initial value."""
-  directory, _, report = written("pooler_small")[layout]
+  report = written("pooler_small")[layout][2]
   module, function = (tf1_release, "tf1_assignments") if layout is Layout.TF1_RELEASE else \
       (model_garden, "model_garden_assignments")
   monkeypatch.setattr(module, function, _without(getattr(module, function), key))
@@ -131,7 +131,7 @@ def test_a_dropped_mapping_stops_restore_naming_the_variable(written, monkeypatc
 
 
 def test_a_variable_mapped_twice_stops_restore(written, monkeypatch):
-  directory, _, report = written("pooler_small")[Layout.TF1_RELEASE]
+  report = written("pooler_small")[Layout.TF1_RELEASE][2]
   original = tf1_release.tf1_assignments
 
   def twice(model):

@@ -8,23 +8,18 @@ import sys
 import time
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
+import tensorflow as tf
+import tensorflow_text  # noqa: F401
 
-pytest.importorskip("apache_beam")
-
-import pyarrow.parquet as pq  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tensorflow_text  # noqa: E402,F401
-
-from conftest import REPO  # noqa: E402
-from hub_export.beam import pipeline  # noqa: E402
-from hub_export.beam.handler import TextEmbeddingHandler  # noqa: E402
-from hub_export.beam.pipeline import EmbedSettings, embed_corpus  # noqa: E402
-from hub_export.errors import HubExportError  # noqa: E402
-from release_dirs import export_release, tiny_vocab, write_tiny_release  # noqa: E402
+from conftest import REPO
+from hub_export.beam import pipeline
+from hub_export.beam.handler import TextEmbeddingHandler
+from hub_export.beam.pipeline import EmbedSettings, embed_corpus
+from release_dirs import export_release, tiny_vocab, write_tiny_release
 
 WORDS = tiny_vocab(160)[104:]  # w0 .. w55
-FAST = ["--max_batch_size", "8"]
 
 
 def _corpus_line(rng) -> str:
@@ -97,7 +92,7 @@ def _settings(models, input_pattern, output, **overrides) -> EmbedSettings:
 def in_process_run(tiny_models, corpus, tmp_path_factory):
   """One run on the in-process runner with recorded batches; shared by the tests below."""
   directory = tmp_path_factory.mktemp("run")
-  settings = _settings(tiny_models, corpus[0] / "*", directory / "out", max_batch_size=16)
+  settings = _settings(tiny_models, corpus[0] / "*", directory / "out", min_batch_size=1, max_batch_size=16)
   handler = RecordingHandler(directory / "batches.jsonl", encoder=settings.encoder,
                              preprocessor=settings.preprocessor, output_key="pooled_output", seq_length=128,
                              min_batch_size=1, max_batch_size=16)
@@ -138,7 +133,7 @@ def test_embeddings_match_other_batchings(in_process_run, direct, batch_size):
 
 
 def test_portable_runner_gives_identical_output(in_process_run, tiny_models, corpus, tmp_path):
-  settings = _settings(tiny_models, corpus[0] / "*", tmp_path / "out", max_batch_size=16)
+  settings = _settings(tiny_models, corpus[0] / "*", tmp_path / "out", min_batch_size=1, max_batch_size=16)
   embed_corpus(settings, ["--runner=PortableRunner", "--job_endpoint=embed"])
   rows, portable = in_process_run[0], _read(tmp_path / "out")
   assert portable["id"] == rows["id"] and portable["text"] == rows["text"]
@@ -179,6 +174,16 @@ def test_jsonl_row_without_text_is_one_error_naming_file_and_line(tiny_models, t
   assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl"]  # no output, no temporaries
 
 
+def test_output_that_is_not_one_vector_a_document_is_one_error(tiny_models, corpus, tmp_path, capsys):
+  code = _cli("--encoder", tiny_models[0], "--preprocessor", tiny_models[1], "--input", corpus[0] / "b.txt",
+              "--output", tmp_path / "out", "--output_key", "sequence_output")
+  assert code == 2
+  assert capsys.readouterr().err.strip().splitlines()[-1] == (
+      "error: encoder output 'sequence_output' is 2-D per document; choose one vector a document, "
+      "such as pooled_output")
+  assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("flag", ["--encoder", "--preprocessor"])
 def test_missing_model_fails_before_the_pipeline_starts(tiny_models, corpus, tmp_path, capsys, monkeypatch, flag):
   monkeypatch.setattr(pipeline, "_run", lambda *a: pytest.fail("the pipeline was started"))
@@ -201,10 +206,11 @@ def test_killed_run_leaves_no_output_and_a_rerun_is_complete(tiny_models, tmp_pa
   corpus = tmp_path / "corpus.txt"
   corpus.write_text("".join(f"w{i % 50} w{i % 7}\n" for i in range(300)), encoding="utf-8")
   output = tmp_path / "out"
-  arguments = ["--encoder", tiny_models[0], "--preprocessor", tiny_models[1], "--input", corpus, "--output", output]
+  arguments = ["--encoder", tiny_models[0], "--preprocessor", tiny_models[1], "--input", corpus, "--output", output,
+               "--no_text"]
   # Batches of one keep the run going long enough to be killed in the middle.
-  proc = subprocess.Popen([sys.executable, "-m", "hub_export.embed_corpus", *map(str, arguments), "--max_batch_size",
-                           "1"], env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL,
+  proc = subprocess.Popen([sys.executable, "-m", "hub_export.embed_corpus", *map(str, arguments), "--min_batch_size",
+                           "1", "--max_batch_size", "1"], env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
   deadline = time.monotonic() + 240
   # Armed by the first shard the worker opens: by then embeddings are being written.
@@ -217,6 +223,7 @@ def test_killed_run_leaves_no_output_and_a_rerun_is_complete(tiny_models, tmp_pa
   assert not output.exists() and list(tmp_path.glob(".out.tmp-*"))  # killed with partial shards
   assert _cli(*arguments) == 0, capsys.readouterr().err[-2000:]
   rows = _read(output)
+  assert list(rows) == ["id", "embedding", "model"]
   assert rows["id"] == sorted(f"{corpus}:{n}" for n in range(1, 301))
   assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.txt", "out"]  # stale temporary removed
 
@@ -247,3 +254,30 @@ def test_remote_publish_replaces_old_shards_and_marks_success(tmp_path):
   pipeline._publish_remote(str(staging), str(target))
   assert sorted(p.name for p in target.iterdir()) == ["_SUCCESS", "embeddings-00000-of-00001.parquet"]
   assert (target / "embeddings-00000-of-00001.parquet").read_text() == "new"
+
+
+@pytest.mark.slow
+def test_full_size_model_gives_the_savedmodels_numbers(tmp_path):
+  """The full 24-layer OPT architecture (seeded weights, demo vocab) on real English lines."""
+  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.config import MobileBertConfig
+  from hub_export.demo.vocab import demo_vocab
+
+  release = write_release_checkpoint(tmp_path / "release", MobileBertConfig(vocab_size=30522), 0,
+                                     vocab_lines=demo_vocab())
+  models = export_release(release, tmp_path)
+  lines = (REPO / "tests" / "corpus" / "english.txt").read_text(encoding="utf-8").splitlines()[:24]
+  (tmp_path / "corpus.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+  settings = _settings(models, tmp_path / "corpus.txt", tmp_path / "out", min_batch_size=1, max_batch_size=16)
+  handler = RecordingHandler(tmp_path / "batches.jsonl", encoder=settings.encoder, preprocessor=settings.preprocessor,
+                             output_key="pooled_output", seq_length=128, min_batch_size=1, max_batch_size=16)
+  embed_corpus(settings, handler=handler)
+  rows, direct = _read(tmp_path / "out"), _direct_embedder(models)
+  assert rows["id"] == sorted(f"{tmp_path / 'corpus.txt'}:{n}" for n in range(1, 25))
+  got = dict(zip(rows["text"], np.asarray(rows["embedding"])))
+  for line in (tmp_path / "batches.jsonl").read_text().splitlines():
+    batch = json.loads(line)
+    assert np.abs(np.asarray([got[t] for t in batch]) - direct(batch)).max() <= 1e-6
+  want = np.concatenate([direct(lines[i:i + 16]) for i in range(0, 24, 16)])
+  mine = np.asarray([got[t] for t in lines])
+  assert (np.linalg.norm(mine - want, axis=1) / np.linalg.norm(want, axis=1)).max() <= 1e-5

@@ -27,6 +27,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions, PortableOptions, StandardOptions, TestOptions
 
+from hub_export.beam import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MIN_BATCH_SIZE
 from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.beam.handler import METRICS_NAMESPACE, TextEmbeddingHandler
 from hub_export.beam.io import (CorpusError, SKIPPED_EMPTY, SKIPPED_INVALID_UTF8, parquet_row, parquet_schema,
@@ -57,8 +58,8 @@ class EmbedSettings:
   seq_length: int = 128
   input_format: str = "auto"
   with_text: bool = True
-  min_batch_size: int = 1
-  max_batch_size: int = 64
+  min_batch_size: int = DEFAULT_MIN_BATCH_SIZE
+  max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
   num_shards: int = 0
 
   def handler(self) -> TextEmbeddingHandler:
@@ -143,6 +144,27 @@ def check_inputs(settings: EmbedSettings) -> list:
   if not files:
     raise HubExportError(f"--input {settings.input} matches no file")
   return files
+
+
+class _HideCorpusErrorReports(logging.Filter):
+  """Drops Beam's own reports of a worker's CorpusError: the command prints it as one line."""
+
+  def filter(self, record: logging.LogRecord) -> bool:
+    if not record.name.startswith("apache_beam"):
+      return True
+    exception = record.exc_info[1] if record.exc_info else None
+    while exception is not None:
+      if isinstance(exception, CorpusError) or "CorpusError: " in str(exception):
+        return False
+      exception = exception.__cause__ or exception.__context__
+    return "CorpusError: " not in record.getMessage()
+
+
+def quiet_beam_logging() -> None:
+  """Beam's progress chatter off (warnings stay), and no tracebacks for input faults."""
+  logging.getLogger("apache_beam").setLevel(logging.WARNING)
+  for handler in logging.getLogger().handlers:
+    handler.addFilter(_HideCorpusErrorReports())
 
 
 def _worker_failure(error: Exception) -> Exception:

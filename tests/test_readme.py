@@ -64,7 +64,7 @@ def test_readme_has_runnable_blocks():
 @pytest.fixture(scope="module")
 def workspace(small_english_exports, tmp_path_factory):
   """The folder the blocks run in, the placeholder table, and the environment."""
-  small_release, encoder, preprocessor = small_english_exports
+  _, encoder, preprocessor = small_english_exports
   root = tmp_path_factory.mktemp("readme")
   vocab = shared_path("vocab/bert_en_uncased_vocab.txt").read_text(encoding="utf-8").splitlines()
   release = write_release_checkpoint(root / "release", tiny_config(vocab_size=len(vocab)), seed=1, vocab_lines=vocab)
@@ -81,8 +81,8 @@ def workspace(small_english_exports, tmp_path_factory):
   activate.parent.mkdir(parents=True)
   activate.write_text(f'export PATH="{Path(sys.executable).parent}:$PATH"\n')
   (cwd / "export").mkdir()
-  # $CKPT, where a block needs a checkpoint: the small release the exports come from.
-  env = dict(os.environ, HOME=str(root / "home"), README_TEST_TARBALL=str(tarball), CKPT=str(small_release),
+  # $CKPT, where a block needs a checkpoint: the small release the tarball holds.
+  env = dict(os.environ, HOME=str(root / "home"), README_TEST_TARBALL=str(tarball), CKPT=str(release),
              PATH=f"{tools}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
   (root / "home").mkdir()
   placeholders = {"path/to/preprocessor": str(preprocessor), "path/to/encoder": str(encoder),

@@ -24,6 +24,7 @@ import argparse
 import dataclasses
 import re
 import sys
+import typing
 from pathlib import Path
 
 from hub_export import cli
@@ -108,16 +109,26 @@ def _card_body(card: str) -> str:
   return "## " + card.split("\n## ", 1)[1]
 
 
+class _Planned(typing.NamedTuple):
+  """One Kaggle variation to write: where it goes, what it is, and the card it is described by."""
+
+  framework: str
+  slug: str
+  kind: str
+  source: Path
+  card: str
+
+
 def _write_kaggle_folders(root: Path, args, owner: str, model: str, variations: list) -> None:
-  """`variations`: (framework, variation slug, kind, source, card) for each model published."""
-  title_card = variations[0][4]
+  """The model takes the first variation's card (the encoder's when there is one)."""
+  title_card = variations[0].card
   kaggle_folders.write_model_metadata(root, kaggle_metadata.model_metadata(
       owner, model, args.name, model_card.one_line_description(title_card), _card_body(title_card), args.license,
       private=not args.public))
-  for framework, variation, kind, source, card in variations:
-    with cli.step(f"copy {source} -> {root.name}/{framework}/{variation}"):
-      kaggle_folders.write_variation(root, source, kaggle_metadata.instance_metadata(
-          owner, model, variation, framework, kind, model_card.one_line_description(card), args.license,
+  for v in variations:
+    with cli.step(f"copy {v.source} -> {root.name}/{v.framework}/{v.slug}"):
+      kaggle_folders.write_variation(root, v.source, kaggle_metadata.instance_metadata(
+          owner, model, v.slug, v.framework, v.kind, model_card.one_line_description(v.card), args.license,
           args.dataset))
 
 
@@ -141,19 +152,19 @@ def publish(args) -> Path:
       card = model_card.encoder_card(base, facts.encoder_facts(args.encoder),
                                      pre_release.handle if args.preprocessor else None)
       packages.append((base, args.encoder, card))
-      variations.append((kaggle_metadata.SAVED_MODEL_FRAMEWORK, kaggle_metadata.slug(args.name), "encoder",
-                         args.encoder, card))
+      variations.append(_Planned(kaggle_metadata.SAVED_MODEL_FRAMEWORK, kaggle_metadata.slug(args.name), "encoder",
+                                 args.encoder, card))
     if args.preprocessor:
       pre_facts = facts.preprocessor_facts(args.preprocessor)
       card = model_card.preprocessor_card(pre_release, pre_facts)
       packages.append((pre_release, args.preprocessor, card))
-      variations.append((kaggle_metadata.SAVED_MODEL_FRAMEWORK,
-                         kaggle_metadata.preprocessor_variation(args.language, pre_facts.lower_case),
-                         "preprocessor", args.preprocessor, card))
+      variations.append(_Planned(kaggle_metadata.SAVED_MODEL_FRAMEWORK,
+                                 kaggle_metadata.preprocessor_variation(args.language, pre_facts.lower_case),
+                                 "preprocessor", args.preprocessor, card))
   for tflite in args.tflite:
-    variations.append((kaggle_metadata.TFLITE_FRAMEWORK, kaggle_metadata.slug(tflite.stem), "tflite", tflite,
-                       variations[0][4]))
-  names = [(framework, variation) for framework, variation, *_ in variations]
+    variations.append(_Planned(kaggle_metadata.TFLITE_FRAMEWORK, kaggle_metadata.slug(tflite.stem), "tflite", tflite,
+                               variations[0].card))
+  names = [(v.framework, v.slug) for v in variations]
   if len(set(names)) != len(names):
     raise HubExportError(f"two models would share a Kaggle variation: {', '.join('/'.join(n) for n in names)}")
   with atomic_directory(args.out, overwrite=args.overwrite, protected=sources + list(args.tflite)) as dist:
@@ -169,6 +180,10 @@ def publish(args) -> Path:
 
 def _run(argv) -> None:
   args = parse_args(argv)
+  if args.to and not args.dry_run:
+    from hub_export.kaggle_models.session import require_credentials
+
+    require_credentials()  # before the packing, which takes a while
   dist = publish(args)
   print(dist, flush=True)
   if args.to:

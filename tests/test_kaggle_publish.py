@@ -50,8 +50,9 @@ def tflite_file(tmp_path):
 
 
 def _argv(out, encoder, preprocessor, *extra):
-  return ["--out", str(out), "--name", "toy_en_uncased", "--language", "en", "--publisher", "acme",
-          "--encoder", str(encoder), "--preprocessor", str(preprocessor), *extra]
+  models = (["--encoder", str(encoder)] if encoder else []) + (["--preprocessor", str(preprocessor)]
+                                                               if preprocessor else [])
+  return ["--out", str(out), "--name", "toy_en_uncased", "--language", "en", "--publisher", "acme", *models, *extra]
 
 
 def _files(root):
@@ -61,6 +62,10 @@ def _files(root):
 
 def _published_lines(text):
   return [line for line in text.splitlines() if line.startswith(f"{OWNER}/{MODEL}/")]
+
+
+def _error_lines(err):
+  return [line for line in err.splitlines() if line.startswith("error:")]
 
 
 def test_publish_uploads_byte_identical_files_with_card_license_and_usage(
@@ -97,12 +102,10 @@ def test_publish_uploads_byte_identical_files_with_card_license_and_usage(
       assert not path.is_file() or KEY.encode() not in path.read_bytes(), path
 
 
-def test_second_publish_adds_version_two_with_notes(stub, synthetic_encoder, synthetic_preprocessor, tmp_path,
-                                                    capsys):
+def test_second_publish_adds_version_two_with_notes(stub, synthetic_encoder, tmp_path, capsys):
   to = ["--to", f"kaggle://{OWNER}/{MODEL}"]
-  assert publish.main(_argv(tmp_path / "d1", synthetic_encoder, synthetic_preprocessor, *to)) == 0
-  assert publish.main(_argv(tmp_path / "d2", synthetic_encoder, synthetic_preprocessor, *to,
-                            "--version_notes", "retrained")) == 0
+  assert publish.main(_argv(tmp_path / "d1", synthetic_encoder, None, *to)) == 0
+  assert publish.main(_argv(tmp_path / "d2", synthetic_encoder, None, *to, "--version_notes", "retrained")) == 0
   lines = _published_lines(capsys.readouterr().out)
   assert f"{OWNER}/{MODEL}/tensorFlow2/{ENCODER_VARIATION}/2" in lines
   versions = stub.variations[(OWNER, MODEL, TF2, ENCODER_VARIATION)].versions
@@ -111,10 +114,9 @@ def test_second_publish_adds_version_two_with_notes(stub, synthetic_encoder, syn
   assert len(stub.models) == 1
 
 
-def test_dry_run_prints_the_plan_and_sends_nothing(stub, synthetic_encoder, synthetic_preprocessor, tmp_path,
-                                                   capsys):
-  assert publish.main(_argv(tmp_path / "dist", synthetic_encoder, synthetic_preprocessor,
-                            "--to", f"kaggle://{OWNER}/{MODEL}", "--dry_run")) == 0
+def test_dry_run_prints_the_plan_and_sends_nothing(stub, synthetic_encoder, tmp_path, capsys):
+  assert publish.main(_argv(tmp_path / "dist", synthetic_encoder, None, "--to", f"kaggle://{OWNER}/{MODEL}",
+                            "--dry_run")) == 0
   out = capsys.readouterr().out
   assert stub.requests == []
   assert f"would create model {OWNER}/{MODEL} if it does not exist (private" in out
@@ -143,53 +145,44 @@ def test_verify_refuses_a_malformed_handle_before_any_network_call(stub, capsys,
   assert stub.requests == []
 
 
-def test_missing_credentials_name_where_they_are_looked_for(stub, synthetic_encoder, synthetic_preprocessor,
-                                                            monkeypatch, tmp_path, capsys):
+def test_missing_credentials_name_where_they_are_looked_for(stub, synthetic_encoder, monkeypatch, tmp_path, capsys):
   monkeypatch.delenv("KAGGLE_USERNAME")
   monkeypatch.delenv("KAGGLE_KEY")
-  assert publish.main(_argv(tmp_path / "dist", synthetic_encoder, synthetic_preprocessor,
-                            "--to", f"kaggle://{OWNER}/{MODEL}")) == 2
+  assert publish.main(_argv(tmp_path / "dist", synthetic_encoder, None, "--to", f"kaggle://{OWNER}/{MODEL}")) == 2
   err = capsys.readouterr().err
-  assert "error: no Kaggle credentials found: set KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, or " \
-         "kaggle.json in $KAGGLE_CONFIG_DIR" in err
-  assert stub.requests == []
+  assert _error_lines(err) == ["error: no Kaggle credentials found: set KAGGLE_API_TOKEN, or KAGGLE_USERNAME and "
+                               "KAGGLE_KEY, or kaggle.json in $KAGGLE_CONFIG_DIR (default ~/.kaggle)"]
+  assert stub.requests == [] and not (tmp_path / "dist").exists()  # checked before packing anything
 
 
-def test_credentials_from_kaggle_json_work(stub, synthetic_encoder, synthetic_preprocessor, monkeypatch, tmp_path,
-                                           capsys):
+def test_credentials_from_kaggle_json_work_and_public_is_honoured(stub, synthetic_preprocessor, monkeypatch, tmp_path, capsys):
   monkeypatch.delenv("KAGGLE_USERNAME")
   monkeypatch.delenv("KAGGLE_KEY")
   config = tmp_path / "kaggle_config"
   config.mkdir()
   (config / "kaggle.json").write_text(json.dumps({"username": USER, "key": KEY}))
-  assert publish.main(_argv(tmp_path / "dist", synthetic_encoder, synthetic_preprocessor,
-                            "--to", f"kaggle://{OWNER}/{MODEL}")) == 0
+  assert publish.main(_argv(tmp_path / "dist", None, synthetic_preprocessor, "--to", f"kaggle://{OWNER}/{MODEL}",
+                            "--public")) == 0
   assert KEY not in "".join(capsys.readouterr())
   assert (OWNER, MODEL, TF2, PRE_VARIATION) in stub.variations
+  assert stub.models[(OWNER, MODEL)]["isPrivate"] is False
 
 
-def _error_lines(err):
-  return [line for line in err.splitlines() if line.startswith("error:")]
-
-
-def test_a_failed_blob_upload_fails_cleanly_and_a_rerun_succeeds(stub, synthetic_encoder, synthetic_preprocessor,
-                                                                 tmp_path, capsys):
-  argv = _argv(tmp_path / "dist", synthetic_encoder, synthetic_preprocessor, "--to", f"kaggle://{OWNER}/{MODEL}")
+def test_a_failed_blob_upload_fails_cleanly_and_a_rerun_succeeds(stub, synthetic_encoder, tmp_path, capsys):
+  argv = _argv(tmp_path / "dist", synthetic_encoder, None, "--to", f"kaggle://{OWNER}/{MODEL}")
   stub.faults.blob_status = 500
   assert publish.main(argv) == 2
   out, err = capsys.readouterr()
-  # Variations go up in folder order; the first one's first blob fails.
-  assert _error_lines(err) == [f"error: upload {OWNER}/{MODEL}/tensorFlow2/{PRE_VARIATION}: Upload failed "
+  assert _error_lines(err) == [f"error: upload {OWNER}/{MODEL}/tensorFlow2/{ENCODER_VARIATION}: Upload failed "
                                f'with status code 500: {{"code": 500, "message": "injected failure"}}']
   assert _published_lines(out) == [] and stub.variations == {}
   assert publish.main(argv + ["--overwrite"]) == 0
-  assert len(_published_lines(capsys.readouterr().out)) == 2
+  assert _published_lines(capsys.readouterr().out) == [f"{OWNER}/{MODEL}/tensorFlow2/{ENCODER_VARIATION}/1"]
   assert stub.stored(OWNER, MODEL, TF2, ENCODER_VARIATION) == _files(synthetic_encoder)
 
 
-def test_refused_credentials_fail_cleanly_and_a_rerun_succeeds(stub, synthetic_encoder, synthetic_preprocessor,
-                                                               tmp_path, capsys):
-  argv = _argv(tmp_path / "dist", synthetic_encoder, synthetic_preprocessor, "--to", f"kaggle://{OWNER}/{MODEL}")
+def test_refused_credentials_fail_cleanly_and_a_rerun_succeeds(stub, synthetic_encoder, tmp_path, capsys):
+  argv = _argv(tmp_path / "dist", synthetic_encoder, None, "--to", f"kaggle://{OWNER}/{MODEL}")
   stub.faults.refuse_credentials = True
   assert publish.main(argv) == 2
   out, err = capsys.readouterr()
@@ -198,32 +191,24 @@ def test_refused_credentials_fail_cleanly_and_a_rerun_succeeds(stub, synthetic_e
   assert _published_lines(out) == [] and stub.models == {} and KEY not in out + err
   stub.faults.refuse_credentials = False
   assert publish.main(argv + ["--overwrite"]) == 0
-  assert len(_published_lines(capsys.readouterr().out)) == 2
+  assert _published_lines(capsys.readouterr().out) == [f"{OWNER}/{MODEL}/tensorFlow2/{ENCODER_VARIATION}/1"]
 
 
-def test_a_connection_dropped_mid_file_is_resumed(stub, synthetic_encoder, synthetic_preprocessor, tmp_path,
-                                                  capsys):
-  data = (synthetic_encoder / "variables" / "variables.data-00000-of-00001").stat().st_size
-  stub.faults.drop_after = data // 2
-  assert publish.main(_argv(tmp_path / "dist", synthetic_encoder, synthetic_preprocessor,
-                            "--to", f"kaggle://{OWNER}/{MODEL}")) == 0
+def test_a_connection_dropped_mid_file_is_resumed(stub, synthetic_encoder, tmp_path):
+  # Only saved_model.pb is larger than the cut, so it is the file cut half-way.
+  size = (synthetic_encoder / "saved_model.pb").stat().st_size
+  stub.faults.drop_after = size // 2
+  assert publish.main(_argv(tmp_path / "dist", synthetic_encoder, None, "--to", f"kaggle://{OWNER}/{MODEL}")) == 0
   assert stub.drops == 1
   assert stub.stored(OWNER, MODEL, TF2, ENCODER_VARIATION) == _files(synthetic_encoder)
-  assert stub.stored(OWNER, MODEL, TF2, PRE_VARIATION) == _files(synthetic_preprocessor)
 
 
-@pytest.fixture
-def published(stub, synthetic_encoder, synthetic_preprocessor, tmp_path):
-  assert publish.main(_argv(tmp_path / "dist", synthetic_encoder, synthetic_preprocessor,
-                            "--to", f"kaggle://{OWNER}/{MODEL}")) == 0
-  return stub
-
-
-def test_download_and_keras_layer_equal_the_local_export(published, synthetic_encoder):
+def test_round_trip_download_keras_layer_and_verify(stub, synthetic_encoder, tmp_path, capsys):
   import kagglehub
   import tensorflow as tf
   import tensorflow_hub as hub
 
+  assert publish.main(_argv(tmp_path / "dist", synthetic_encoder, None, "--to", f"kaggle://{OWNER}/{MODEL}")) == 0
   path = kagglehub.model_download(f"{OWNER}/{MODEL}/tensorFlow2/{ENCODER_VARIATION}")
   assert _files(path) == _files(synthetic_encoder)
   inputs = dict(input_word_ids=tf.constant([[2, 5, 7, 3, 0]]), input_mask=tf.constant([[1, 1, 1, 1, 0]]),
@@ -232,14 +217,12 @@ def test_download_and_keras_layer_equal_the_local_export(published, synthetic_en
   for name in ("pooled_output", "sequence_output"):
     np.testing.assert_array_equal(downloaded[name].numpy(), local[name].numpy())
 
-
-def test_verify_a_kaggle_handle_passes_and_fails_on_a_tampered_download(published, capsys):
   handle = f"kaggle://{OWNER}/{MODEL}/tensorFlow2/{ENCODER_VARIATION}"
-  assert verify.main([handle]) == 0
-  assert capsys.readouterr().out.strip().splitlines()[-1] == "17 checks passed, 0 failed"
-  assert verify.main([f"{handle}/1"]) == 0
   capsys.readouterr()
-  vocab = published.stored(OWNER, MODEL, TF2, ENCODER_VARIATION)["assets/vocab.txt"]
-  published.tamper(OWNER, MODEL, TF2, ENCODER_VARIATION, "assets/vocab.txt", vocab + b"extra_token\n")
+  assert verify.main([f"{handle}/1"]) == 0
+  assert capsys.readouterr().out.strip().splitlines()[-1] == "17 checks passed, 0 failed"
+  # One more row in the served vocab than the embedding table has: the contract check must notice.
+  vocab = stub.stored(OWNER, MODEL, TF2, ENCODER_VARIATION)["assets/vocab.txt"]
+  stub.tamper(OWNER, MODEL, TF2, ENCODER_VARIATION, "assets/vocab.txt", vocab + b"extra_token\n")
   assert verify.main([handle]) == 1
   assert "FAIL" in capsys.readouterr().out

@@ -62,9 +62,9 @@ def _ensure_model(model: dict) -> None:
 def _describe_variation(metadata: dict) -> int:
   """Sets the variation's overview and usage; returns its latest version number."""
   from google.protobuf.field_mask_pb2 import FieldMask
+  from kagglehub.enum import to_enum
   from kagglehub.exceptions import handle_call, handle_mutate_call
   from kagglesdk.models.types.model_api_service import ApiGetModelInstanceRequest, ApiUpdateModelInstanceRequest
-  from kagglehub.enum import to_enum
   from kagglesdk.models.types.model_enums import ModelFramework, ModelInstanceType
 
   framework = to_enum(ModelFramework, metadata["framework"])
@@ -86,7 +86,7 @@ def upload(root, version_notes: str = "") -> list:
   """Publishes every variation under `root` (a dist's kaggle folder); returns their versioned handles."""
   import kagglehub
 
-  require_credentials()
+  require_credentials()  # also when called on its own, not only through the command
   model, variations = read_folders(root)
   _ensure_model(model)
   published = []

@@ -55,8 +55,9 @@ def write_variation(root: Path, source: Path, metadata: dict) -> Variation:
   return Variation(folder, metadata)
 
 
-def read_folders(root: Path) -> tuple:
+def read_folders(root) -> tuple:
   """(model metadata, [Variation]) from a dist's kaggle folder, in a fixed order."""
+  root = Path(root)
   model = json.loads((root / MODEL_METADATA).read_text(encoding="utf-8"))
   variations = [Variation(p.parent, json.loads(p.read_text(encoding="utf-8")))
                 for p in sorted(root.glob(f"*/*/{INSTANCE_METADATA}"))]

@@ -166,9 +166,9 @@ def fine_tuning(workdir):
   classifier.compile(optimizer=keras.optimizers.Adam(1e-3),
                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                      jit_compile=keras.config.backend() == "jax")
-  loss_before = classifier.evaluate(x=sentences, y=labels, batch_size=8, verbose=0)
+  loss_before = classifier.evaluate(x=sentences, y=labels, batch_size=8, verbose=0, return_dict=True)["loss"]
   history = classifier.fit(x=sentences, y=labels, batch_size=8, epochs=4, verbose=0)
-  loss_after = classifier.evaluate(x=sentences, y=labels, batch_size=8, verbose=0)
+  loss_after = classifier.evaluate(x=sentences, y=labels, batch_size=8, verbose=0, return_dict=True)["loss"]
   after = (to_numpy(block), to_numpy(embedding))
 
   preprocessed = classifier.preprocessor(sentences[:4])

@@ -64,18 +64,15 @@ def convert_weights(source, task) -> int:
       raise HubExportError(f"conversion sets the Keras 3 variable {target.path} twice ({name})")
     targets[id(target)] = target
   unset = [v.path for v in task.weights if id(v) not in targets]
+
   def shape(variable, layer):
     return tuple(variable.shape if layer is None else variable.shape[1:])
 
   wrong = [f"{name}: {list(shape(variable, layer))} vs {list(target.shape)}" for name, variable, layer, target in pairs
            if shape(variable, layer) != tuple(target.shape)]
-  problems = []
-  if unused:
-    problems.append(f"tf_keras variables not converted: {', '.join(unused[:10])}")
-  if unset:
-    problems.append(f"Keras 3 variables left unset: {', '.join(unset[:10])}")
-  if wrong:
-    problems.append(f"shape mismatches: {'; '.join(wrong[:10])}")
+  problems = [f"{what}: {', '.join(items[:10])}" for what, items in (
+      ("tf_keras variables not converted", unused), ("Keras 3 variables left unset", unset),
+      ("shape mismatches", wrong)) if items]
   if problems:
     raise HubExportError("cannot convert the model to Keras 3: " + "; ".join(problems))
   values = {}

@@ -9,8 +9,6 @@ must reproduce the stored outputs, and the loaded tokenizer the stored ids.
 """
 
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 
@@ -19,7 +17,7 @@ import numpy as np
 from hub_export import cli
 from hub_export import signatures as sig
 from hub_export.errors import HubExportError
-from hub_export.savedmodel.roundtrip import TOLERANCE, probe_inputs
+from hub_export.savedmodel.roundtrip import TOLERANCE, probe_inputs, run_check_process, scaled_difference
 
 SAMPLE_TEXT = ("Hello, World! Naïve café façade.", "中文 and 😀 emoji", "tab\tnew\nline\u200bzero\x00width",
                "x" * 201, "")
@@ -56,8 +54,7 @@ def differences(probe: dict, want: dict, have: dict, label: str) -> list:
     a, b = want[key], have[key]
     if key == sig.SEQUENCE_OUTPUT:
       a, b = a[real], b[real]
-    diff = float(np.max(np.abs(a - b))) if a.shape == b.shape else float("inf")
-    diff /= max(1.0, float(np.max(np.abs(a), initial=0.0)))
+    diff = scaled_difference(a, b)
     if not diff <= TOLERANCE:
       problems.append(f"{label} {key} differs by {diff:.3g} at inputs {list(probe[sig.INPUT_WORD_IDS].shape)}")
   return problems
@@ -79,14 +76,7 @@ def verify_in_fresh_process(preset_dir, task, config) -> None:
   with tempfile.TemporaryDirectory(prefix="hub_export_preset_check_") as tmp:
     path = os.path.join(tmp, "probes.npz")
     np.savez(path, **flat)
-    proc = subprocess.run([sys.executable, "-m", "hub_export.keras3.preset_check", str(preset_dir), path],
-                          capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-  if proc.returncode < 0:
-    raise HubExportError(f"check of the preset failed: the checking process was killed by "
-                         f"{signal.Signals(-proc.returncode).name}")
-  if proc.returncode != 0:
-    lines = proc.stdout.strip().splitlines() or proc.stderr.strip().splitlines() or ["no output"]
-    raise HubExportError(f"check of the preset failed: {lines[-1].strip().removeprefix('error: ')}")
+    run_check_process("hub_export.keras3.preset_check", [str(preset_dir), path], "check of the preset")
 
 
 def _compare(preset_dir, probes_path) -> list:

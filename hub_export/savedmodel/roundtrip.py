@@ -67,6 +67,13 @@ def reference_outputs(root, probes: list) -> list:
   return results
 
 
+def scaled_difference(want, have) -> float:
+  """The largest absolute difference, relative to the largest |want| once that exceeds 1
+  (see TOLERANCE); infinite when the shapes differ."""
+  diff = float(np.max(np.abs(want - have))) if want.shape == have.shape else float("inf")
+  return diff / max(1.0, float(np.max(np.abs(want), initial=0.0)))
+
+
 def compare_export(export_dir: str, flat: dict) -> list:
   """Loads the export and lists every disagreement with the stored reference outputs."""
   import tensorflow as tf
@@ -99,8 +106,7 @@ def compare_export(export_dir: str, flat: dict) -> list:
         if key == sig.SEQUENCE_OUTPUT:  # padded positions are not part of the contract
           real = flat[f"{i}/in/{sig.INPUT_MASK}"].astype(bool)
           want, have = want[real], have[real]
-        diff = float(np.max(np.abs(want - have))) if want.shape == have.shape else float("inf")
-        diff /= max(1.0, float(np.max(np.abs(want), initial=0.0)))
+        diff = scaled_difference(want, have)
         if not diff <= TOLERANCE:
           shape = list(flat[f"{i}/in/{sig.INPUT_WORD_IDS}"].shape)
           problems.append(f"{entry} {key} differs by {diff:.3g} at inputs {shape}")
@@ -143,15 +149,20 @@ def _check_in_fresh_process(kind: str, export_dir: str, flat: dict) -> None:
   with tempfile.TemporaryDirectory(prefix="hub_export_roundtrip_") as tmp:
     path = os.path.join(tmp, "probes.npz")
     np.savez(path, **flat)
-    proc = subprocess.run([sys.executable, "-m", "hub_export.savedmodel.roundtrip", kind, export_dir, path],
-                          capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    run_check_process("hub_export.savedmodel.roundtrip", [kind, export_dir, path], "round-trip check of the export")
+
+
+def run_check_process(module: str, args: list, what: str) -> None:
+  """Runs `python -m module args` in a fresh process; its failure becomes one HubExportError line."""
+  proc = subprocess.run([sys.executable, "-m", module, *args],
+                        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
   if proc.returncode < 0:  # killed (out of memory, a crash in native code, a user's kill)
-    raise HubExportError(f"round-trip check of the export failed: the checking process was killed by "
-                         f"{signal.Signals(-proc.returncode).name}")
+    raise HubExportError(f"{what} failed: the checking process was killed by {signal.Signals(-proc.returncode).name}")
   if proc.returncode != 0:
-    # Our verdict is the last line on stdout; a crash leaves its exception last on stderr.
+    # The verdict is the last line on stdout (or an `error:` line on stderr); a crash leaves
+    # its exception last on stderr.
     lines = proc.stdout.strip().splitlines() or proc.stderr.strip().splitlines() or ["no output"]
-    raise HubExportError(f"round-trip check of the export failed: {lines[-1].strip()}")
+    raise HubExportError(f"{what} failed: {lines[-1].strip().removeprefix('error: ')}")
 
 
 def main(argv) -> int:

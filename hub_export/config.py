@@ -13,6 +13,10 @@ from hub_export.errors import HubExportError
 NORMALIZATION_TYPES = ("no_norm", "layer_norm")
 # Every LayerNorm of the original graph (tf.contrib.layers.layer_norm), the MLM head's included.
 LAYER_NORM_EPSILON = 1e-12
+# Added to the scores of padding positions: large enough that they get exactly zero weight
+# (outputs do not depend on padding, as in the published TF-Hub encoder), small enough that
+# an all-padding row stays finite.
+MASK_BIAS = -1e9
 # What each `hidden_act` name computes. In a TF1 `bert_config.json` "gelu" is the tanh
 # approximation the original BERT and MobileBERT code trained with (Model Garden's `gelu` is
 # the same); HF transformers calls it "gelu_new", accepted too. Each framework's model maps

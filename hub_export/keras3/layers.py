@@ -11,27 +11,22 @@ import math
 import keras
 from keras import ops
 
-from hub_export.config import MobileBertConfig
+from hub_export.config import ACTIVATIONS, LAYER_NORM_EPSILON, MASK_BIAS, MobileBertConfig
 from hub_export.weight_layout import block_weight_shapes, uses_shared_key_query_bottleneck
 
-LAYER_NORM_EPSILON = 1e-12
-MASK_BIAS = -1e9  # padding gets exactly zero attention weight, as in the SavedModel
-
-
-def _gelu_tanh(x):
-  return ops.gelu(x, approximate=True)
-
-
-# "gelu" in a TF1 bert_config.json is the tanh approximation (see model/activations.py).
-ACTIVATIONS = {
+# The ops for each function `config.ACTIVATIONS` names.
+_FUNCTIONS = {
     "relu": ops.relu,
     "relu6": ops.relu6,
-    "gelu": _gelu_tanh,
-    "gelu_new": _gelu_tanh,
+    "gelu_tanh": lambda x: ops.gelu(x, approximate=True),
     "tanh": ops.tanh,
-    "swish": ops.silu,
+    "silu": ops.silu,
     "linear": lambda x: x,
 }
+
+
+def get_activation(name: str):
+  return _FUNCTIONS[ACTIVATIONS[name]]
 
 
 def kernel_initializer(config: MobileBertConfig):
@@ -168,7 +163,7 @@ class MobileBertTransformerBlock(keras.layers.Layer):
 
   def call(self, inputs, padding_mask, training=None):
     c = self.config
-    activation = ACTIVATIONS[c.hidden_act]
+    activation = get_activation(c.hidden_act)
     if c.use_bottleneck:
       residual = self._norm("bottleneck_input_norm", self._dense("bottleneck_input", inputs))
       if c.use_bottleneck_attention:
@@ -227,7 +222,7 @@ class MobileBertMaskedLMHead(keras.layers.Layer):
   def call(self, sequence_output, mask_positions):
     c = self.config
     hidden = ops.take_along_axis(sequence_output, ops.expand_dims(mask_positions, -1), axis=1)
-    hidden = ACTIVATIONS[c.hidden_act](ops.matmul(hidden, self.transform_kernel) + self.transform_bias)
+    hidden = get_activation(c.hidden_act)(ops.matmul(hidden, self.transform_kernel) + self.transform_bias)
     hidden = normalize("layer_norm", hidden, self.layer_norm_gamma, self.layer_norm_beta)
     table = ops.concatenate([self.token_embedding.embeddings, self.extra_output_weights], axis=1)
     return ops.matmul(hidden, ops.transpose(table)) + self.output_bias

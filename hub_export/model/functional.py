@@ -8,12 +8,8 @@ import math
 
 import tensorflow as tf
 
-from hub_export.config import LAYER_NORM_EPSILON
+from hub_export.config import LAYER_NORM_EPSILON, MASK_BIAS
 
-# Added to the scores of padding positions: large enough that they get exactly zero weight
-# (outputs do not depend on padding, as in the published TF-Hub encoder), small enough that
-# an all-padding row stays finite.
-MASK_BIAS = -1e9
 # The bounded mask's floor: a softmax input this far below the row's largest real score has
 # weight e^-30 = 9e-14 of it, below float32 resolution, so the bounded mask equals the
 # additive one in float32 while its scores span [-30, 0], a range int8 can resolve.

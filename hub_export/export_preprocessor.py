@@ -3,7 +3,7 @@
 Usage: python -m hub_export.export_preprocessor --vocab FILE --export_dir DIR
            [--lower_case true|false] [--seq_length 128] [--tokenize_with_offsets] [--overwrite]
 
-Casing comes from the manifest of known release vocabs (hub_export/vocab/manifest.json) unless
+Casing comes from the manifest of known release vocabs (vocab/manifest.json) unless
 --lower_case is given; an unknown vocab needs the flag. The export is written beside
 DIR, reloaded in a fresh process, checked against the in-memory tokenizer and the TF-Hub
 contract, and only then renamed into place.
@@ -30,7 +30,7 @@ def parse_args(argv):
   parser.add_argument("--vocab", required=True, type=Path, help="WordPiece vocab.txt, one token per line")
   parser.add_argument("--export_dir", required=True, type=Path, help="directory to write the SavedModel to")
   parser.add_argument("--lower_case", type=cli.str2bool, default=None, metavar="true|false",
-                      help="lower-case and strip accents (default: from hub_export/vocab/manifest.json for a known vocab)")
+                      help="lower-case and strip accents (default: from vocab/manifest.json for a known vocab)")
   parser.add_argument("--seq_length", type=int, default=signatures.DEFAULT_SEQ_LENGTH,
                       help="sequence length of the default call and serving signature (default 128)")
   parser.add_argument("--tokenize_with_offsets", action="store_true",

@@ -45,7 +45,7 @@ def parse_args(argv):
   parser.add_argument("--vocab", type=Path,
                       help="vocab.txt for calibration and the check (default: beside the checkpoint, or the SavedModel's asset)")
   parser.add_argument("--lower_case", type=cli.str2bool, default=None, metavar="true|false",
-                      help="the vocab's casing (default: recorded in the SavedModel, or from hub_export/vocab/manifest.json)")
+                      help="the vocab's casing (default: recorded in the SavedModel, or from vocab/manifest.json)")
   parser.add_argument("--calibration_text", type=Path, default=DEFAULT_CALIBRATION_TEXT,
                       help="UTF-8 text, one sentence or paragraph a line, to calibrate int8 on (default: a committed English text)")
   parser.add_argument("--calibration_samples", type=int, default=DEFAULT_CALIBRATION_SAMPLES,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from hub_export.errors import HubExportError
 
-# Ships inside the package (hub_export/vocab/), so an installed wheel reads it as an editable checkout does.
+# Ships inside the package (hub_export/vocab links to the top-level vocab/, and a wheel holds the file), so an
+# installed wheel reads it as an editable checkout does.
 MANIFEST = importlib.resources.files("hub_export") / "vocab" / "manifest.json"
 
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
@@ -134,7 +135,7 @@ def resolve_lower_case(vocab: Vocab, lower_case):
   known = lookup_known_vocab(vocab)
   if lower_case is None:
     if known is None:
-      raise HubExportError(f"vocab {vocab.path} is not a known release vocab (hub_export/vocab/manifest.json); "
+      raise HubExportError(f"vocab {vocab.path} is not a known release vocab (vocab/manifest.json); "
                            "pass --lower_case true or --lower_case false")
     LOG.info("vocab is %s: lower_case=%s", known["name"], known["lower_case"])
     return known["lower_case"]

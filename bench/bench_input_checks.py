@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from hub_export.config import MobileBertConfig  # noqa: E402
-from hub_export.input_contract import checked_encoder_inputs  # noqa: E402
+from hub_export.savedmodel.input_contract import checked_encoder_inputs  # noqa: E402
 from hub_export.model import build_mobilebert  # noqa: E402
 
 

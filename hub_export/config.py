@@ -11,7 +11,14 @@ from pathlib import Path
 from hub_export.errors import HubExportError
 
 NORMALIZATION_TYPES = ("no_norm", "layer_norm")
-ACTIVATIONS = ("relu", "gelu", "gelu_new", "relu6", "tanh", "swish", "linear")
+# Every LayerNorm of the original graph (tf.contrib.layers.layer_norm), the MLM head's included.
+LAYER_NORM_EPSILON = 1e-12
+# What each `hidden_act` name computes. In a TF1 `bert_config.json` "gelu" is the tanh
+# approximation the original BERT and MobileBERT code trained with (Model Garden's `gelu` is
+# the same); HF transformers calls it "gelu_new", accepted too. Each framework's model maps
+# these functions to its own ops (model/activations.py, keras3/layers.py).
+ACTIVATIONS = {"relu": "relu", "gelu": "gelu_tanh", "gelu_new": "gelu_tanh", "relu6": "relu6", "tanh": "tanh",
+               "swish": "silu", "linear": "linear"}
 REQUIRED_KEYS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from hub_export import cli
-from hub_export.atomic import atomic_directory, write_failure
+from hub_export.savedmodel.atomic import atomic_directory, write_failure
 from hub_export.checkpoint.locate import VOCAB_NAME, locate_checkpoint
 from hub_export.errors import HubExportError
 

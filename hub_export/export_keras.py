@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from hub_export import cli
-from hub_export.atomic import atomic_directory, check_target, write_failure
+from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
 from hub_export.checkpoint.locate import locate_checkpoint
 from hub_export.export_encoder import resolve_vocab
 
@@ -51,7 +51,7 @@ def check_conversion(model, task) -> None:
   from hub_export import signatures as sig
   from hub_export.errors import HubExportError
   from hub_export.keras3.preset_check import differences, task_outputs
-  from hub_export.roundtrip import probe_inputs
+  from hub_export.savedmodel.roundtrip import probe_inputs
 
   problems = []
   for probe in probe_inputs(model.config.vocab_size, model.config.type_vocab_size):

@@ -3,6 +3,7 @@
     python -m hub_export.export_tflite (--ckpt PATH | --saved_model DIR) --out FILE.tflite
         --quantize none|dynamic|int8 [--seq_length 128] [--bert_config FILE] [--vocab FILE]
         [--lower_case true|false] [--calibration_text FILE] [--calibration_samples N] [--overwrite]
+        [--allow_vocab_larger_than_model]
 
 The model takes the TF-Hub encoder inputs (input_word_ids, input_mask, input_type_ids) as
 int32 [1, seq_length] -- batch 1 and a fixed length, as on-device interpreters expect --
@@ -18,10 +19,11 @@ import sys
 from pathlib import Path
 
 from hub_export import cli, signatures
-from hub_export.atomic import atomic_file, check_file_target
+from hub_export.savedmodel.atomic import atomic_file, check_file_target
 from hub_export.errors import HubExportError, first_line
 from hub_export.tflite import QUANTIZATIONS
 from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_TEXT
+from hub_export.tokenization.vocab import ALLOW_LARGER_VOCAB_FLAG
 
 MIN_SEQ_LENGTH = 2  # [CLS] and [SEP]
 # The float model must reproduce the source to this per-token relative error.
@@ -43,12 +45,14 @@ def parse_args(argv):
   parser.add_argument("--vocab", type=Path,
                       help="vocab.txt for calibration and the check (default: beside the checkpoint, or the SavedModel's asset)")
   parser.add_argument("--lower_case", type=cli.str2bool, default=None, metavar="true|false",
-                      help="the vocab's casing (default: recorded in the SavedModel, or from vocab/manifest.json)")
+                      help="the vocab's casing (default: recorded in the SavedModel, or from hub_export/vocab/manifest.json)")
   parser.add_argument("--calibration_text", type=Path, default=DEFAULT_CALIBRATION_TEXT,
                       help="UTF-8 text, one sentence or paragraph a line, to calibrate int8 on (default: a committed English text)")
   parser.add_argument("--calibration_samples", type=int, default=DEFAULT_CALIBRATION_SAMPLES,
                       help=f"how many calibration inputs to make from the text (default {DEFAULT_CALIBRATION_SAMPLES})")
   parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+  parser.add_argument(ALLOW_LARGER_VOCAB_FLAG, action="store_true",
+                      help="export even if the vocab has more tokens than the model's vocab_size")
   return parser.parse_args(argv)
 
 
@@ -68,31 +72,35 @@ def _load_source(ckpt, saved_model, bert_config, quantize):
   return encoder_source.from_checkpoint(ckpt, bert_config, bounded_mask=quantize == "int8")
 
 
-def _text_encoder(source, vocab_flag, lower_case_flag, seq_length):
+def _text_encoder(source, vocab_flag, lower_case_flag, seq_length, allow_larger_vocab):
   """Tokenizes with the vocab the model was trained with: the flag's, or the source's own."""
-  from hub_export.tokenization.vocab import resolve_lower_case
   from hub_export.tflite.representative_data import TextEncoder
-  from hub_export.tokenization.vocab import load_vocab
+  from hub_export.tokenization.vocab import check_vocab_fits, load_vocab, resolve_lower_case
 
   path = vocab_flag or source.vocab
   if path is None:
     raise HubExportError(f"no vocab found for {source.description}; pass --vocab")
   vocab = load_vocab(path)
-  if source.vocab_size is not None and vocab.size > source.vocab_size:
-    raise HubExportError(f"vocab {vocab.path} has {vocab.size} tokens but the model's vocab_size is "
-                         f"{source.vocab_size}: its ids would index past the word table")
+  if source.vocab_size is not None:
+    check_vocab_fits(vocab, source.vocab_size, allow_larger_vocab)
   lower_case = resolve_lower_case(vocab, lower_case_flag if lower_case_flag is not None else source.lower_case)
   return TextEncoder(vocab, lower_case, seq_length)
+
+
+def _require_litert() -> None:
+  """The written file is run with LiteRT before it is renamed into place: no runtime, no export."""
+  from hub_export.tflite.runtime import litert_available
+
+  if not litert_available():
+    raise HubExportError("the LiteRT runtime (ai-edge-litert) is not installed, and every .tflite file is run with "
+                         "it before it is written; install it: pip install 'mobilebert-hub-export[tflite]'")
 
 
 def _check_with_litert(model_path, quantize, probes, reference) -> None:
   """Runs the written file with LiteRT on the probes; the float model must match the source."""
   from hub_export.tflite.agreement import measure
-  from hub_export.tflite.runtime import TFLiteEncoder, litert_available
+  from hub_export.tflite.runtime import TFLiteEncoder
 
-  if not litert_available():
-    cli.LOG.warning("warning: ai-edge-litert is not installed; the .tflite file was not run before writing")
-    return
   encoder = TFLiteEncoder(model_path)
   agreement = measure(probes, [encoder(p) for p in probes], reference)
   cli.LOG.info("LiteRT vs source (%s): %s", quantize, agreement.summary())
@@ -105,18 +113,19 @@ def _check_with_litert(model_path, quantize, probes, reference) -> None:
 
 def export_tflite(out, quantize, ckpt=None, saved_model=None, seq_length=signatures.DEFAULT_SEQ_LENGTH,
                   bert_config=None, vocab=None, lower_case=None, calibration_text=DEFAULT_CALIBRATION_TEXT,
-                  calibration_samples=DEFAULT_CALIBRATION_SAMPLES, overwrite=False) -> Path:
+                  calibration_samples=DEFAULT_CALIBRATION_SAMPLES, overwrite=False, allow_larger_vocab=False) -> Path:
   """The whole job; returns the written file. Raises HubExportError on bad input."""
   if quantize not in QUANTIZATIONS:
     raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
   if seq_length < MIN_SEQ_LENGTH:
     raise HubExportError(f"--seq_length must be at least {MIN_SEQ_LENGTH} ([CLS] and [SEP]), got {seq_length}")
   check_file_target(out, overwrite)
+  _require_litert()
   source = _load_source(ckpt, saved_model, bert_config, quantize)
   if source.max_seq_length is not None and seq_length > source.max_seq_length:
     raise HubExportError(f"--seq_length {seq_length} exceeds the model's max_position_embeddings "
                          f"{source.max_seq_length}")
-  text_encoder = _text_encoder(source, vocab, lower_case, seq_length)
+  text_encoder = _text_encoder(source, vocab, lower_case, seq_length, allow_larger_vocab)
 
   from hub_export.tflite.convert import convert, serving_function
   from hub_export.tflite.representative_data import calibration_inputs, read_lines
@@ -154,7 +163,8 @@ def _run(function, inputs, description, seq_length) -> dict:
 def _main(argv):
   args = parse_args(argv)
   export_tflite(args.out, args.quantize, args.ckpt, args.saved_model, args.seq_length, args.bert_config,
-                args.vocab, args.lower_case, args.calibration_text, args.calibration_samples, args.overwrite)
+                args.vocab, args.lower_case, args.calibration_text, args.calibration_samples, args.overwrite,
+                args.allow_vocab_larger_than_model)
 
 
 def main(argv=None):

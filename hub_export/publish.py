@@ -1,13 +1,23 @@
-"""Packages exported SavedModels for TF-Hub and Kaggle Models.
+"""Packages exported SavedModels for TF-Hub and Kaggle Models, and publishes to Kaggle.
 
     python -m hub_export.publish --encoder DIR --preprocessor DIR --out DIST --name NAME \\
-        --language en [--version 1] [--publisher ORG] [--overwrite]
+        --language en [--version 1] [--publisher ORG] [--tflite FILE...] [--overwrite] \\
+        [--to kaggle://OWNER/MODEL [--public] [--version_notes TEXT] [--dry_run]]
 
 For each SavedModel, DIST/<model>/ gets a deterministic TF-Hub tarball
-(<model>_<version>.tar.gz, its root the SavedModel), a tfhub.dev model card
-(<version>.md) and Kaggle metadata (kaggle/model-metadata.json,
-kaggle/model-instance-metadata.json); DIST/SHA256SUMS lists every file. The encoder is
-published as NAME, the preprocessor as --preprocessor-name (default NAME_preprocess).
+(<model>_<version>.tar.gz, its root the SavedModel) and a tfhub.dev model card
+(<version>.md). DIST/kaggle/ holds one Kaggle model (model-metadata.json, the encoder's
+card as its description) and a folder per variation with the model's files unpacked
+beside model-instance-metadata.json: tensorFlow2/<NAME> for the encoder,
+tensorFlow2/<language>-<cased|uncased>-preprocess for the preprocessor, tfLite/<file stem>
+for each --tflite file. DIST/SHA256SUMS lists every file. The TF-Hub names are NAME and
+--preprocessor-name (default NAME_preprocess).
+
+With --to, the Kaggle folders are then uploaded with kagglehub (credentials from
+KAGGLE_API_TOKEN, KAGGLE_USERNAME/KAGGLE_KEY or kaggle.json, as Kaggle's tools read them):
+the model is created if missing (private unless --public), each variation gets a new
+version, and every published handle is printed with its version. --dry_run prints what
+would be sent and sends nothing.
 """
 
 import argparse
@@ -17,10 +27,11 @@ import sys
 from pathlib import Path
 
 from hub_export import cli
-from hub_export.atomic import atomic_directory, write_failure
+from hub_export.savedmodel.atomic import atomic_directory, write_failure
 from hub_export.errors import HubExportError
-from hub_export.publishing import checksums, kaggle_metadata, model_card
-from hub_export.publishing.tarball import write_tarball
+from hub_export.hub_format.tarball import write_tarball
+from hub_export.kaggle_models import handles
+from hub_export.publishing import checksums, kaggle_folders, kaggle_metadata, model_card
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LANGUAGE = re.compile(r"^([a-z]{2}(-[a-z]{2})?|multilingual)$")
@@ -44,11 +55,20 @@ def _positive(text: str) -> int:
   return int(text)
 
 
+def _kaggle_model(text: str) -> handles.ModelHandle:
+  try:
+    return handles.parse_model(text)
+  except HubExportError as e:
+    raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def parse_args(argv):
   parser = argparse.ArgumentParser(prog="python -m hub_export.publish", description=__doc__.split("\n\n")[0],
                                    epilog=__doc__.split("\n\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--encoder", type=Path, help="encoder SavedModel directory")
   parser.add_argument("--preprocessor", type=Path, help="preprocessor SavedModel directory")
+  parser.add_argument("--tflite", type=Path, nargs="+", default=[], metavar="FILE",
+                      help=".tflite files, each published as a tfLite variation named after its file")
   parser.add_argument("--out", type=Path, required=True, help="output directory (must be empty or absent)")
   parser.add_argument("--name", type=_name, required=True, help="model name, e.g. mobilebert_en_uncased_L-24_H-128_B-512_A-4_F-4_OPT")
   parser.add_argument("--preprocessor-name", type=_name, help="preprocessor model name (default: NAME_preprocess)")
@@ -59,27 +79,46 @@ def parse_args(argv):
                       help="license id (default apache-2.0)")
   parser.add_argument("--dataset", help="training data tag for the card, e.g. wikipedia-and-bookscorpus")
   parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+  parser.add_argument("--to", type=_kaggle_model, metavar="kaggle://OWNER/MODEL",
+                      help="also upload the Kaggle folders to this Kaggle model (default owner/model in the "
+                           "folders: --publisher and --name as slugs)")
+  parser.add_argument("--public", action="store_true", help="create the Kaggle model public (default private)")
+  parser.add_argument("--version_notes", default="", help="notes for the new version of an existing variation")
+  parser.add_argument("--dry_run", action="store_true", help="with --to: print what would be sent, send nothing")
   args = parser.parse_args(argv)
   if not (args.encoder or args.preprocessor):
     parser.error("give --encoder, --preprocessor, or both")
+  if args.dry_run and not args.to:
+    parser.error("--dry_run needs --to kaggle://OWNER/MODEL")
+  for tflite in args.tflite:
+    if tflite.suffix != ".tflite" or not tflite.is_file():
+      parser.error(f"--tflite {tflite}: not a .tflite file")
   return args
 
 
-def _write_model(dist: Path, release: model_card.Release, kind: str, source: Path, card: str) -> None:
+def _write_tfhub_package(dist: Path, release: model_card.Release, source: Path, card: str) -> None:
   folder = dist / release.name
-  (folder / "kaggle").mkdir(parents=True)
+  folder.mkdir(parents=True)
   with cli.step(f"pack {source} -> {release.tarball_name}"):
     write_tarball(source, folder / release.tarball_name)
   (folder / f"{release.version}.md").write_text(card, encoding="utf-8")
-  body = card.split("\n## ", 1)[1]
-  overview = model_card.one_line_description(card)
-  (folder / "kaggle" / "model-metadata.json").write_text(
-      kaggle_metadata.model_metadata(release.publisher, release.name, overview, "## " + body, release.license),
-      encoding="utf-8")
-  (folder / "kaggle" / "model-instance-metadata.json").write_text(
-      kaggle_metadata.instance_metadata(release.publisher, release.name, kind, overview, release.license,
-                                        fine_tunable=kind == "encoder", dataset=release.dataset),
-      encoding="utf-8")
+
+
+def _card_body(card: str) -> str:
+  return "## " + card.split("\n## ", 1)[1]
+
+
+def _write_kaggle_folders(root: Path, args, owner: str, model: str, variations: list) -> None:
+  """`variations`: (framework, variation slug, kind, source, card) for each model published."""
+  title_card = variations[0][4]
+  kaggle_folders.write_model_metadata(root, kaggle_metadata.model_metadata(
+      owner, model, args.name, model_card.one_line_description(title_card), _card_body(title_card), args.license,
+      private=not args.public))
+  for framework, variation, kind, source, card in variations:
+    with cli.step(f"copy {source} -> {root.name}/{framework}/{variation}"):
+      kaggle_folders.write_variation(root, source, kaggle_metadata.instance_metadata(
+          owner, model, variation, framework, kind, model_card.one_line_description(card), args.license,
+          args.dataset))
 
 
 def publish(args) -> Path:
@@ -94,27 +133,56 @@ def publish(args) -> Path:
     if source is not None and not (source / "saved_model.pb").is_file():
       raise HubExportError(f"{source} is not a SavedModel directory (no saved_model.pb)")
   sources = [p for p in (args.encoder, args.preprocessor) if p is not None]
-  cards = {}
+  owner, model = ((args.to.owner, args.to.model) if args.to else
+                  (kaggle_metadata.slug(args.publisher), kaggle_metadata.slug(args.name)))
+  packages, variations = [], []
   with cli.step("read model facts"):
     if args.encoder:
-      cards["encoder"] = model_card.encoder_card(base, facts.encoder_facts(args.encoder),
-                                                 pre_release.handle if args.preprocessor else None)
+      card = model_card.encoder_card(base, facts.encoder_facts(args.encoder),
+                                     pre_release.handle if args.preprocessor else None)
+      packages.append((base, args.encoder, card))
+      variations.append((kaggle_metadata.SAVED_MODEL_FRAMEWORK, kaggle_metadata.slug(args.name), "encoder",
+                         args.encoder, card))
     if args.preprocessor:
-      cards["preprocessor"] = model_card.preprocessor_card(pre_release, facts.preprocessor_facts(args.preprocessor))
-  with atomic_directory(args.out, overwrite=args.overwrite, protected=sources) as dist:
+      pre_facts = facts.preprocessor_facts(args.preprocessor)
+      card = model_card.preprocessor_card(pre_release, pre_facts)
+      packages.append((pre_release, args.preprocessor, card))
+      variations.append((kaggle_metadata.SAVED_MODEL_FRAMEWORK,
+                         kaggle_metadata.preprocessor_variation(args.language, pre_facts.lower_case),
+                         "preprocessor", args.preprocessor, card))
+  for tflite in args.tflite:
+    variations.append((kaggle_metadata.TFLITE_FRAMEWORK, kaggle_metadata.slug(tflite.stem), "tflite", tflite,
+                       variations[0][4]))
+  names = [(framework, variation) for framework, variation, *_ in variations]
+  if len(set(names)) != len(names):
+    raise HubExportError(f"two models would share a Kaggle variation: {', '.join('/'.join(n) for n in names)}")
+  with atomic_directory(args.out, overwrite=args.overwrite, protected=sources + list(args.tflite)) as dist:
     try:
-      if args.encoder:
-        _write_model(dist, base, "encoder", args.encoder, cards["encoder"])
-      if args.preprocessor:
-        _write_model(dist, pre_release, "preprocessor", args.preprocessor, cards["preprocessor"])
+      for release, source, card in packages:
+        _write_tfhub_package(dist, release, source, card)
+      _write_kaggle_folders(dist / kaggle_folders.FOLDER, args, owner, model, variations)
       checksums.write_manifest(dist)
     except OSError as e:
       raise write_failure(args.out, e) from None
   return Path(args.out)
 
 
+def _run(argv) -> None:
+  args = parse_args(argv)
+  dist = publish(args)
+  print(dist, flush=True)
+  if args.to:
+    from hub_export.kaggle_models import upload
+
+    root = dist / kaggle_folders.FOLDER
+    if args.dry_run:
+      print("\n".join(upload.plan(root)))
+    else:
+      upload.upload(root, version_notes=args.version_notes)
+
+
 def main(argv=None) -> int:
-  return cli.run(lambda a: print(publish(parse_args(a))), argv)
+  return cli.run(_run, argv)
 
 
 if __name__ == "__main__":

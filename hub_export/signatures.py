@@ -21,6 +21,7 @@ MLM_LOGITS = "mlm_logits"
 # Preprocessor (TF-Hub text-preprocessing API).
 SPECIAL_TOKEN_KEYS = ("vocab_size", "padding_id", "start_of_sequence_id", "end_of_segment_id", "mask_id")
 DEFAULT_SEQ_LENGTH = 128
+MAX_PACKED_SEGMENTS = 3  # bert_pack_inputs is exported for lists of 1 to this many segments
 
 
 def encoder_input_spec(named: bool = False) -> dict:

@@ -1,4 +1,4 @@
-"""Shared test plumbing: where ../shared lives, skipping cleanly without it, session fixtures."""
+"""Shared test plumbing: where ../shared lives, skipping without it (failing under CI=true), session fixtures."""
 
 import os
 from pathlib import Path
@@ -15,17 +15,33 @@ REFERENCE_ENCODER = TINY / "model_garden_hub_export"
 REFERENCE_PREPROCESSOR = SHARED / "fixtures" / "model_garden_preprocess_en_uncased"
 
 
-def shared_path(relative: str) -> Path:
-  """A path under ../shared, or a skip when the shared material is not beside the checkout."""
-  path = SHARED / relative
+def ci_requires_shared() -> bool:
+  """Under CI (`CI=true`, as CI services set it) the shared material must be there."""
+  return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require_shared(path: Path) -> Path:
+  """`path` (under ../shared) when it exists; else a skip, or under CI=true a failure.
+
+  Every test that needs ../shared goes through here, so coverage never silently drops out
+  of a CI run that lost the shared material.
+  """
   if not path.exists():
-    pytest.skip(f"shared fixture {relative} is absent (../shared not beside this checkout)")
+    message = f"shared fixture {path} is absent (../shared not beside this checkout)"
+    if ci_requires_shared():
+      pytest.fail(f"{message}; CI=true requires it", pytrace=False)
+    pytest.skip(message)
   return path
 
 
+def shared_path(relative: str) -> Path:
+  """A path under ../shared, given relative to it (see `require_shared`)."""
+  return require_shared(SHARED / relative)
+
+
 def require_fixture(path: Path) -> Path:
-  if not (path / "saved_model.pb").is_file():
-    pytest.skip(f"shared fixture not available: {path}")
+  """A shared reference SavedModel directory (see `require_shared`)."""
+  require_shared(path / "saved_model.pb")
   return path
 
 
@@ -51,3 +67,24 @@ def synthetic_preprocessor(tmp_path_factory) -> Path:
   from synthetic_savedmodels import build_preprocessor
 
   return build_preprocessor(tmp_path_factory.mktemp("synthetic") / "preprocessor")
+
+
+@pytest.fixture(scope="session")
+def small_english_exports(tmp_path_factory):
+  """A 2-layer encoder and its preprocessor for one real-word uncased vocab: (release, encoder, preprocessor).
+
+  The vocab is built from the English corpus, so sentences tokenize into real wordpieces
+  rather than [UNK].
+  """
+  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.export_encoder import export_encoder
+  from hub_export.export_preprocessor import export
+  from release_dirs import tiny_config
+  from tokenization_test_data import build_test_vocab, corpus
+
+  root = tmp_path_factory.mktemp("small_english")
+  tokens = build_test_vocab(corpus("english"), lower_case=True)
+  release = write_release_checkpoint(root / "release", tiny_config(vocab_size=len(tokens)), seed=5, vocab_lines=tokens)
+  encoder = export_encoder(release, root / "encoder", lower_case=True)
+  preprocessor = export(release / "vocab.txt", root / "preprocessor", lower_case=True)
+  return release, encoder, preprocessor

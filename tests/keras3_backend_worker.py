@@ -73,7 +73,7 @@ def savedmodel_parity(workdir):
   import keras_hub
   import tensorflow as tf
 
-  from hub_export.roundtrip import probe_inputs
+  from hub_export.savedmodel.roundtrip import probe_inputs
 
   backbone = keras_hub.models.Backbone.from_preset(str(workdir / "preset"))
   encoder = tf.saved_model.load(str(workdir / "encoder"))

@@ -21,3 +21,21 @@ def tiny_vocab(size: int) -> list:
 def write_tiny_release(path, seed: int = 0, **overrides):
   config = tiny_config(**overrides)
   return write_release_checkpoint(path, config, seed, vocab_lines=tiny_vocab(config.vocab_size))
+
+
+def export_release(release, directory, lower_case: bool = True):
+  """Encoder and preprocessor SavedModels of a release dir, in directory/{encoder,preprocessor}.
+
+  The encoder is saved without export_encoder's fresh-process round trip (its own tests
+  cover that), so tests that only consume exports pay for one restore, trace and save.
+  """
+  from hub_export.checkpoint.locate import locate_checkpoint
+  from hub_export.checkpoint.restore import load_mobilebert
+  from hub_export.savedmodel.encoder import build_encoder_object, save_encoder
+  from hub_export.export_preprocessor import export as export_preprocessor
+
+  vocab = release / "vocab.txt"
+  model, _ = load_mobilebert(locate_checkpoint(release))
+  save_encoder(build_encoder_object(model, str(vocab), lower_case), str(directory / "encoder"))
+  export_preprocessor(vocab, directory / "preprocessor", lower_case=lower_case)
+  return directory / "encoder", directory / "preprocessor"

@@ -1,11 +1,15 @@
 """Every command answers --help, both as `python -m` and as its installed console script."""
 
 import json
+import os
 import subprocess
 import sys
 import tomllib
 
+import pytest
+
 from conftest import REPO
+from hub_export import cli
 
 # The `python -m` commands the README documents, and the module each console script runs.
 COMMANDS = {
@@ -16,6 +20,7 @@ COMMANDS = {
     "hub_export.publish": "hub_export.publish",
     "hub_export.verify": "hub_export.verify",
     "hub_export.demo": "hub_export.demo.run_demo",
+    "hub_export.embed_corpus": "hub_export.embed_corpus",
     "hub_export.export_keras": "hub_export.export_keras",
 }
 
@@ -64,3 +69,66 @@ def test_help_works_for_every_command_and_script():
     assert code == 0, f"{probe} --help exited with {code}"
     assert text.startswith("usage: "), f"{probe} --help printed {text[:200]!r}"
     assert "--help" in text
+
+
+
+def _verify(export_dir, **env) -> subprocess.Popen:
+  environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+  return subprocess.Popen([sys.executable, "-m", "hub_export.verify", str(export_dir)], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, cwd=REPO, env={**environ, **env})
+
+
+def test_a_command_prints_only_its_own_lines_unless_tensorflow_logs_are_asked_for(tmp_path):
+  """No TensorFlow start-up lines (CUDA probing, oneDNN notices) and no pkg_resources warning on
+  stderr; a user who sets TF_CPP_MIN_LOG_LEVEL gets TensorFlow's lines back. (The demo test
+  checks a whole run, device start-up included.)"""
+  (tmp_path / "saved_model.pb").write_bytes(b"not a SavedModel")  # verify imports TensorFlow, then fails it
+  quiet, asked = _verify(tmp_path), _verify(tmp_path, TF_CPP_MIN_LOG_LEVEL="0")
+  quiet_err, asked_err = quiet.communicate(timeout=300)[1], asked.communicate(timeout=300)[1]
+  assert quiet.returncode == asked.returncode == 1, quiet_err[-2000:]
+  lines = quiet_err.splitlines()
+  assert len(lines) == 2 and lines[0] == f"verify {tmp_path} ..." and lines[1].startswith(f"verify {tmp_path} done in ")
+  assert any(cli.is_tensorflow_startup_line(line.encode()) for line in asked_err.splitlines()), asked_err[-2000:]
+
+
+@pytest.mark.parametrize("line,startup", [
+    ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR", True),
+    ("I0000 00:00:1796160182.944765   13279 port.cc:153] oneDNN custom operations are on.", True),
+    ("I0000 00:00:1796160182.945090   13279 cudart_stub.cc:31] Could not find cuda drivers on your machine, "
+     "GPU will not be used.", True),
+    ("E0000 00:00:1796160038.629121   12472 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error", True),
+    ("E0000 00:00:1796160131.671499   12815 util.cc:131] oneDNN supports DT_INT64 only on platforms with AVX-512.",
+     True),
+    ("I0000 00:00:1796160426.886835   15300 cpu_feature_guard.cc:227] This TensorFlow binary is optimized", True),
+    ("To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild TensorFlow", True),
+    ("E0000 00:00:1796160131.671499   12815 op_kernel.cc:1840] OP_REQUIRES failed at save_restore_v2_ops.cc",
+     False),
+    ("error: no space left on device", False),
+    ("restore done in 3.6 s", False),
+])
+def test_only_tensorflow_startup_lines_are_filtered(line, startup):
+  assert cli.is_tensorflow_startup_line(line.encode()) is startup
+
+
+@pytest.mark.parametrize("command,args", [
+    ("export_encoder", ["--export_dir", "{out}"]),
+    ("export_tflite", ["--out", "{out}.tflite", "--quantize", "none"]),
+])
+def test_a_vocab_larger_than_the_model_is_the_same_error_for_every_exporter(tmp_path, capsys, command, args):
+  import importlib
+
+  from release_dirs import tiny_vocab, write_tiny_release
+
+  release = write_tiny_release(tmp_path / "release")
+  vocab = tmp_path / "vocab.txt"
+  vocab.write_text("".join(f"{token}\n" for token in tiny_vocab(170)), encoding="utf-8")
+  argv = ["--ckpt", str(release), "--vocab", str(vocab), "--lower_case", "true"]
+  argv += [a.format(out=tmp_path / "out") for a in args]
+  main = importlib.import_module(f"hub_export.{command}").main
+  with pytest.raises(SystemExit) as exit_info:
+    main(argv)
+  assert exit_info.value.code == 2
+  assert capsys.readouterr().err.strip().splitlines()[-1] == (
+      f"error: vocab {vocab} has 170 tokens but the model's vocab_size is 160: ids from 160 up would index past "
+      f"the word table (pass --allow_vocab_larger_than_model to export anyway)")
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["release", "vocab.txt"]

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import re
 import string
 import subprocess
 import sys
@@ -23,9 +24,10 @@ EARLIER_RUN = ("demo_out/checkpoint", "demo_out/export/encoder", f"demo_out/from
 
 
 def _run_demo(cwd, *args):
+  """A newcomer's run: no TF_CPP_MIN_LOG_LEVEL of their own."""
+  environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
   return subprocess.run([sys.executable, "-m", "hub_export.demo", *args], capture_output=True, text=True,
-                        cwd=cwd, env={**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"},
-                        timeout=900)
+                        cwd=cwd, env={**environ, "PYTHONPATH": str(REPO)}, timeout=900)
 
 
 @pytest.fixture(scope="module")
@@ -66,15 +68,25 @@ def test_journey_matches_the_reference_tokenizer(demo):
 
 
 @pytest.mark.slow
+def test_stderr_holds_only_the_projects_own_lines(demo):
+  _, proc = demo
+  foreign = [line for line in proc.stderr.splitlines()
+             if re.match(r"[IWEF]\d{4} ", line) or re.search(r"absl|cuInit|CUDA|cuda|oneDNN|pkg_resources", line)]
+  assert not foreign, foreign[:5]
+  assert "export the encoder done in" in proc.stderr
+
+
+@pytest.mark.slow
 def test_dist_holds_two_packages_cards_metadata_and_valid_checksums(demo):
   cwd, _ = demo
   dist = cwd / "dist"
-  assert sorted(p.name for p in dist.iterdir()) == sorted(["SHA256SUMS", MODEL_NAME, PREPROCESSOR_NAME])
+  assert sorted(p.name for p in dist.iterdir()) == sorted(["SHA256SUMS", MODEL_NAME, PREPROCESSOR_NAME, "kaggle"])
   for name in (MODEL_NAME, PREPROCESSOR_NAME):
     assert (dist / name / f"{name}_1.tar.gz").is_file()
     assert (dist / name / "1.md").read_text().startswith(f"# Module local/{name}/1\n")
-    for metadata in ("model-metadata.json", "model-instance-metadata.json"):
-      json.loads((dist / name / "kaggle" / metadata).read_text())
+  json.loads((dist / "kaggle" / "model-metadata.json").read_text())
+  variations = sorted((dist / "kaggle").glob("tensorFlow2/*/model-instance-metadata.json"))
+  assert len(variations) == 2 and all(json.loads(p.read_text())["ownerSlug"] == "local" for p in variations)
   listed = {}
   for line in (dist / "SHA256SUMS").read_text().splitlines():
     digest, path = line.split("  ", 1)

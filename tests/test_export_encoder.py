@@ -11,7 +11,7 @@ import tensorflow as tf
 import tensorflow_hub as hub
 import tf_keras
 
-from hub_export import roundtrip
+from hub_export.savedmodel import roundtrip
 from hub_export.errors import HubExportError
 from hub_export.export_encoder import export_encoder
 from release_dirs import write_tiny_release
@@ -182,7 +182,7 @@ def test_round_trip_reports_a_broken_export(exported, tmp_path):
   """The fresh-process check fails when the export does not reproduce the model."""
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
-  from hub_export.encoder_savedmodel import build_encoder_object
+  from hub_export.savedmodel.encoder import build_encoder_object
 
   model, _ = load_mobilebert(locate_checkpoint(exported[0]))
   root = build_encoder_object(model, str(exported[0] / "vocab.txt"), True)

@@ -11,13 +11,13 @@ import tensorflow_text  # noqa: F401  (registers the ops the SavedModel uses)
 import tf_keras
 
 import bert_reference_tokenizer as ref
-from tokenization_test_data import (ENGLISH_VOCAB, TINY_ENCODER, build_test_vocab, corpus, special_layout,
-                                    write_vocab)
+from conftest import require_fixture, require_shared
+from tokenization_test_data import (CLS, ENGLISH_VOCAB, PAD, SEP, TINY_ENCODER, build_test_vocab, corpus,
+                                    expected_pack, special_layout, write_vocab)
 from hub_export import export_preprocessor
 from hub_export.signatures import ENCODER_INPUT_KEYS, SPECIAL_TOKEN_KEYS
 
 SEQ_LENGTH = 128
-CLS, SEP, PAD = 101, 102, 0
 
 
 @pytest.fixture(scope="module")
@@ -41,22 +41,6 @@ def loaded(exported):
 def reference_ids(tokens, texts, lower_case=False):
   index = {t: i for i, t in enumerate(tokens)}
   return [ref.tokenize_ids(text, index, lower_case) for text in texts]
-
-
-def expected_pack(segments, seq_length):
-  """[CLS] a [SEP] b [SEP] with round-robin truncation, from the rule as stated."""
-  budget, take = seq_length - len(segments) - 1, [0] * len(segments)
-  while budget > 0 and any(t < len(s) for t, s in zip(take, segments)):
-    for i, segment in enumerate(segments):
-      if budget > 0 and take[i] < len(segment):
-        take[i] += 1
-        budget -= 1
-  ids, types = [CLS], [0]
-  for i, (segment, n) in enumerate(zip(segments, take)):
-    ids += segment[:n] + [SEP]
-    types += [i] * (n + 1)
-  mask = [1] * len(ids) + [0] * (seq_length - len(ids))
-  return ids + [PAD] * (seq_length - len(ids)), mask, types + [0] * (seq_length - len(types))
 
 
 SAMPLES = ["Hello, World!", "Καλημέρα ΟΔΟΣ", "東京タワーへ行きましょう！", "می\u200cخواهم", "x"]
@@ -188,8 +172,7 @@ def test_bad_input_keeps_shapes_and_ids_in_range(loaded, exported):
 
 def test_exported_english_preprocessor_is_exact_on_english_corpus(tmp_path):
   """The shipped artifact, not just the in-memory tokenizer, matches the reference rules."""
-  if not ENGLISH_VOCAB.exists():
-    pytest.skip(f"shared English vocab absent: {ENGLISH_VOCAB}")
+  require_shared(ENGLISH_VOCAB)
   export_preprocessor.export(ENGLISH_VOCAB, tmp_path / "en")  # casing from the manifest
   pre = tf.saved_model.load(str(tmp_path / "en"))
   lines = corpus("english")
@@ -201,8 +184,7 @@ def test_exported_english_preprocessor_is_exact_on_english_corpus(tmp_path):
 
 
 def test_end_to_end_with_tiny_reference_encoder(tmp_path):
-  if not TINY_ENCODER.exists():
-    pytest.skip(f"shared tiny encoder fixture absent: {TINY_ENCODER}")
+  require_fixture(TINY_ENCODER)
   export_preprocessor.export(TINY_ENCODER / "assets" / "vocab.txt", tmp_path / "pre", lower_case=True)
   pre = tf.saved_model.load(str(tmp_path / "pre"))
   text = tf_keras.Input(shape=(), dtype=tf.string)
@@ -264,11 +246,29 @@ def test_cli_help():
 
 
 def test_casing_from_manifest_and_warning_on_contradiction(caplog):
-  if not ENGLISH_VOCAB.exists():
-    pytest.skip(f"shared English vocab absent: {ENGLISH_VOCAB}")
+  require_shared(ENGLISH_VOCAB)
   from hub_export.tokenization.vocab import load_vocab, resolve_lower_case
   vocab = load_vocab(ENGLISH_VOCAB)
   assert resolve_lower_case(vocab, None) is True
   with caplog.at_level("WARNING", logger="hub_export"):
     assert resolve_lower_case(vocab, False) is False
   assert "contradicts the known casing of bert_en_uncased" in caplog.text
+
+
+def test_fresh_process_check_compares_the_outputs_and_runs_the_contract(tmp_path):
+  """The exporter's checker reloads the export in a new process (one run here, to keep it quick):
+  an output that differs from the in-memory reference fails, and so does a broken contract."""
+  from hub_export.errors import HubExportError
+  from hub_export.savedmodel import roundtrip
+  from synthetic_savedmodels import PreprocessorFlaws, build_preprocessor
+
+  broken = build_preprocessor(tmp_path / "broken", PreprocessorFlaws(no_segment_ids=True))
+  loaded = tf.saved_model.load(str(broken))
+  reference = lambda texts: {k: v + 1 if k == "input_word_ids" else v for k, v in loaded(texts).items()}
+  reference.tokenize = loaded.tokenize
+  with pytest.raises(HubExportError) as info:
+    roundtrip.verify_preprocessor_in_fresh_process(str(broken), reference)
+  message = str(info.value)
+  assert message.startswith("round-trip check of the export failed: 3 mismatches: input_word_ids differs; "), message
+  assert "; contract: bert_pack_inputs 2 segments: row 0: input_type_ids" in message
+  assert "tokenize" not in message.split(";")[1]  # .tokenize reproduces its reference

@@ -15,9 +15,9 @@ pytest.importorskip("ai_edge_litert.interpreter",
                     reason="ai-edge-litert (the LiteRT runtime, a test extra) is not installed")
 
 from bert_reference_tokenizer import tokenize_ids  # noqa: E402
-from conftest import REPO, SHARED, shared_path  # noqa: E402
+from conftest import REPO, shared_path  # noqa: E402
 from hub_export import signatures as sig  # noqa: E402
-from hub_export.atomic import atomic_file  # noqa: E402
+from hub_export.savedmodel.atomic import atomic_file  # noqa: E402
 from hub_export.errors import HubExportError  # noqa: E402
 from hub_export.export_tflite import export_tflite, main  # noqa: E402
 from hub_export.tflite.agreement import row_cosines, row_relative_errors  # noqa: E402
@@ -259,6 +259,17 @@ def test_unknown_vocab_casing_must_be_given(tiny, tmp_path, capsys):
   assert list(tmp_path.iterdir()) == []
 
 
+def test_without_the_litert_runtime_the_export_is_refused(tmp_path, capsys, monkeypatch):
+  """The promised check cannot run without LiteRT: an error before any work, not a skipped check."""
+  from hub_export.tflite import runtime
+
+  monkeypatch.setattr(runtime, "litert_available", lambda: False)
+  code, line = _cli(capsys, "--ckpt", tmp_path / "any", "--out", tmp_path / "m.tflite", "--quantize", "none")
+  assert code == 2 and line.startswith("error: the LiteRT runtime (ai-edge-litert) is not installed")
+  assert "pip install 'mobilebert-hub-export[tflite]'" in line
+  assert list(tmp_path.iterdir()) == []
+
+
 def test_atomic_file_leaves_nothing_on_failure(tmp_path):
   target = tmp_path / "m.tflite"
   with pytest.raises(RuntimeError):
@@ -282,9 +293,7 @@ def full_size(tmp_path_factory):
   from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.config import MobileBertConfig
 
-  vocab_path = SHARED / "vocab" / "bert_en_uncased_vocab.txt"
-  if not vocab_path.is_file():
-    pytest.skip("the real English vocab ../shared/vocab/bert_en_uncased_vocab.txt is absent")
+  vocab_path = shared_path("vocab/bert_en_uncased_vocab.txt")
   work = tmp_path_factory.mktemp("full_size")
   release = write_release_checkpoint(work / "release", MobileBertConfig(vocab_size=30522), seed=0,
                                      vocab_lines=vocab_path.read_text(encoding="utf-8").splitlines())

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from hub_export.atomic import atomic_directory
+from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.errors import HubExportError
 from kill_points import KillPoint, Run, run_until
 from release_dirs import write_tiny_release
@@ -251,7 +251,7 @@ def test_next_run_succeeds_and_leaves_only_a_verified_export(lanes):
 
 
 def test_package_after_kills_is_complete_and_verified(lanes, synthetic_encoder, synthetic_preprocessor, tmp_path):
-  from hub_export.publishing.tarball import safe_extract
+  from hub_export.hub_format.tarball import safe_extract
 
   dist = lanes["root"] / "c" / DIST
   final = lanes["c"]["final"]
@@ -271,7 +271,7 @@ def test_package_after_kills_is_complete_and_verified(lanes, synthetic_encoder, 
 RENAME_THEN_DIE = """
 import os, signal, sys
 from pathlib import Path
-from hub_export.atomic import atomic_directory
+from hub_export.savedmodel.atomic import atomic_directory
 
 rename = os.rename
 

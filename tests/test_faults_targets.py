@@ -14,7 +14,7 @@ import pytest
 
 from fault_mounts import tmpfs, tree_digest
 from hub_export import publish
-from hub_export.atomic import atomic_directory
+from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.errors import HubExportError
 from hub_export.export_encoder import export_encoder
 from hub_export.export_preprocessor import export as export_preprocessor

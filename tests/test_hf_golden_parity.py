@@ -33,14 +33,27 @@ def _relative(ours, theirs):
   return np.linalg.norm(ours - theirs, axis=-1) / np.linalg.norm(theirs, axis=-1)
 
 
+@pytest.fixture(scope="module")
+def restored(tmp_path_factory):
+  """name -> (golden arrays, model restored from the seeded release checkpoint), built on first use."""
+  cache = {}
+
+  def get(name):
+    if name not in cache:
+      golden = np.load(GOLDEN_DIR / f"{name}.npz")
+      config = MobileBertConfig.from_dict(json.loads(str(golden["config_json"])))
+      seed = int(golden["seed"])
+      assert values_sha256(config, seed) == str(golden["values_sha256"]), "seeded values drifted from the golden run"
+      release = write_release_checkpoint(tmp_path_factory.mktemp(name) / "release", config, seed)
+      cache[name] = golden, load_mobilebert(locate_checkpoint(release))[0]
+    return cache[name]
+
+  return get
+
+
 @pytest.mark.parametrize("name", GOLDEN)
-def test_matches_hf_pytorch(tmp_path, name):
-  golden = np.load(GOLDEN_DIR / f"{name}.npz")
-  config = MobileBertConfig.from_dict(json.loads(str(golden["config_json"])))
-  seed = int(golden["seed"])
-  assert values_sha256(config, seed) == str(golden["values_sha256"]), "seeded values drifted from the golden run"
-  write_release_checkpoint(tmp_path / "release", config, seed)
-  model, _ = load_mobilebert(locate_checkpoint(tmp_path / "release"))
+def test_matches_hf_pytorch(restored, name):
+  golden, model = restored(name)
   inputs = {k: tf.constant(golden[k]) for k in ("input_word_ids", "input_mask", "input_type_ids", "masked_lm_positions")}
   outputs, logits = model.mlm_logits(inputs)
   assert _relative(outputs["sequence_output"].numpy(), golden["sequence_output"]).max() <= 1e-5
@@ -53,3 +66,58 @@ def test_matches_hf_pytorch(tmp_path, name):
     alone = model.encoder({k: inputs[k][row:row + 1] for k in ("input_word_ids", "input_mask", "input_type_ids")})
     assert _relative(alone["sequence_output"].numpy()[0], golden["sequence_output"][row]).max() <= 1e-5
     assert _relative(alone["pooled_output"].numpy()[0], golden["pooled_output"][row]).max() <= 1e-5
+
+
+_KEYS = ("input_word_ids", "input_mask", "input_type_ids", "masked_lm_positions")
+
+
+def _rows(golden) -> list:
+  """(length, inputs of one row cut to its real tokens, HF's outputs for it run unpadded):
+  the short rows, and the first full-length row."""
+  rows = []
+  for r, n in enumerate(golden["short_length"]):
+    inputs = {k: golden[f"short_{k}"][r, :n] for k in _KEYS[:3]}
+    inputs["masked_lm_positions"] = golden["short_masked_lm_positions"][r]
+    rows.append((int(n), inputs, {"sequence_output": golden["short_sequence_output"][r, :n],
+                                  "pooled_output": golden["short_pooled_output"][r],
+                                  "mlm_logits": golden["short_mlm_logits"][r]}))
+  n = golden["input_word_ids"].shape[1]
+  positions = golden["masked_lm_positions"][0, :golden["short_masked_lm_positions"].shape[1]]
+  rows.append((n, {**{k: golden[k][0] for k in _KEYS[:3]}, "masked_lm_positions": positions},
+               {"sequence_output": golden["sequence_output"][0], "pooled_output": golden["pooled_output"][0],
+                "mlm_logits": golden["mlm_logits"][0, :len(positions)]}))
+  return rows
+
+
+def _pad_batch(rows, length: int, rng=None) -> dict:
+  """The rows padded to `length`: [PAD] (id 0) and type 0, or with `rng` random ids and types
+  under the zero mask (what sits in padding must not matter)."""
+  batch = {k: np.zeros((len(rows), length), np.int32) for k in _KEYS[:3]}
+  for r, (n, inputs, _) in enumerate(rows):
+    if rng is not None:
+      batch["input_word_ids"][r] = rng.integers(1, 100, length)
+      batch["input_type_ids"][r] = rng.integers(0, 2, length)
+    for k in _KEYS[:3]:
+      batch[k][r, :n] = inputs[k]
+  batch["masked_lm_positions"] = np.stack([inputs["masked_lm_positions"] for _, inputs, _ in rows])
+  return {k: tf.constant(v) for k, v in batch.items()}
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_padded_batches_match_hf_on_the_rows_unpadded(restored, name):
+  """Rows of different real lengths, padded into batches, give at their real tokens what HF
+  gives for each row run alone without padding: the independent oracle for padding."""
+  golden, model = restored(name)
+  rows = _rows(golden)
+  assert len({n for n, _, _ in rows}) == len(rows) >= 4
+  rng = np.random.default_rng(0)
+  full = rows[-1][0]
+  batches = [(rows, _pad_batch(rows, full)),  # padded with [PAD] to the longest row
+             (rows[::-1], _pad_batch(rows[::-1], full + 16, rng))]  # reordered, longer, junk under the mask
+  batches += [([row], _pad_batch([row], full + 5, rng)) for row in rows[:-1]]  # a batch of one: two streams
+  for batch_rows, batch in batches:
+    outputs, logits = model.mlm_logits(batch)
+    for r, (n, _, hf) in enumerate(batch_rows):
+      assert _relative(outputs["sequence_output"].numpy()[r, :n], hf["sequence_output"]).max() <= 1e-5, (r, n)
+      assert _relative(outputs["pooled_output"].numpy()[r], hf["pooled_output"]) <= 1e-5, (r, n)
+      assert np.abs(logits.numpy()[r] - hf["mlm_logits"]).max() <= 1e-4, (r, n)

@@ -40,7 +40,7 @@ def workdir(tmp_path_factory):
   from hub_export.checkpoint.release_writer import write_release_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.config import MobileBertConfig
-  from hub_export.encoder_savedmodel import build_encoder_object, save_encoder
+  from hub_export.savedmodel.encoder import build_encoder_object, save_encoder
 
   work = tmp_path_factory.mktemp("keras3")
   (work / "release").mkdir()

@@ -28,21 +28,29 @@ def dist(synthetic_encoder, synthetic_preprocessor, tmp_path_factory):
   return out
 
 
-def test_layout_lists_one_package_per_saved_model(dist):
+def _tree(root):
+  return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_layout_lists_one_package_per_saved_model_and_kaggle_folders(dist, synthetic_encoder, synthetic_preprocessor):
   files = sorted(p.relative_to(dist).as_posix() for p in dist.rglob("*") if p.is_file())
-  assert files == [
-      "SHA256SUMS",
-      f"{NAME}/3.md", f"{NAME}/kaggle/model-instance-metadata.json", f"{NAME}/kaggle/model-metadata.json",
-      f"{NAME}/{NAME}_3.tar.gz",
-      f"{NAME}_preprocess/3.md", f"{NAME}_preprocess/kaggle/model-instance-metadata.json",
-      f"{NAME}_preprocess/kaggle/model-metadata.json", f"{NAME}_preprocess/{NAME}_preprocess_3.tar.gz",
+  encoder_folder, pre_folder = "kaggle/tensorFlow2/toy-en-uncased", "kaggle/tensorFlow2/en-uncased-preprocess"
+  assert [f for f in files if not f.startswith("kaggle/tensorFlow2/")] == [
+      "SHA256SUMS", "kaggle/model-metadata.json",
+      f"{NAME}/3.md", f"{NAME}/{NAME}_3.tar.gz",
+      f"{NAME}_preprocess/3.md", f"{NAME}_preprocess/{NAME}_preprocess_3.tar.gz",
   ]
+  # Each Kaggle variation folder is the SavedModel's files, unpacked, plus its metadata.
+  for folder, source in ((encoder_folder, synthetic_encoder), (pre_folder, synthetic_preprocessor)):
+    tree = _tree(dist / folder)
+    assert json.loads(tree.pop("model-instance-metadata.json"))["framework"] == "tensorFlow2"
+    assert tree == _tree(source)
 
 
 def test_sha256sum_accepts_the_manifest(dist):
   result = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=dist, capture_output=True, text=True)
   assert result.returncode == 0, result.stdout + result.stderr
-  assert result.stdout.count(": OK") == 8
+  assert result.stdout.count(": OK") == len([p for p in dist.rglob("*") if p.is_file()]) - 1
 
 
 def test_cards_carry_tfhub_metadata_and_facts_read_from_the_model(dist):
@@ -69,16 +77,19 @@ def test_cards_carry_tfhub_metadata_and_facts_read_from_the_model(dist):
 
 
 def test_kaggle_metadata_follows_the_kaggle_api_schema(dist):
-  model = json.loads((dist / NAME / "kaggle" / "model-metadata.json").read_text())
+  model = json.loads((dist / "kaggle" / "model-metadata.json").read_text())
   assert set(model) == {"ownerSlug", "title", "slug", "subtitle", "isPrivate", "description",
                         "publishTime", "provenanceSources", "licenseName"}
   assert (model["ownerSlug"], model["slug"], model["licenseName"]) == ("acme", "toy-en-uncased", "Apache 2.0")
-  instance = json.loads((dist / NAME / "kaggle" / "model-instance-metadata.json").read_text())
+  assert model["isPrivate"] is True and model["description"].startswith("## Overview")
+  variations = dist / "kaggle" / "tensorFlow2"
+  instance = json.loads((variations / "toy-en-uncased" / "model-instance-metadata.json").read_text())
   assert instance["framework"] == "tensorFlow2" and instance["fineTunable"] is True
-  assert instance["modelSlug"] == "toy-en-uncased"
+  assert (instance["modelSlug"], instance["instanceSlug"]) == ("toy-en-uncased", "toy-en-uncased")
   assert 'hub.KerasLayer("${PATH}", trainable=True)' in instance["usage"]
-  pre = json.loads((dist / f"{NAME}_preprocess" / "kaggle" / "model-instance-metadata.json").read_text())
+  pre = json.loads((variations / "en-uncased-preprocess" / "model-instance-metadata.json").read_text())
   assert pre["fineTunable"] is False and 'hub.KerasLayer("${PATH}")' in pre["usage"]
+  assert pre["instanceSlug"] == "en-uncased-preprocess" and pre["modelSlug"] == "toy-en-uncased"
 
 
 def test_publishing_twice_gives_identical_bytes(dist, synthetic_encoder, synthetic_preprocessor, tmp_path):
@@ -103,7 +114,7 @@ def test_refuses_non_empty_out_without_overwrite(synthetic_preprocessor, tmp_pat
   assert "not empty; pass --overwrite" in capsys.readouterr().err
   assert [p.name for p in out.iterdir()] == ["keep.txt"]
   assert _publish(out, None, synthetic_preprocessor, "--overwrite") == 0
-  assert sorted(p.name for p in out.iterdir()) == ["SHA256SUMS", f"{NAME}_preprocess"]
+  assert sorted(p.name for p in out.iterdir()) == ["SHA256SUMS", "kaggle", f"{NAME}_preprocess"]
 
 
 def test_refuses_a_directory_that_is_not_a_saved_model(tmp_path, capsys):

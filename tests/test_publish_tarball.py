@@ -10,7 +10,7 @@ import tarfile
 import pytest
 
 from hub_export.errors import HubExportError
-from hub_export.publishing.tarball import safe_extract, write_tarball
+from hub_export.hub_format.tarball import safe_extract, write_tarball
 
 
 def _tree(root):
@@ -90,6 +90,10 @@ def _member(name, kind=tarfile.REGTYPE, linkname=""):
     (_member("/tmp/absolute.txt"), "absolute path"),
     (_member("../escape.txt"), r"'\.\.'"),
     (_member("assets/../../escape.txt"), r"'\.\.'"),
+    (_member("assets/../saved_model.pb"), r"'\.\.'"),
+    (_member("fifo", tarfile.FIFOTYPE), "FIFO"),
+    (_member("saved_model.pb"), "appears twice"),
+    (_member("./saved_model.pb"), "appears twice"),
 ])
 def test_safe_extract_refuses_hostile_entries_and_writes_nothing(tmp_path, member, reason):
   tarball = _hostile(tmp_path, member, b"payload")

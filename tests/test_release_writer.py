@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import SHARED, require_shared
 from hub_export.checkpoint.release_writer import DEFAULT_PREFIX, write_release_checkpoint
 from hub_export.checkpoint.seeded_values import (optimizer_slot_values, release_shapes, release_values,
                                                  values_sha256)
@@ -16,11 +17,8 @@ from hub_export.checkpoint.tf1_names import is_ignorable, next_sentence_head_sha
 from hub_export.config import MobileBertConfig
 from hub_export.errors import HubExportError
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURE = SHARED / "fixtures" / "mobilebert_tiny" / "release_tf1"
 GOLDEN = Path(__file__).resolve().parent / "golden"
-
-needs_fixture = pytest.mark.skipif(not FIXTURE.is_dir(), reason=f"fixture {FIXTURE} is absent")
 
 # Small but with every kind of variable the OPT release has.
 SMALL = MobileBertConfig(vocab_size=40, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -47,8 +45,8 @@ def total(table: dict, prefix: str = "") -> int:
 # ---- the name table -------------------------------------------------------------------
 
 
-@needs_fixture
 def test_table_equals_the_fixture_release():
+  require_shared(FIXTURE)
   config = MobileBertConfig.from_json_file(FIXTURE / "bert_config.json")
   stored = {name: shape for name, (shape, _) in checkpoint_map(FIXTURE / DEFAULT_PREFIX).items()}
   nsp = next_sentence_head_shapes(config)
@@ -245,8 +243,8 @@ def test_vocab_of_the_wrong_size_writes_nothing(tmp_path):
   assert list(tmp_path.iterdir()) == []
 
 
-@needs_fixture
 def test_writer_reproduces_the_fixture_layout(tmp_path):
+  require_shared(FIXTURE)
   config = MobileBertConfig.from_json_file(FIXTURE / "bert_config.json")
   vocab = (FIXTURE / "vocab.txt").read_text(encoding="utf-8").splitlines()
   out = write_release_checkpoint(tmp_path / "release", config, 0, vocab_lines=vocab)

@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 import bert_reference_tokenizer as ref
+from conftest import require_shared
 from tokenization_test_data import ENGLISH_VOCAB, build_test_vocab, corpus, write_vocab
 from hub_export.tokenization import bert_text_normalizer
 from hub_export.tokenization.bert_tokenizer import BertTokenizer
@@ -39,8 +40,7 @@ def assert_all_lines_match(vocab, lower_case, lines):
 
 @pytest.mark.parametrize("lower_case", [True, False])
 def test_english_corpus_real_vocab(lower_case):
-  if not ENGLISH_VOCAB.exists():
-    pytest.skip(f"shared English vocab absent: {ENGLISH_VOCAB}")
+  require_shared(ENGLISH_VOCAB)
   assert_all_lines_match(load_vocab(ENGLISH_VOCAB), lower_case, corpus("english"))
 
 

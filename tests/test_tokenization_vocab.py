@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from conftest import require_shared
 from tokenization_test_data import ENGLISH_VOCAB, special_layout, write_vocab
 from hub_export.errors import HubExportError
 from hub_export.tokenization import vocab as vocab_lib
@@ -66,15 +67,14 @@ def test_non_utf8_empty_and_missing_files_are_errors(tmp_path):
 
 
 def test_manifest_is_found_and_well_formed():
-  entries = json.loads(vocab_lib.MANIFEST_PATH.read_text())["vocabularies"]
+  entries = json.loads(vocab_lib.MANIFEST.read_text(encoding="utf-8"))["vocabularies"]
   by_name = {e["name"]: e for e in entries}
   assert by_name["bert_en_uncased"]["lines"] == 30522 and by_name["bert_en_uncased"]["lower_case"] is True
   assert by_name["bert_multi_cased"]["lines"] == 119547 and by_name["bert_multi_cased"]["lower_case"] is False
 
 
 def test_real_english_vocab_matches_its_manifest_entry():
-  if not ENGLISH_VOCAB.exists():
-    pytest.skip(f"shared English vocab absent: {ENGLISH_VOCAB}")
+  require_shared(ENGLISH_VOCAB)
   entry = vocab_lib.lookup_known_vocab(ENGLISH_VOCAB)
   assert entry["name"] == "bert_en_uncased"
   assert entry["sha256"] == hashlib.sha256(ENGLISH_VOCAB.read_bytes()).hexdigest()
@@ -94,10 +94,18 @@ def test_vocab_with_unknown_sha_matches_on_size_and_special_ids(tmp_path):
   assert vocab_lib.lookup_known_vocab(write_vocab(tokens, tmp_path / "moved.txt")) is None
 
 
-def test_check_vocab_fits_warns_on_size_mismatch(tmp_path, caplog):
+def test_check_vocab_fits_refuses_more_tokens_unless_allowed_and_warns_on_fewer(tmp_path, caplog):
   vocab = vocab_lib.load_vocab(write_vocab(good_tokens(), tmp_path / "v.txt"))
   with caplog.at_level(logging.WARNING, logger="hub_export"):
     assert vocab_lib.check_vocab_fits(vocab, 107)
     assert not caplog.records
     assert not vocab_lib.check_vocab_fits(vocab, 30522)
-  assert "has 107 tokens but the checkpoint's vocab_size is 30522" in caplog.text
+    assert "has 107 tokens but the model's vocab_size is 30522" in caplog.text
+    with pytest.raises(HubExportError, match=r"has 107 tokens but the model's vocab_size is 100: ids from 100 up "
+                                             r"would index past the word table \(pass --allow_vocab_larger_than_model"):
+      vocab_lib.check_vocab_fits(vocab, 100)
+    caplog.clear()
+    assert not vocab_lib.check_vocab_fits(vocab, 100, allow_larger=True)
+    assert "has 107 tokens but the model's vocab_size is 100" in caplog.text
+
+

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from hub_export import verify
-from hub_export.publishing.tarball import write_tarball
+from hub_export.hub_format.tarball import write_tarball
 from hub_export.verification import verify_path
 from synthetic_savedmodels import EncoderFlaws, PreprocessorFlaws, build_encoder, build_preprocessor
 

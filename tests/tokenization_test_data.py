@@ -53,3 +53,22 @@ def build_test_vocab(lines, lower_case: bool, seed: int = 7) -> list:
 def write_vocab(tokens, path: Path) -> Path:
   path.write_text("\n".join(tokens) + "\n", encoding="utf-8")
   return path
+
+
+CLS, SEP, PAD = 101, 102, 0  # their ids in the release vocabs and in special_layout()
+
+
+def expected_pack(segments, seq_length):
+  """[CLS] a [SEP] b [SEP] with round-robin truncation, from the rule as stated."""
+  budget, take = seq_length - len(segments) - 1, [0] * len(segments)
+  while budget > 0 and any(t < len(s) for t, s in zip(take, segments)):
+    for i, segment in enumerate(segments):
+      if budget > 0 and take[i] < len(segment):
+        take[i] += 1
+        budget -= 1
+  ids, types = [CLS], [0]
+  for i, (segment, n) in enumerate(zip(segments, take)):
+    ids += segment[:n] + [SEP]
+    types += [i] * (n + 1)
+  mask = [1] * len(ids) + [0] * (seq_length - len(ids))
+  return ids + [PAD] * (seq_length - len(ids)), mask, types + [0] * (seq_length - len(types))

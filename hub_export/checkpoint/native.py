@@ -24,6 +24,14 @@ def write_native_checkpoint(model: MobileBert, prefix: str) -> str:
   return _checkpoint(model, config_json).write(prefix)
 
 
+def checkpointed_variables(model: MobileBert) -> list:
+  """The variables the native checkpoint object of `model` reaches (and so writes and restores)."""
+  config_json = tf.Variable("", dtype=tf.string, trainable=False)
+  root = _checkpoint(model, config_json)  # the view holds its root weakly
+  reached = tf.train.TrackableView(root).descendants()
+  return [obj for obj in reached if isinstance(obj, tf.Variable) and obj is not config_json]
+
+
 def config_from_native(reader) -> MobileBertConfig:
   text = reader.get_tensor(CONFIG_KEY)
   return MobileBertConfig.from_dict(json.loads(text.decode("utf-8")), source="the checkpoint's stored bert_config")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from hub_export.atomic import atomic_directory
+from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.checkpoint.seeded_values import optimizer_slot_values, release_values
 from hub_export.config import MobileBertConfig
 from hub_export.errors import HubExportError

@@ -2,8 +2,12 @@
 
 A mismatch stops with one line listing the offending names (first ten and a count) and
 their shapes; the model is only written to after the whole checkpoint has been checked.
+The model side is accounted for too: whichever layout is read, every model variable (each
+block's slice of a stacked one) must receive exactly one value, or restore stops naming
+the variables a reader's map leaves out or fills twice.
 """
 
+import collections
 import dataclasses
 import math
 import re
@@ -14,6 +18,7 @@ import tensorflow as tf
 from hub_export.checkpoint import model_garden, native, tf1_names, tf1_release
 from hub_export.checkpoint.layout import Layout, TF1_MARKER, detect_layout
 from hub_export.checkpoint.locate import CONFIG_NAME, CheckpointLocation
+from hub_export.checkpoint.target import Target
 from hub_export.config import MobileBertConfig
 from hub_export.errors import HubExportError, first_line
 from hub_export.model import MobileBert, build_mobilebert
@@ -38,11 +43,48 @@ def _listing(items) -> str:
   return f"{len(items)}: {shown}{more}"
 
 
+def _problems(*labelled) -> list:
+  """'LABEL COUNT: names' for each non-empty (label, names) pair."""
+  return [f"{label} {_listing(names)}" for label, names in labelled if names]
+
+
 def _open_reader(prefix: str):
   try:
     return tf.train.load_checkpoint(prefix)
   except (tf.errors.OpError, ValueError) as e:
     raise HubExportError(f"cannot read checkpoint {prefix}: {first_line(e)}") from None
+
+
+def _model_variables(model: MobileBert) -> list:
+  """Each variable once: the encoder and the MLM head share the word table."""
+  return list({v.ref(): v for v in model.encoder.weights + model.masked_lm.weights}.values())
+
+
+def check_assigned_once(model: MobileBert, targets, layout: Layout, prefix: str) -> None:
+  """Every model variable with values gets exactly one: each layer of a stacked block variable
+  once, and a whole-variable target covers all its layers."""
+  layers = range(model.config.num_hidden_layers)
+  stacked = {v.ref() for v in model.encoder.blocks.stacked.values()}
+  counts = collections.Counter()
+  for target in targets:
+    ref = target.variable.ref()
+    slots = layers if target.layer is None and ref in stacked else [target.layer]
+    counts.update((ref, slot) for slot in slots)
+  unassigned, repeated = [], []
+  for variable in _model_variables(model):
+    if variable.shape.num_elements() == 0:
+      continue
+    slots = layers if variable.ref() in stacked else [None]
+    name = variable.name.removesuffix(":0")
+    for bucket, wrong in ((unassigned, lambda count: count == 0), (repeated, lambda count: count > 1)):
+      hits = [slot for slot in slots if wrong(counts[(variable.ref(), slot)])]
+      if hits:
+        bucket.append(name if hits == [None] else f"{name} (block {', '.join(map(str, hits))})")
+  problems = _problems(("model variables no checkpoint name maps to", unassigned),
+                       ("model variables more than one checkpoint name maps to", repeated))
+  if problems:
+    raise HubExportError(f"restoring {prefix} as {layout.value} would not assign every model variable "
+                         f"exactly once: {'; '.join(problems)}")
 
 
 def _block_count(keys, layout: Layout) -> int:
@@ -71,6 +113,7 @@ def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
   else:
     assignments = model_garden.model_garden_assignments(model)
     ignorable, unused_names = model_garden.is_ignorable, ()
+  check_assigned_once(model, assignments.values(), layout, prefix)
   shapes = {k: tuple(s) for k, s in reader.get_variable_to_shape_map().items()}
   dtypes = reader.get_variable_to_dtype_map()
 
@@ -81,13 +124,8 @@ def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
            if k in shapes and shapes[k] != t.expected_shape]
   wrong += [f"{k} dtype {dtypes[k].name} (expected float32)" for k in assignments
             if k in dtypes and dtypes[k] != tf.float32]
-  problems = []
-  if missing:
-    problems.append(f"model variables missing from the checkpoint {_listing(missing)}")
-  if unknown:
-    problems.append(f"unknown checkpoint variables {_listing(unknown)}")
-  if wrong:
-    problems.append(f"mismatched variables {_listing(wrong)}")
+  problems = _problems(("model variables missing from the checkpoint", missing),
+                       ("unknown checkpoint variables", unknown), ("mismatched variables", wrong))
   if problems:
     hints = _hints(model.config, shapes, layout)
     cause = f" ({'; '.join(hints)})" if hints else ""
@@ -177,12 +215,12 @@ def restore_model(model: MobileBert, reader, prefix: str) -> RestoreReport:
   layout = detect_layout(keys, prefix)
   if layout is not Layout.NATIVE:
     return _restore_by_name(model, reader, prefix, layout)
+  check_assigned_once(model, [Target(v) for v in native.checkpointed_variables(model)], layout, prefix)
   try:
     native.restore_native(model, prefix)
   except (AssertionError, ValueError, IndexError, tf.errors.OpError) as e:
     raise HubExportError(f"checkpoint {prefix} does not fit the model: {first_line(e)}") from None
-  variables = {v.ref() for v in model.encoder.weights + model.masked_lm.weights}  # the word table is shared
-  return RestoreReport(layout, prefix, restored=len(variables), unused=[], ignored=0)
+  return RestoreReport(layout, prefix, restored=len(_model_variables(model)), unused=[], ignored=0)
 
 
 def load_mobilebert(location: CheckpointLocation, bert_config=None):

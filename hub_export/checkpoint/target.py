@@ -1,9 +1,12 @@
 """Where one checkpoint value goes: a model variable, or one layer's slice of a stacked one."""
 
 import dataclasses
+import functools
 from typing import Optional
 
 import tensorflow as tf
+
+from hub_export.weight_layout import Weight
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,5 +26,8 @@ class Target:
     return self.stored_shape or self.shape
 
 
-def plain(variable) -> Target:
-  return Target(variable)
+def model_target(model, weight: Weight, stored_shape: Optional[tuple] = None) -> Target:
+  """The model variable (or stacked block slice) that `weight` of `weight_layout` names."""
+  if weight.part.block is not None:
+    return Target(model.encoder.blocks.stacked[weight.ours], layer=weight.part.block, stored_shape=stored_shape)
+  return Target(functools.reduce(getattr, weight.ours.split("."), model), stored_shape=stored_shape)

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from hub_export import cli
-from hub_export.atomic import atomic_directory
+from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.errors import HubExportError
 
 MODEL_NAME = "mobilebert_en_uncased_demo"
@@ -95,7 +95,7 @@ def _verify_tarball(tarball: Path) -> None:
 
 def _unpack(tarball: Path, target: Path, overwrite: bool) -> Path:
   """hub.load does not unpack a local tarball: unpack it (safely) next to the demo's exports."""
-  from hub_export.publishing.tarball import safe_extract
+  from hub_export.hub_format.tarball import safe_extract
 
   with atomic_directory(target, overwrite) as tmp:
     safe_extract(tarball, tmp)

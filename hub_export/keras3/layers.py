@@ -1,7 +1,7 @@
 """MobileBERT's layers in Keras 3 (`keras.ops`), for the TensorFlow, JAX and PyTorch backends.
 
 The weights and their shapes come from the same table as the tf_keras model
-(`block_layout.block_weight_shapes`), so a checkpoint maps onto both name by name.
+(`weight_layout.block_weight_shapes`), so a checkpoint maps onto both name by name.
 The math is written again in `keras.ops` (see BUILD_NOTES, "Keras 3"); the parity tests
 against HF's outputs and the TF-Hub SavedModel are the contract between the two.
 """
@@ -12,7 +12,7 @@ import keras
 from keras import ops
 
 from hub_export.config import MobileBertConfig
-from hub_export.block_layout import block_weight_shapes, uses_shared_key_query_bottleneck
+from hub_export.weight_layout import block_weight_shapes, uses_shared_key_query_bottleneck
 
 LAYER_NORM_EPSILON = 1e-12
 MASK_BIAS = -1e9  # padding gets exactly zero attention weight, as in the SavedModel

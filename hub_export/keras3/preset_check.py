@@ -17,7 +17,7 @@ import numpy as np
 from hub_export import cli
 from hub_export import signatures as sig
 from hub_export.errors import HubExportError
-from hub_export.roundtrip import TOLERANCE, probe_inputs, run_check_process, scaled_difference
+from hub_export.savedmodel.roundtrip import TOLERANCE, probe_inputs, run_check_process, scaled_difference
 
 SAMPLE_TEXT = ("Hello, World! Naïve café façade.", "中文 and 😀 emoji", "tab\tnew\nline\u200bzero\x00width",
                "x" * 201, "")

@@ -11,16 +11,20 @@ block, and for a batch of one sequence the two-stream block, which keeps both CP
 busy where the batched one keeps one (see `transformer_block`).
 """
 
+import logging
+
 import tensorflow as tf
 import tf_keras
 from tensorflow.core.framework import attr_value_pb2
 
-from hub_export.block_layout import block_weight_shapes
 from hub_export.config import MobileBertConfig
 from hub_export.model.initializers import truncated_normal
 from hub_export.model.transformer_block import shared_block_function, shared_single_sequence_block_function
+from hub_export.weight_layout import block_weight_shapes
 
 _CONSTANT_INITIALIZERS = {"gamma": "ones", "beta": "zeros", "bias": "zeros"}
+_IF_OPS = ("If", "StatelessIf")
+LOG = logging.getLogger("hub_export")
 
 
 class BlockStack(tf_keras.layers.Layer):
@@ -79,6 +83,11 @@ def _cond_run_time_branch(pred, true_fn, false_fn):
   outputs = tf.cond(pred, true_fn, false_fn)
   if tf.executing_eagerly():
     return outputs
-  if_op = outputs[0].op.inputs[0].op  # tf.cond returns the If's outputs through Identity ops
-  if_op._set_attr("_lower_using_switch_merge", attr_value_pb2.AttrValue(b=False))  # pylint: disable=protected-access
+  op = outputs[0].op
+  while op.type == "Identity" and op.inputs:  # tf.cond returns the If's outputs through Identity ops
+    op = op.inputs[0].op
+  if op.type not in _IF_OPS:  # a TensorFlow that builds tf.cond otherwise: correct, only slower
+    LOG.warning("warning: tf.cond built a %s op, not an If; the batch-of-one branch stays lowered", op.type)
+    return outputs
+  op._set_attr("_lower_using_switch_merge", attr_value_pb2.AttrValue(b=False))  # pylint: disable=protected-access
   return outputs

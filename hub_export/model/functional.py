@@ -8,6 +8,8 @@ import math
 
 import tensorflow as tf
 
+from hub_export.config import LAYER_NORM_EPSILON
+
 # Added to the scores of padding positions: large enough that they get exactly zero weight
 # (outputs do not depend on padding, as in the published TF-Hub encoder), small enough that
 # an all-padding row stays finite.
@@ -16,7 +18,6 @@ MASK_BIAS = -1e9
 # weight e^-30 = 9e-14 of it, below float32 resolution, so the bounded mask equals the
 # additive one in float32 while its scores span [-30, 0], a range int8 can resolve.
 BOUNDED_SCORE_FLOOR = -30.0
-LAYER_NORM_EPSILON = 1e-12
 
 
 def attention_mask(input_mask: tf.Tensor, bounded: bool = False) -> tf.Tensor:

@@ -3,7 +3,7 @@
 import tensorflow as tf
 import tf_keras
 
-from hub_export.config import MobileBertConfig
+from hub_export.config import LAYER_NORM_EPSILON, MobileBertConfig
 from hub_export.model.activations import get_activation
 from hub_export.model.initializers import truncated_normal
 
@@ -22,7 +22,7 @@ class MaskedLMHead(tf_keras.layers.Layer):
     self.activation = get_activation(config.hidden_act)
     self.dense = tf_keras.layers.Dense(
         config.hidden_size, kernel_initializer=truncated_normal(config), name="transform")
-    self.layer_norm = tf_keras.layers.LayerNormalization(epsilon=1e-12, name="layer_norm")
+    self.layer_norm = tf_keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="layer_norm")
 
   def build(self, input_shape):
     c = self.config

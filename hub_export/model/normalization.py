@@ -2,6 +2,7 @@
 
 import tf_keras
 
+from hub_export.config import LAYER_NORM_EPSILON
 from hub_export.model import functional
 
 
@@ -19,7 +20,7 @@ class NoNorm(tf_keras.layers.Layer):
 
 
 def make_norm(normalization_type: str, name: str) -> tf_keras.layers.Layer:
-  """The normalization the config asks for (`no_norm` or `layer_norm`, eps 1e-12)."""
+  """The normalization the config asks for (`no_norm`, or `layer_norm` with `LAYER_NORM_EPSILON`)."""
   if normalization_type == "no_norm":
     return NoNorm(name=name)
-  return tf_keras.layers.LayerNormalization(epsilon=functional.LAYER_NORM_EPSILON, name=name)
+  return tf_keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=name)

@@ -14,10 +14,10 @@ sequence, as two half-sequence streams that two threads can run side by side.
 import functools
 
 import tensorflow as tf
-from hub_export.block_layout import uses_shared_key_query_bottleneck
 from hub_export.config import MobileBertConfig
 from hub_export.model import functional as F
 from hub_export.model.activations import get_activation
+from hub_export.weight_layout import uses_shared_key_query_bottleneck
 
 
 def _weight_ops(config: MobileBertConfig, w):
@@ -76,7 +76,7 @@ def _block_end(config: MobileBertConfig, w, context, residual, inputs, training:
 
 
 def _block_forward(config: MobileBertConfig, inputs, mask, batch_seq, w, training: bool, bounded_mask: bool):
-  """The block on [batch * seq, hidden] inputs; `w` maps block_weight_shapes names to tensors.
+  """The block on [batch * seq, hidden] inputs; `w` maps `weight_layout.block_weight_shapes` names to tensors.
 
   `mask` is `functional.attention_mask(input_mask, bounded_mask)`.
   """

@@ -7,7 +7,7 @@ import numpy as np
 
 from hub_export import signatures as sig
 from hub_export.errors import HubExportError
-from hub_export.verification import common, loading
+from hub_export.hub_format import reading
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,12 +44,12 @@ def _asset_name(asset, path) -> tuple:
   file = Path(asset.asset_path.numpy().decode())
   if not file.is_file():
     raise HubExportError(f"{path}: the vocab asset {file.name} is missing from assets/")
-  return file.name, len(common.read_vocab(file))
+  return file.name, len(reading.read_vocab(file))
 
 
 def encoder_facts(path) -> EncoderFacts:
-  obj = loading.load_saved_model(path)
-  if loading.detect_kind(obj) != loading.ENCODER:
+  obj = reading.load_saved_model(path)
+  if reading.detect_kind(obj) != reading.ENCODER:
     raise HubExportError(f"{path} is not a text encoder SavedModel (no encoder API found)")
   traces = getattr(obj.__call__, "concrete_functions", ())
   outputs = traces[0].structured_outputs if traces else {}
@@ -85,18 +85,18 @@ def _probe_lower_case(obj, vocab: list, path) -> bool:
 def preprocessor_facts(path) -> PreprocessorFacts:
   import tensorflow as tf
 
-  obj = loading.load_saved_model(path)
-  if loading.detect_kind(obj) != loading.PREPROCESSOR:
+  obj = reading.load_saved_model(path)
+  if reading.detect_kind(obj) != reading.PREPROCESSOR:
     raise HubExportError(f"{path} is not a text preprocessor SavedModel (no .tokenize/.bert_pack_inputs)")
   tokens = _need(obj, "tokenize", path).get_special_tokens_dict()
   missing = [k for k in sig.SPECIAL_TOKEN_KEYS if k not in tokens]
   if missing:
     raise HubExportError(f"{path}: get_special_tokens_dict() lacks {', '.join(missing)}")
   special = {k: int(tokens[k].numpy()) for k in sig.SPECIAL_TOKEN_KEYS}
-  vocab_files = [p for p in common.asset_files(path) if len(common.read_vocab(p)) == special["vocab_size"]]
+  vocab_files = [p for p in reading.asset_files(path) if len(reading.read_vocab(p)) == special["vocab_size"]]
   if not vocab_files:
     raise HubExportError(f"{path}: no asset has vocab_size={special['vocab_size']} lines")
-  vocab = common.read_vocab(vocab_files[0])
+  vocab = reading.read_vocab(vocab_files[0])
   if hasattr(obj, "do_lower_case"):
     lower_case = bool(obj.do_lower_case.numpy())
   else:

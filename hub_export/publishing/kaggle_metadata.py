@@ -1,8 +1,10 @@
-"""Kaggle Models metadata: `model-metadata.json` and `model-instance-metadata.json`.
+"""Kaggle Models metadata: `model-metadata.json`, `model-instance-metadata.json`, variation names.
 
 Field names follow the kaggle-api documentation (docs/models_metadata.md): a model holds
 variations ("instances") per framework; the instance's `usage` markdown may use
-`${PATH}`, which Kaggle replaces with the mounted model directory.
+`${PATH}`, which Kaggle replaces with the mounted model directory. The same values are
+what `--to kaggle://...` sends through the Kaggle client, so the folders and the upload
+cannot disagree.
 """
 
 import json
@@ -10,7 +12,8 @@ import re
 
 from hub_export.errors import HubExportError
 
-FRAMEWORK = "tensorFlow2"
+SAVED_MODEL_FRAMEWORK = "tensorFlow2"
+TFLITE_FRAMEWORK = "tfLite"
 
 # tfhub.dev license ids we accept, and Kaggle's names for the same licenses.
 KAGGLE_LICENSES = {
@@ -21,6 +24,8 @@ KAGGLE_LICENSES = {
     "cc-by-nc-4.0": "Attribution-NonCommercial 4.0 International (CC BY-NC 4.0)",
 }
 
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+
 
 def slug(name: str) -> str:
   """Kaggle slugs are lower-case words joined by hyphens."""
@@ -30,49 +35,63 @@ def slug(name: str) -> str:
   return value
 
 
-def _dumps(data: dict) -> str:
+def preprocessor_variation(language: str, lower_case: bool) -> str:
+  """As Kaggle names the BERT preprocessors: `en-uncased-preprocess`, `multi-cased-preprocess`."""
+  prefix = "multi" if language == "multilingual" else language
+  return slug(f"{prefix}-{'uncased' if lower_case else 'cased'}-preprocess")
+
+
+def dumps(data: dict) -> str:
   return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+_IMPORTS = ("import tensorflow as tf\nimport tensorflow_text  # noqa: F401  registers ops\n"
+            "import tensorflow_hub as hub\n\n")
+
+
 def usage_markdown(kind: str) -> str:
+  """The variation's usage text; Kaggle replaces `${PATH}` with the variation's folder."""
   if kind == "encoder":
-    call = ('encoder = hub.KerasLayer("${PATH}", trainable=True)\n'
-            'outputs = encoder(encoder_inputs)  # dict: pooled_output, sequence_output, ...')
+    code = _IMPORTS + ('encoder = hub.KerasLayer("${PATH}", trainable=True)\n'
+                       'outputs = encoder(encoder_inputs)  # dict: pooled_output, sequence_output, ...')
+  elif kind == "preprocessor":
+    code = _IMPORTS + ('preprocessor = hub.KerasLayer("${PATH}")\n'
+                       'encoder_inputs = preprocessor(tf.constant(["hello world"]))')
   else:
-    call = ('preprocessor = hub.KerasLayer("${PATH}")\n'
-            'encoder_inputs = preprocessor(tf.constant(["hello world"]))')
-  return ("Unpack the TF-Hub tarball into this variation's files (its root is the SavedModel), then:\n\n"
-          "```python\nimport tensorflow as tf\nimport tensorflow_text  # noqa: F401  registers ops\n"
-          f"import tensorflow_hub as hub\n\n{call}\n```\n")
+    code = ("from ai_edge_litert.interpreter import Interpreter\nimport glob\n\n"
+            'interpreter = Interpreter(model_path=glob.glob("${PATH}/*.tflite")[0])\n'
+            "runner = interpreter.get_signature_runner()  # inputs input_word_ids, input_mask, input_type_ids")
+  return f"```python\n{code}\n```\n"
 
 
-def model_metadata(owner: str, name: str, subtitle: str, card_body: str, license_id: str) -> str:
-  return _dumps({
-      "ownerSlug": slug(owner),
-      "title": name,
-      "slug": slug(name),
+def model_metadata(owner: str, model: str, title: str, subtitle: str, card_body: str, license_id: str,
+                   private: bool) -> dict:
+  return {
+      "ownerSlug": owner,
+      "title": title,
+      "slug": model,
       "subtitle": subtitle,
-      "isPrivate": True,
+      "isPrivate": private,
       "description": card_body,
       "publishTime": "",
       "provenanceSources": "",
       "licenseName": KAGGLE_LICENSES[license_id],
-  })
+  }
 
 
-def instance_metadata(owner: str, name: str, kind: str, overview: str, license_id: str,
-                      fine_tunable: bool, dataset: str | None) -> str:
-  return _dumps({
-      "ownerSlug": slug(owner),
-      "modelSlug": slug(name),
-      "instanceSlug": slug(name),
-      "framework": FRAMEWORK,
+def instance_metadata(owner: str, model: str, variation: str, framework: str, kind: str, overview: str,
+                      license_id: str, dataset: str | None) -> dict:
+  return {
+      "ownerSlug": owner,
+      "modelSlug": model,
+      "instanceSlug": variation,
+      "framework": framework,
       "overview": overview,
       "usage": usage_markdown(kind),
       "licenseName": KAGGLE_LICENSES[license_id],
-      "fineTunable": fine_tunable,
+      "fineTunable": kind == "encoder",
       "trainingData": [dataset] if dataset else [],
       "modelInstanceType": "Unspecified",
       "baseModelInstance": "",
       "externalBaseModelUrl": "",
-  })
+  }

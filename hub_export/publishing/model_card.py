@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from hub_export import signatures as sig
 from hub_export.publishing.facts import EncoderFacts, PreprocessorFacts
 
 FORMAT = "saved_model_2"
@@ -149,8 +150,9 @@ encoder_inputs = bert_pack_inputs([tokenize(first_segments), tokenize(second_seg
 * Calling the model on a string tensor `[batch_size]` returns the encoder inputs
   `input_word_ids`, `input_mask`, `input_type_ids`, each int32 `[batch_size, {facts.seq_length}]`.
 * `.tokenize(strings)` returns an int32 RaggedTensor `[batch_size, (words), (wordpieces)]`.
-* `.bert_pack_inputs(segments, seq_length=N)` packs 1 or 2 tokenized segments as
-  `[CLS] a [SEP] b [SEP]`, trimming round-robin to fit and padding with `padding_id`.
+* `.bert_pack_inputs(segments, seq_length=N)` packs a list of 1 to {sig.MAX_PACKED_SEGMENTS} tokenized
+  segments (or one segment on its own) as `[CLS] a [SEP] b [SEP]`, segment i with type id i,
+  trimming round-robin to fit and padding with `padding_id`; the encoder takes type ids 0 and 1.
 * `.tokenize.get_special_tokens_dict()` returns scalar int32 tensors: {special}.
 """
 

@@ -5,11 +5,13 @@ text, `calibration_en.txt`, unless the user gives another); the export's own che
 the tests feed the same kind of inputs to both models.
 """
 
+import importlib.resources
 from pathlib import Path
 
 from hub_export.errors import HubExportError
 
-DEFAULT_CALIBRATION_TEXT = Path(__file__).resolve().with_name("calibration_en.txt")
+# Package data: a wheel installs it as a file beside this module, so it is also a Path.
+DEFAULT_CALIBRATION_TEXT = importlib.resources.files("hub_export.tflite") / "calibration_en.txt"
 DEFAULT_CALIBRATION_SAMPLES = 100
 
 

@@ -1,8 +1,9 @@
 """`bert_pack_inputs`: tokenized segments -> the three encoder inputs at a fixed length.
 
-[CLS] a [SEP] (b [SEP]), padded with [PAD]; when the segments do not fit, round-robin
-truncation (tensorflow_text.RoundRobinTrimmer: slots are handed out one per segment in
-turn, so the longer segment loses the most), as the reference preprocessor does.
+[CLS] a [SEP] (b [SEP] ...), padded with [PAD]; segment i gets type id i. When the segments
+do not fit, round-robin truncation (tensorflow_text.RoundRobinTrimmer: slots are handed out
+one per segment in turn, so the longer segment loses the most), as the reference
+preprocessor does.
 """
 
 import tensorflow as tf
@@ -12,9 +13,15 @@ from hub_export import signatures
 
 
 def pack_segments(segments, seq_length, start_of_sequence_id: int, end_of_segment_id: int, padding_id: int) -> dict:
-  """Packs 1 or 2 ragged int segments, each [batch, tokens] or [batch, words, tokens]."""
-  if not 1 <= len(segments) <= 2:
-    raise ValueError(f"bert_pack_inputs takes 1 or 2 segments, got {len(segments)}")
+  """Packs ragged int segments, each [batch, tokens] or [batch, words, tokens].
+
+  `segments` is a list of one or more, or one segment on its own: Keras hands a layer a
+  bare tensor where the model was built with a list of one (after a save and reload too).
+  """
+  if isinstance(segments, (tf.RaggedTensor, tf.Tensor)):
+    segments = [segments]
+  if not segments:
+    raise ValueError("bert_pack_inputs takes at least one segment, got none")
   flat = []
   for segment in segments:
     if segment.ragged_rank == 2:

@@ -53,14 +53,20 @@ class _TokenizeWithOffsets(tf.Module):
 
 
 class _BertPackInputs(tf.Module):
-  """`.bert_pack_inputs(segments, seq_length)`, traced for 1 or 2 segments of ragged rank 1 or 2."""
+  """`.bert_pack_inputs(segments, seq_length)`: a list of 1 to signatures.MAX_PACKED_SEGMENTS segments, or
+  one segment on its own, each of ragged rank 1 or 2.
+
+  A SavedModel keeps only the traces made before saving. The bare segment is traced
+  because Keras passes a list of one as a bare tensor when it calls a reloaded model.
+  """
 
   def __init__(self, special_tokens: dict):
     super().__init__(name="bert_pack_inputs")
     self._special_tokens = special_tokens
-    for num_segments in (1, 2):
-      for ragged_rank in (1, 2):
-        spec = tf.RaggedTensorSpec([None] * (ragged_rank + 1), tf.int32, ragged_rank, tf.int64)
+    for ragged_rank in (1, 2):
+      spec = tf.RaggedTensorSpec([None] * (ragged_rank + 1), tf.int32, ragged_rank, tf.int64)
+      self.__call__.get_concrete_function(spec, _SEQ_LENGTH)
+      for num_segments in range(1, signatures.MAX_PACKED_SEGMENTS + 1):
         self.__call__.get_concrete_function([spec] * num_segments, _SEQ_LENGTH)
 
   @tf.function

@@ -6,13 +6,15 @@ lines, no byte-order mark, and the special tokens the preprocessor emits are pre
 
 import dataclasses
 import hashlib
+import importlib.resources
 import json
 import logging
 from pathlib import Path
 
 from hub_export.errors import HubExportError
 
-MANIFEST_PATH = Path(__file__).resolve().parents[2] / "vocab" / "manifest.json"
+# Ships inside the package (hub_export/vocab/), so an installed wheel reads it as an editable checkout does.
+MANIFEST = importlib.resources.files("hub_export") / "vocab" / "manifest.json"
 
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 REQUIRED_TOKENS = (CLS, SEP, PAD, UNK, MASK)
@@ -75,11 +77,12 @@ def load_vocab(path) -> Vocab:
   return Vocab(path=path, tokens=tuple(tokens), sha256=hashlib.sha256(data).hexdigest())
 
 
-def load_manifest(path=MANIFEST_PATH) -> list:
+def load_manifest(manifest=MANIFEST) -> list:
+  """The manifest's entries; `manifest` is a path or an `importlib.resources` traversable."""
   try:
-    return json.loads(Path(path).read_text(encoding="utf-8"))["vocabularies"]
+    return json.loads(manifest.read_text(encoding="utf-8"))["vocabularies"]
   except (OSError, ValueError, KeyError) as e:
-    raise HubExportError(f"cannot read the vocab manifest {path}: {e}") from None
+    raise HubExportError(f"cannot read the vocab manifest {manifest}: {e}") from None
 
 
 def _matches(entry: dict, vocab: Vocab) -> bool:
@@ -90,31 +93,39 @@ def _matches(entry: dict, vocab: Vocab) -> bool:
   return vocab.special_ids() == entry["special_tokens"]
 
 
-def lookup_known_vocab(path_or_vocab, manifest_path=MANIFEST_PATH):
+def lookup_known_vocab(path_or_vocab, manifest=MANIFEST):
   """Returns the manifest entry of a known release vocab, or None.
 
   An entry with a sha256 matches on it; one whose sha256 is unknown matches on line count
   and special-token ids.
   """
   vocab = path_or_vocab if isinstance(path_or_vocab, Vocab) else load_vocab(path_or_vocab)
-  for entry in load_manifest(manifest_path):
+  for entry in load_manifest(manifest):
     if _matches(entry, vocab):
       return entry
   return None
 
 
-def check_vocab_fits(vocab: Vocab, vocab_size: int) -> bool:
-  """Warns (and returns False) when a vocab does not match a checkpoint's `vocab_size`.
+ALLOW_LARGER_VOCAB_FLAG = "--allow_vocab_larger_than_model"
 
-  More tokens than embedding rows would index past the table; fewer leaves rows unused
-  and usually means the wrong vocab was paired with the checkpoint.
+
+def check_vocab_fits(vocab: Vocab, vocab_size: int, allow_larger: bool = False) -> bool:
+  """Refuses a vocab with more tokens than the model's `vocab_size`; warns on fewer.
+
+  More tokens than embedding rows means the tokenizer makes ids past the word table (the
+  exported encoder rejects them at call time), so it is an error unless the user passes
+  ALLOW_LARGER_VOCAB_FLAG; fewer leaves rows unused and usually means the wrong vocab was
+  paired with the checkpoint. Returns whether the sizes are equal.
   """
   if vocab.size == vocab_size:
     return True
   known = lookup_known_vocab(vocab)
   name = f" ({known['name']})" if known else ""
-  LOG.warning("warning: vocab %s%s has %d tokens but the checkpoint's vocab_size is %d",
-              vocab.path, name, vocab.size, vocab_size)
+  problem = f"vocab {vocab.path}{name} has {vocab.size} tokens but the model's vocab_size is {vocab_size}"
+  if vocab.size > vocab_size and not allow_larger:
+    raise HubExportError(f"{problem}: ids from {vocab_size} up would index past the word table "
+                         f"(pass {ALLOW_LARGER_VOCAB_FLAG} to export anyway)")
+  LOG.warning("warning: %s", problem)
   return False
 
 
@@ -123,7 +134,7 @@ def resolve_lower_case(vocab: Vocab, lower_case):
   known = lookup_known_vocab(vocab)
   if lower_case is None:
     if known is None:
-      raise HubExportError(f"vocab {vocab.path} is not a known release vocab (vocab/manifest.json); "
+      raise HubExportError(f"vocab {vocab.path} is not a known release vocab (hub_export/vocab/manifest.json); "
                            "pass --lower_case true or --lower_case false")
     LOG.info("vocab is %s: lower_case=%s", known["name"], known["lower_case"])
     return known["lower_case"]

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from hub_export.hub_format.reading import asset_files
 from hub_export.verification.report import Violation, require
 
 
@@ -16,14 +17,6 @@ def check_reusable_api(obj) -> str:
   require(not stray, f"trainable_variables not listed in variables: {', '.join(stray[:3])}")
   return (f"{len(variables)} variables ({len(trainable)} trainable), "
           f"{len(list(obj.regularization_losses))} regularization losses")
-
-
-def call_input_structures(obj):
-  """The first positional input of each traced `__call__` (a dict of specs for an encoder)."""
-  for fn in getattr(getattr(obj, "__call__", None), "concrete_functions", ()):
-    args, _ = fn.structured_input_signature
-    if args:
-      yield args[0]
 
 
 def call_trainings(fn) -> set:
@@ -42,17 +35,6 @@ def check_training_traces(fn, what: str) -> str:
   require(not missing, f"{what} has no trace for training={'/'.join(missing)} "
                        f"(traced for: {sorted(map(str, trainings)) or 'none'})")
   return f"{what} traced for training=True and training=False"
-
-
-def asset_files(export_dir) -> list:
-  assets = Path(export_dir) / "assets"
-  return sorted(p for p in assets.rglob("*") if p.is_file()) if assets.is_dir() else []
-
-
-def read_vocab(path) -> list:
-  tokens = Path(path).read_text(encoding="utf-8").splitlines()
-  require(tokens, f"vocab file {Path(path).name} is empty")
-  return tokens
 
 
 def _string_constants(meta_graph):

@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 from hub_export.errors import HubExportError
-from hub_export.verification import loading
+from hub_export.hub_format import reading
 from hub_export.verification.encoder import check_encoder
 from hub_export.verification.preprocessor import check_preprocessor
 from hub_export.verification.report import Check, Report
@@ -18,22 +18,22 @@ def verify_saved_model(export_dir, label=None) -> Report:
   Raises HubExportError only for unusable input (missing path, no saved_model.pb);
   anything wrong with the model itself becomes a FAIL in the report.
   """
-  export_dir = loading.require_saved_model_dir(export_dir)
+  export_dir = reading.require_saved_model_dir(export_dir)
   report = Report(path=str(label or export_dir), kind="unknown")
   try:
-    obj = loading.load_saved_model(export_dir)
+    obj = reading.load_saved_model(export_dir)
   except Exception as e:  # noqa: BLE001 - a model that does not load is a contract failure
     report.checks.append(Check("load", False, f"{type(e).__name__}: {str(e).strip().splitlines()[0]}"))
     return report
   report.checks.append(Check("load", True, "import tensorflow_text; hub.load"))
-  kind = loading.detect_kind(obj)
+  kind = reading.detect_kind(obj)
   if kind is None:
     report.checks.append(Check("kind", False, "neither the encoder API (dict of input_word_ids, ...; .mlm) "
                                               "nor the preprocessor API (.tokenize, .bert_pack_inputs)"))
     return report
   report.kind = kind
   report.checks.append(Check("kind", True, kind))
-  check = check_encoder if kind == loading.ENCODER else check_preprocessor
+  check = check_encoder if kind == reading.ENCODER else check_preprocessor
   report.checks.extend(check(obj, export_dir))
   return report
 
@@ -44,7 +44,7 @@ def is_tarball(path) -> bool:
 
 def verify_path(path) -> Report:
   """Verifies a SavedModel directory, or a `.tar.gz` package after a safe unpack to a temp dir."""
-  from hub_export.publishing.tarball import safe_extract
+  from hub_export.hub_format.tarball import safe_extract
 
   path = Path(path)
   if not path.exists():

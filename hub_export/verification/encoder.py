@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from hub_export import signatures as sig
+from hub_export.hub_format import reading
 from hub_export.verification import common
 from hub_export.verification.report import Violation, require, run_check
 
@@ -158,7 +159,7 @@ def check_encoder(obj, export_dir) -> list:
     require(path.resolve().parent == assets or assets in path.resolve().parents,
             f"vocab_file points outside the export's assets/: {path}")
     require(path.is_file(), f"vocab_file {path.name} is missing from assets/")
-    return f"assets/{path.name}, {len(common.read_vocab(path))} tokens"
+    return f"assets/{path.name}, {len(reading.read_vocab(path))} tokens"
 
   def do_lower_case():
     require(hasattr(obj, "do_lower_case"), "no 'do_lower_case' attribute")
@@ -200,13 +201,13 @@ def check_encoder(obj, export_dir) -> list:
 def _vocab_size(obj):
   """The vocab asset's token count, or None when the asset is absent or unreadable."""
   try:
-    return len(common.read_vocab(obj.vocab_file.asset_path.numpy().decode()))
+    return len(reading.read_vocab(obj.vocab_file.asset_path.numpy().decode()))
   except Exception:  # noqa: BLE001 - the vocab_file check reports why
     return None
 
 
 def _check_call_inputs(obj) -> str:
-  structures = list(common.call_input_structures(obj))
+  structures = list(reading.call_input_structures(obj))
   require(structures, "__call__ has no traced input signature")
   for structure in structures:
     require(isinstance(structure, dict), f"__call__ takes {type(structure).__name__}, expected a dict")

@@ -3,6 +3,7 @@
 import numpy as np
 
 from hub_export import signatures as sig
+from hub_export.hub_format import reading
 from hub_export.verification import common
 from hub_export.verification.report import require, run_check
 
@@ -111,20 +112,23 @@ def check_preprocessor(obj, export_dir) -> list:
     return "ragged rank 1 input packs like rank 2"
 
   def default_call():
+    # 128 by convention; an export may choose another length for its default call.
     packed = hub.KerasLayer(obj)(sentences)
-    _check_encoder_inputs(packed, batch, sig.DEFAULT_SEQ_LENGTH)
+    width = packed[sig.INPUT_WORD_IDS].shape[-1] if isinstance(packed, dict) and sig.INPUT_WORD_IDS in packed else None
+    seq_length = width or sig.DEFAULT_SEQ_LENGTH
+    _check_encoder_inputs(packed, batch, seq_length)
     if "tokens" in state:
-      expected = pack([state["tokens"]], sig.DEFAULT_SEQ_LENGTH)
+      expected = pack([state["tokens"]], seq_length)
       for key in sig.ENCODER_INPUT_KEYS:
         require(np.array_equal(packed[key].numpy(), expected[key].numpy()),
-                f"'{key}' differs from bert_pack_inputs([tokenize(text)], seq_length=128)")
-    return f"strings -> 3 x int32 [{batch}, {sig.DEFAULT_SEQ_LENGTH}], same as tokenize + bert_pack_inputs"
+                f"'{key}' differs from bert_pack_inputs([tokenize(text)], seq_length={seq_length})")
+    return f"strings -> 3 x int32 [{batch}, {seq_length}], same as tokenize + bert_pack_inputs"
 
   def vocab_asset():
-    files = common.asset_files(export_dir)
+    files = reading.asset_files(export_dir)
     require(files, "assets/ is empty: the vocab must travel as a SavedModel asset")
     vocab_size = state.get("special", {}).get("vocab_size")
-    sizes = {p.name: len(common.read_vocab(p)) for p in files if p.suffix == ".txt"}
+    sizes = {p.name: len(reading.read_vocab(p)) for p in files if p.suffix == ".txt"}
     require(vocab_size is None or vocab_size in sizes.values(),
             f"no asset has vocab_size={vocab_size} lines (assets: {sizes or [p.name for p in files]})")
     return ", ".join(f"assets/{name} ({n} tokens)" for name, n in sizes.items()) or "assets present"

@@ -1,4 +1,4 @@
-"""Loading a SavedModel for checking, and telling an encoder from a preprocessor."""
+"""Reading an export as TF-Hub users do: loading it, telling its kind, finding its vocab."""
 
 from pathlib import Path
 
@@ -34,7 +34,6 @@ def detect_kind(obj):
   encoder by a call taking a dict with `input_word_ids`, or by its `.mlm`.
   """
   from hub_export import signatures as sig
-  from hub_export.verification.common import call_input_structures
 
   if hasattr(obj, "tokenize") or hasattr(obj, "bert_pack_inputs"):
     return PREPROCESSOR
@@ -44,3 +43,23 @@ def detect_kind(obj):
     if isinstance(structure, dict) and sig.INPUT_WORD_IDS in structure:
       return ENCODER
   return None
+
+
+def call_input_structures(obj):
+  """The first positional input of each traced `__call__` (a dict of specs for an encoder)."""
+  for fn in getattr(getattr(obj, "__call__", None), "concrete_functions", ()):
+    args, _ = fn.structured_input_signature
+    if args:
+      yield args[0]
+
+
+def asset_files(export_dir) -> list:
+  assets = Path(export_dir) / "assets"
+  return sorted(p for p in assets.rglob("*") if p.is_file()) if assets.is_dir() else []
+
+
+def read_vocab(path) -> list:
+  tokens = Path(path).read_text(encoding="utf-8").splitlines()
+  if not tokens:
+    raise HubExportError(f"vocab file {Path(path).name} is empty")
+  return tokens

@@ -1,9 +1,10 @@
 """Proves an export by reloading it in a fresh process and comparing it with the model.
 
 The exporter computes reference outputs in memory, writes them beside (not inside) the
-export, and runs `python -m hub_export.roundtrip EXPORT_DIR PROBES.npz` in a new process,
-so nothing cached in the exporting process can hide a broken SavedModel. The new process
-also runs the whole TF-Hub contract check (`hub_export.verification`).
+export, and runs `python -m hub_export.savedmodel.roundtrip KIND EXPORT_DIR PROBES.npz` in
+a new process, so nothing cached in the exporting process can hide a broken SavedModel. The
+new process also runs the whole TF-Hub contract check (`hub_export.verification`). Encoders
+are compared on random ids within a tolerance, preprocessors on text samples exactly.
 """
 
 import os
@@ -24,6 +25,11 @@ TOLERANCE = 1e-5
 # (batch, length, padding) probes: several sizes, padded and unpadded.
 PROBE_SHAPES = ((1, 1, 0), (2, 9, 0), (3, 24, 7), (1, 128, 0), (4, 64, 30))
 MLM_POSITIONS = 3
+# Text the preprocessor round trip tokenizes: punctuation, accents, empty and blank strings,
+# several scripts, control and format characters, an emoji, a word over 200 characters.
+PREPROCESSOR_SAMPLES = ("Hello, World! It's a naïve café.", "", "  \t ", "Ωμέγα ΟΔΟΣ мир 東京タワー 안녕",
+                        "a\u200cb\x00c\ufeffd 👍🏽", "x" * 250)
+ENCODER, PREPROCESSOR = "encoder", "preprocessor"
 
 
 def probe_inputs(vocab_size: int, type_vocab_size: int, seed: int = 0) -> list:
@@ -107,14 +113,43 @@ def compare_export(export_dir: str, flat: dict) -> list:
   return problems
 
 
+def preprocessor_outputs(preprocessor) -> dict:
+  """The default call and `.tokenize` on PREPROCESSOR_SAMPLES, as flat numpy arrays."""
+  import tensorflow as tf
+  samples = tf.constant(PREPROCESSOR_SAMPLES)
+  packed = preprocessor(samples)
+  tokens = preprocessor.tokenize(samples)
+  outputs = {key: packed[key].numpy() for key in sig.ENCODER_INPUT_KEYS}
+  outputs["tokenize/flat_values"] = tokens.flat_values.numpy()
+  outputs.update({f"tokenize/row_splits_{i}": splits.numpy() for i, splits in enumerate(tokens.nested_row_splits)})
+  return outputs
+
+
+def compare_preprocessor(export_dir: str, flat: dict) -> list:
+  """Loads the preprocessor export and lists every output that differs from the reference."""
+  import tensorflow as tf
+  import tensorflow_text  # noqa: F401  (registers the ops the preprocessor's graph uses)
+  got = preprocessor_outputs(tf.saved_model.load(export_dir))
+  return [f"{key} differs" for key in sorted(set(flat) | set(got))
+          if key not in flat or key not in got or not np.array_equal(flat[key], got[key])]
+
+
 def verify_in_fresh_process(export_dir: str, root, config) -> None:
-  """Raises HubExportError unless a new process reproduces the in-memory export's outputs."""
+  """Raises HubExportError unless a new process reproduces the in-memory encoder's outputs."""
   probes = probe_inputs(config.vocab_size, config.type_vocab_size)
-  flat = _flatten(probes, reference_outputs(root, probes))
+  _check_in_fresh_process(ENCODER, export_dir, _flatten(probes, reference_outputs(root, probes)))
+
+
+def verify_preprocessor_in_fresh_process(export_dir: str, preprocessor) -> None:
+  """Raises HubExportError unless a new process reproduces the in-memory preprocessor exactly."""
+  _check_in_fresh_process(PREPROCESSOR, export_dir, preprocessor_outputs(preprocessor))
+
+
+def _check_in_fresh_process(kind: str, export_dir: str, flat: dict) -> None:
   with tempfile.TemporaryDirectory(prefix="hub_export_roundtrip_") as tmp:
     path = os.path.join(tmp, "probes.npz")
     np.savez(path, **flat)
-    run_check_process("hub_export.roundtrip", [export_dir, path], "round-trip check of the export")
+    run_check_process("hub_export.savedmodel.roundtrip", [kind, export_dir, path], "round-trip check of the export")
 
 
 def run_check_process(module: str, args: list, what: str) -> None:
@@ -133,15 +168,19 @@ def run_check_process(module: str, args: list, what: str) -> None:
 def main(argv) -> int:
   from hub_export.verification import verify_saved_model
 
-  export_dir, probes_path = argv
+  kind, export_dir, probes_path = argv
   with np.load(probes_path) as data:
     flat = dict(data)
-  problems = compare_export(export_dir, flat)
-  problems += [f"contract: {check.name}: {check.detail}" for check in verify_saved_model(export_dir).failures]
+  compare = compare_export if kind == ENCODER else compare_preprocessor
+  problems = compare(export_dir, flat)
+  report = verify_saved_model(export_dir)
+  problems += [f"contract: {check.name}: {check.detail}" for check in report.failures]
+  if report.kind != kind:
+    problems.append(f"contract: the export is {report.kind}, not {kind}")
   if problems:
     print(f"{len(problems)} mismatches: " + "; ".join(problems[:10]))
     return 1
-  print(f"round trip OK ({len(PROBE_SHAPES)} probes, tolerance {TOLERANCE}); TF-Hub contract checks pass")
+  print(f"round trip OK ({kind}); TF-Hub contract checks pass")
   return 0
 
 

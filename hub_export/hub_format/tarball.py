@@ -8,7 +8,6 @@ byte-identical, so a checksum identifies the model rather than the moment it was
 
 import gzip
 import os
-import shutil
 import stat
 import tarfile
 from pathlib import Path, PurePosixPath
@@ -19,7 +18,6 @@ FILE_MODE = 0o644
 DIR_MODE = 0o755
 FIXED_MTIME = 0
 GZIP_LEVEL = 6
-_COPY_CHUNK = 1 << 20
 
 
 def _entries(root: Path) -> list:
@@ -76,31 +74,48 @@ def write_tarball(saved_model_dir, tarball) -> Path:
   return tarball
 
 
-def _unsafe_reason(member: tarfile.TarInfo) -> str | None:
-  """Says why an entry must not be unpacked, or None if it is a plain file or directory in place."""
+_FILTER_REASONS = {
+    tarfile.AbsolutePathError: "has an absolute path",
+    tarfile.OutsideDestinationError: "would be written outside the target directory",
+    tarfile.SpecialFileError: "is a device, FIFO or other special file",
+}
+
+
+def _refusal(member: tarfile.TarInfo, target: Path) -> str | None:
+  """Says why an entry must not be unpacked, or None when it may.
+
+  Links are refused outright (a TF-Hub tarball holds files and directories only), and so
+  are absolute names and '..' components, which `tarfile.data_filter` would silently strip
+  or allow when they stay inside; everything else is judged by `data_filter`.
+  """
   if member.issym():
     return f"is a symbolic link (to {member.linkname!r})"
   if member.islnk():
     return f"is a hard link (to {member.linkname!r})"
-  if member.ischr() or member.isblk():
-    return "is a device file"
-  if member.isfifo():
-    return "is a FIFO"
-  if not (member.isfile() or member.isdir()):
-    return "is not a regular file or directory"
   name = member.name
   if not name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
     return "has an absolute path"
   if ".." in PurePosixPath(name).parts:
     return "has a '..' component that would escape the target directory"
+  try:
+    tarfile.data_filter(member, str(target))
+  except tarfile.FilterError as e:
+    return _FILTER_REASONS.get(type(e), f"is refused by tarfile's data filter ({e})")
   return None
 
 
-def safe_extract(tarball, target) -> Path:
-  """Unpacks `tarball` into the empty directory `target`, refusing anything but files and dirs.
+def _normalised(member: tarfile.TarInfo, dest_path: str) -> tarfile.TarInfo:
+  """`data_filter`, then the fixed modes a TF-Hub tarball is written with."""
+  member = tarfile.data_filter(member, dest_path)
+  return member.replace(mode=DIR_MODE if member.isdir() else FILE_MODE, deep=False)
 
-  Every entry is checked before anything is written; the first offending one is named in
-  the error. Modes are normalised to 0644/0755 whatever the archive says.
+
+def safe_extract(tarball, target) -> Path:
+  """Unpacks `tarball` into `target` (absent or empty), refusing anything but files and dirs.
+
+  Every entry is checked, duplicates included, before anything is written; the first
+  offending one is named in the error and `target` is not created. Modes are normalised
+  to 0644/0755 whatever the archive says.
   """
   tarball, target = Path(tarball), Path(target)
   try:
@@ -112,27 +127,18 @@ def safe_extract(tarball, target) -> Path:
       members = tar.getmembers()
     except (tarfile.TarError, OSError, EOFError) as e:
       raise HubExportError(f"tarball {tarball} is damaged: {e}") from None
-    for member in members:
-      reason = _unsafe_reason(member)
-      if reason:
-        raise HubExportError(f"refusing to unpack {tarball}: entry {member.name!r} {reason}")
-    target.mkdir(parents=True, exist_ok=True)
     seen = set()
     for member in members:
+      reason = _refusal(member, target)
       relative = PurePosixPath(member.name)
-      if relative in seen:
-        raise HubExportError(f"refusing to unpack {tarball}: entry {member.name!r} appears twice")
+      if reason is None and relative in seen:
+        reason = "appears twice"
+      if reason:
+        raise HubExportError(f"refusing to unpack {tarball}: entry {member.name!r} {reason}")
       seen.add(relative)
-      destination = target.joinpath(*relative.parts) if relative.parts != (".",) else target
-      if member.isdir():
-        destination.mkdir(parents=True, exist_ok=True)
-        os.chmod(destination, DIR_MODE)
-        continue
-      try:
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        with tar.extractfile(member) as src, open(destination, "xb") as dst:
-          shutil.copyfileobj(src, dst, _COPY_CHUNK)
-      except (OSError, tarfile.TarError, EOFError) as e:
-        raise HubExportError(f"cannot unpack entry {member.name!r} of {tarball}: {e}") from None
-      os.chmod(destination, FILE_MODE)
+    try:
+      target.mkdir(parents=True, exist_ok=True)
+      tar.extractall(target, members=members, filter=_normalised)
+    except (OSError, tarfile.TarError, EOFError) as e:
+      raise HubExportError(f"cannot unpack {tarball} into {target}: {e}") from None
   return target

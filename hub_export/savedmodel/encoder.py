@@ -8,7 +8,8 @@ serving signature), which keeps `saved_model.pb` small and loading fast.
 import tensorflow as tf
 
 from hub_export import signatures as sig
-from hub_export.input_contract import checked_encoder_inputs, checked_positions
+from hub_export.savedmodel import reproducible
+from hub_export.savedmodel.input_contract import checked_encoder_inputs, checked_positions
 from hub_export.model import MobileBert
 
 
@@ -63,4 +64,4 @@ def build_encoder_object(model: MobileBert, vocab_file: str, do_lower_case: bool
 
 
 def save_encoder(root: tf.train.Checkpoint, export_dir: str) -> None:
-  tf.saved_model.save(root, export_dir, signatures={"serving_default": root.serve})
+  reproducible.save(root, export_dir, signatures={"serving_default": root.serve})

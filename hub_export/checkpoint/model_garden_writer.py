@@ -1,0 +1,60 @@
+"""Writes a seeded checkpoint in Model Garden's TF2 layout (`BertPretrainerV2.checkpoint_items`).
+
+The weights are those `release_writer` writes for the same (config, seed): `seeded_values`
+draws them under their TF1 names, and `weight_layout` gives each its Model Garden object
+path and stored shape (attention projections split by head). The objects are plain
+trackables named like Model Garden's layers (`encoder/layer_with_weights-K/...`,
+`masked_lm/...`), saved with `tf.train.Checkpoint.save` as Model Garden saves, so the keys,
+shapes, `save_counter` and the `checkpoint` state file are those of its own files; the
+object graph carries no Keras metadata, which no reader of keys looks at. Tests use it to
+exercise the Model Garden reader on any config without Model Garden installed.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from hub_export.savedmodel.atomic import atomic_directory
+from hub_export.checkpoint.seeded_values import release_values
+from hub_export.config import MobileBertConfig
+from hub_export.weight_layout import model_weights
+
+CHECKPOINT_NAME = "mobilebert"  # `save` adds the counter: mobilebert-1.index, mobilebert-1.data-*
+
+
+def _local_name(segment: str) -> str:
+  """Undoes the checkpoint key escaping of one object name ('.S' is '/', '..' is '.')."""
+  return re.sub(r"\.([.S])", lambda m: "." if m.group(1) == "." else "/", segment)
+
+
+def seeded_model_garden_values(config: MobileBertConfig, seed: int) -> dict:
+  """Model Garden object path -> float32 array, the release's seeded values reshaped."""
+  tf1 = dict(release_values(config, seed, with_next_sentence_head=False))
+  return {w.model_garden: (tf1[w.tf1] if w.tf1 is not None else np.zeros(w.shape, np.float32))
+          .reshape(w.model_garden_shape)
+          for w in model_weights(config) if w.model_garden is not None}
+
+
+def _object_tree(values: dict) -> dict:
+  """Nested trackables holding `values` as variables at their object paths; one per root name."""
+  roots = {}
+  for path, value in values.items():
+    root, *parents, leaf = (_local_name(segment) for segment in path.split("/"))
+    node = roots.setdefault(root, tf.Module(name=None))
+    for name in parents:
+      if not hasattr(node, name):
+        setattr(node, name, tf.Module(name=None))
+      node = getattr(node, name)
+    setattr(node, leaf, tf.Variable(value, trainable=False))
+  return roots
+
+
+def write_model_garden_checkpoint(out_dir, config: MobileBertConfig, seed: int, *, overwrite: bool = False) -> Path:
+  """Writes `out_dir` (atomically): the checkpoint, its state file and `bert_config.json`; returns the path."""
+  with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+    tf.train.Checkpoint(**_object_tree(seeded_model_garden_values(config, seed))).save(str(tmp / CHECKPOINT_NAME))
+    (tmp / "bert_config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
+  return Path(out_dir)

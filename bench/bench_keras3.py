@@ -86,6 +86,8 @@ def run(args) -> dict:
     for shape, (batch, calls, warmup) in SHAPES.items():
       for name, time_calls in runners.items():
         times[name, shape] += time_calls(batch, args.seq_length, calls, warmup)
+        print(f"{name} {shape} batch {batch}: {summarize(times[name, shape], batch)} [load {load_average()}]",
+              file=sys.stderr, flush=True)  # progress: a slow machine still leaves figures
     loads.append(load_average())
   for peer in peers:
     peer.close()

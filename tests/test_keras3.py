@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import bert_reference_tokenizer as ref
-from conftest import GOLDEN_DIR, REPO
+from conftest import GOLDEN_DIR, REPO, require_shared
 from tokenization_test_data import ENGLISH_VOCAB, build_test_vocab, corpus
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -176,8 +176,7 @@ def _assert_exact(vocab_tokens, lower_case, lines):
 
 @pytest.mark.parametrize("lower_case", [True, False])
 def test_tokenizer_exact_on_english_corpus(lower_case):
-  if not ENGLISH_VOCAB.exists():
-    pytest.skip(f"shared English vocab absent: {ENGLISH_VOCAB}")
+  require_shared(ENGLISH_VOCAB)
   _assert_exact(ENGLISH_VOCAB.read_text(encoding="utf-8").splitlines(), lower_case, corpus("english"))
 
 

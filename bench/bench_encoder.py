@@ -156,13 +156,18 @@ def run(args) -> dict:
     loads.append(load_average())
   if peer:
     peer.close()
-  report = {"seq_length": args.seq_length, "load_average_1_5_15min": loads,
-            "results": {f"{name} {shape} batch {SHAPES[shape][0]}": summarize(t, SHAPES[shape][0])
-                        for (name, shape), t in times.items()}}
+  report = timing_report(args.seq_length, loads, times)
   if not peer:
     report["note"] = "HF PyTorch peer skipped: no Python with torch found (pass --torch_python)"
   return report
 
+
+
+def timing_report(seq_length: int, loads: list, times: dict) -> dict:
+  """The JSON report of alternating rounds: {(runner name, shape): call times} summarized per batch."""
+  return {"seq_length": seq_length, "load_average_1_5_15min": loads,
+          "results": {f"{name} {shape} batch {SHAPES[shape][0]}": summarize(t, SHAPES[shape][0])
+                      for (name, shape), t in times.items()}}
 
 def main(argv=None):
   parser = argparse.ArgumentParser(prog="python -m bench.bench_encoder", description=__doc__.split("\n")[0])

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from bench.bench_encoder import (DEFAULT_SEQ_LENGTH, SHAPES, TorchPeer, ensure_export, find_torch_python,
-                                 load_average, summarize, tf_timer)
+                                 load_average, summarize, tf_timer, timing_report)
 
 # Runs with KERAS_BACKEND set: same line protocol as bench_encoder's torch worker.
 _KERAS_WORKER = r"""
@@ -91,9 +91,7 @@ def run(args) -> dict:
     loads.append(load_average())
   for peer in peers:
     peer.close()
-  report = {"seq_length": args.seq_length, "load_average_1_5_15min": loads,
-            "results": {f"{name} {shape} batch {SHAPES[shape][0]}": summarize(t, SHAPES[shape][0])
-                        for (name, shape), t in times.items()}}
+  report = timing_report(args.seq_length, loads, times)
   if not torch_peer:
     report["note"] = "HF PyTorch peer skipped: no Python with torch and transformers found (pass --torch_python)"
   return report

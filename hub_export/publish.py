@@ -1,7 +1,7 @@
 """Packages exported SavedModels for TF-Hub and Kaggle Models, and publishes to Kaggle.
 
     python -m hub_export.publish --encoder DIR --preprocessor DIR --out DIST --name NAME \\
-        --language en [--version 1] [--publisher ORG] [--tflite FILE...] [--overwrite] \\
+        --language en [--version 1] [--publisher ORG] [--tflite FILE...] [--keras_preset DIR] [--overwrite] \\
         [--to kaggle://OWNER/MODEL [--public] [--version_notes TEXT] [--dry_run]]
 
 For each SavedModel, DIST/<model>/ gets a deterministic TF-Hub tarball
@@ -10,8 +10,9 @@ For each SavedModel, DIST/<model>/ gets a deterministic TF-Hub tarball
 card as its description) and a folder per variation with the model's files unpacked
 beside model-instance-metadata.json: tensorFlow2/<NAME> for the encoder,
 tensorFlow2/<language>-<cased|uncased>-preprocess for the preprocessor, tfLite/<file stem>
-for each --tflite file. DIST/SHA256SUMS lists every file. The TF-Hub names are NAME and
---preprocessor-name (default NAME_preprocess).
+for each --tflite file, keras/<NAME> for a --keras_preset (a KerasHub preset written by
+export_keras; reading it needs the `keras` extra). DIST/SHA256SUMS lists every file. The
+TF-Hub names are NAME and --preprocessor-name (default NAME_preprocess).
 
 With --to, the Kaggle folders are then uploaded with kagglehub (credentials from
 KAGGLE_API_TOKEN, KAGGLE_USERNAME/KAGGLE_KEY or kaggle.json, as Kaggle's tools read them):
@@ -70,6 +71,8 @@ def parse_args(argv):
   parser.add_argument("--preprocessor", type=Path, help="preprocessor SavedModel directory")
   parser.add_argument("--tflite", type=Path, nargs="+", default=[], metavar="FILE",
                       help=".tflite files, each published as a tfLite variation named after its file")
+  parser.add_argument("--keras_preset", type=Path, metavar="DIR",
+                      help="KerasHub preset (from export_keras), published as the keras variation")
   parser.add_argument("--out", type=Path, required=True, help="output directory (must be empty or absent)")
   parser.add_argument("--name", type=_name, required=True, help="model name, e.g. mobilebert_en_uncased_L-24_H-128_B-512_A-4_F-4_OPT")
   parser.add_argument("--preprocessor-name", type=_name, help="preprocessor model name (default: NAME_preprocess)")
@@ -87,8 +90,8 @@ def parse_args(argv):
   parser.add_argument("--version_notes", default="", help="notes for the new version of an existing variation")
   parser.add_argument("--dry_run", action="store_true", help="with --to: print what would be sent, send nothing")
   args = parser.parse_args(argv)
-  if not (args.encoder or args.preprocessor):
-    parser.error("give --encoder, --preprocessor, or both")
+  if not (args.encoder or args.preprocessor or args.keras_preset):
+    parser.error("give --encoder, --preprocessor, --keras_preset, or several")
   if args.dry_run and not args.to:
     parser.error("--dry_run needs --to kaggle://OWNER/MODEL")
   for tflite in args.tflite:
@@ -161,13 +164,18 @@ def publish(args) -> Path:
       variations.append(_Planned(kaggle_metadata.SAVED_MODEL_FRAMEWORK,
                                  kaggle_metadata.preprocessor_variation(args.language, pre_facts.lower_case),
                                  "preprocessor", args.preprocessor, card))
+    if args.keras_preset:
+      card = model_card.keras_preset_card(base, facts.keras_preset_facts(args.keras_preset))
+      variations.append(_Planned(kaggle_metadata.KERAS_FRAMEWORK, kaggle_metadata.slug(args.name), "keras_preset",
+                                 args.keras_preset, card))
   for tflite in args.tflite:
     variations.append(_Planned(kaggle_metadata.TFLITE_FRAMEWORK, kaggle_metadata.slug(tflite.stem), "tflite", tflite,
                                variations[0].card))
   names = [(v.framework, v.slug) for v in variations]
   if len(set(names)) != len(names):
     raise HubExportError(f"two models would share a Kaggle variation: {', '.join('/'.join(n) for n in names)}")
-  with atomic_directory(args.out, overwrite=args.overwrite, protected=sources + list(args.tflite)) as dist:
+  protected = sources + list(args.tflite) + ([args.keras_preset] if args.keras_preset else [])
+  with atomic_directory(args.out, overwrite=args.overwrite, protected=protected) as dist:
     try:
       for release, source, card in packages:
         _write_tfhub_package(dist, release, source, card)

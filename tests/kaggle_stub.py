@@ -13,6 +13,7 @@ blob upload, a refusal of credentials, or a connection dropped part-way through 
 """
 
 import base64
+import contextlib
 import dataclasses
 import json
 import socket
@@ -22,6 +23,25 @@ from urllib.parse import urlsplit
 
 API = "/api/v1/"
 UPLOAD = "/upload/"
+USER, KEY = "acme", "k3y-4bc9e1f0d2-never-print"  # made up; must never show up in output or files
+PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+                   "no_proxy", "NO_PROXY")
+
+
+@contextlib.contextmanager
+def serving_kagglehub(monkeypatch, tmp_path):
+  """A fresh stub, and an environment where kagglehub reaches only it and reads only our key."""
+  with KaggleStub(USER, KEY) as server:
+    for name in PROXY_VARIABLES + ("KAGGLE_API_TOKEN",):
+      monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "LOCALHOST")
+    monkeypatch.setenv("http_proxy", server.proxy)
+    monkeypatch.setenv("KAGGLE_USERNAME", USER)
+    monkeypatch.setenv("KAGGLE_KEY", KEY)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle_config"))
+    monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub_cache"))
+    yield server
 
 
 @dataclasses.dataclass

@@ -15,30 +15,17 @@ import numpy as np
 import pytest
 
 from hub_export import publish, verify
-from kaggle_stub import KaggleStub
+from kaggle_stub import KEY, USER, serving_kagglehub
 
-USER, KEY = "acme", "k3y-4bc9e1f0d2-never-print"
 OWNER, MODEL = "acme", "toy-bert"
 TF2 = "MODEL_FRAMEWORK_TENSOR_FLOW_2"  # how kagglesdk sends the framework
 TFLITE = "MODEL_FRAMEWORK_TF_LITE"
 ENCODER_VARIATION, PRE_VARIATION = "toy-en-uncased", "en-uncased-preprocess"
-PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
-                   "no_proxy", "NO_PROXY")
 
 
 @pytest.fixture
 def stub(monkeypatch, tmp_path):
-  """A fresh stub, and an environment where kagglehub reaches only it and reads only our key."""
-  with KaggleStub(USER, KEY) as server:
-    for name in PROXY_VARIABLES + ("KAGGLE_API_TOKEN",):
-      monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "LOCALHOST")
-    monkeypatch.setenv("http_proxy", server.proxy)
-    monkeypatch.setenv("KAGGLE_USERNAME", USER)
-    monkeypatch.setenv("KAGGLE_KEY", KEY)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle_config"))
-    monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub_cache"))
+  with serving_kagglehub(monkeypatch, tmp_path) as server:
     yield server
 
 

@@ -194,3 +194,28 @@ def test_export_keras_refuses_an_existing_preset_without_overwrite(workdir):
   errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
   assert errors == [f"error: output {workdir / 'preset'} exists and is not empty; pass --overwrite to replace it"]
   assert proc.stderr.strip().splitlines()[-1] == errors[0]
+
+
+def test_publish_keras_preset_to_kaggle_and_load_what_users_download(workdir, monkeypatch, tmp_path):
+  import kagglehub
+
+  from kaggle_stub import KEY, serving_kagglehub
+
+  preset, dist = workdir / "preset", tmp_path / "dist"
+  with serving_kagglehub(monkeypatch, tmp_path) as stub:
+    proc = subprocess.run([sys.executable, "-m", "hub_export.publish", "--keras_preset", str(preset), "--out", str(dist),
+                           "--name", "toy_en_uncased", "--language", "en", "--to", "kaggle://acme/toy-bert"],
+                          capture_output=True, text=True, env=_env(), cwd=REPO, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "acme/toy-bert/keras/toy-en-uncased/1" in proc.stdout.splitlines()
+    assert KEY not in proc.stdout + proc.stderr
+    sent = stub.stored("acme", "toy-bert", "MODEL_FRAMEWORK_KERAS", "toy-en-uncased")
+    assert sent == {p.relative_to(preset).as_posix(): p.read_bytes() for p in preset.rglob("*") if p.is_file()}
+    variation = stub.variations[("acme", "toy-bert", "MODEL_FRAMEWORK_KERAS", "toy-en-uncased")].metadata
+    assert "import hub_export.keras3" in variation["usage"] and variation["fineTunable"] is True
+    assert "import hub_export.keras3" in stub.models[("acme", "toy-bert")]["description"]
+    downloaded = kagglehub.model_download("acme/toy-bert/keras/toy-en-uncased")
+  check = subprocess.run([sys.executable, "-m", "hub_export.keras3.preset_check", downloaded],
+                         capture_output=True, text=True, env=_env("jax"), cwd=REPO, timeout=300)
+  assert check.returncode == 0, check.stderr[-3000:]
+  assert (dist / "kaggle" / "keras" / "toy-en-uncased" / "config.json").read_bytes() == (preset / "config.json").read_bytes()

@@ -128,11 +128,11 @@ def test_refuses_a_preprocessor_given_as_encoder(synthetic_preprocessor, tmp_pat
   assert "is not a text encoder SavedModel" in capsys.readouterr().err
 
 
-def test_needs_at_least_one_saved_model(tmp_path):
+def test_needs_at_least_one_model(tmp_path):
   result = subprocess.run([sys.executable, "-m", "hub_export.publish", "--out", str(tmp_path / "d"),
                            "--name", NAME, "--language", "en"], capture_output=True, text=True)
   assert result.returncode == 2
-  assert "give --encoder, --preprocessor, or both" in result.stderr
+  assert "give --encoder, --preprocessor, --keras_preset, or several" in result.stderr
 
 
 def test_reference_exports_publish_and_verify(reference_encoder, reference_preprocessor, tmp_path):
@@ -145,3 +145,11 @@ def test_reference_exports_publish_and_verify(reference_encoder, reference_prepr
   for name in (NAME, f"{NAME}_preprocess"):
     report = verify_path(out / name / f"{name}_1.tar.gz")
     assert report.ok, report.lines()
+
+
+def test_refuses_a_folder_that_is_not_a_mobilebert_keras_preset(synthetic_encoder, tmp_path, capsys):
+  assert publish.main(["--out", str(tmp_path / "dist"), "--name", NAME, "--language", "en",
+                       "--keras_preset", str(synthetic_encoder)]) == 2
+  err = capsys.readouterr().err
+  assert f"error: preset {synthetic_encoder} has no config.json: not a KerasHub preset" in err.splitlines()
+  assert not (tmp_path / "dist").exists()

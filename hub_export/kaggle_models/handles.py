@@ -8,10 +8,10 @@ import dataclasses
 import re
 
 from hub_export.errors import HubExportError
-from hub_export.publishing.kaggle_metadata import SAVED_MODEL_FRAMEWORK, SLUG, TFLITE_FRAMEWORK
+from hub_export.publishing.kaggle_metadata import KERAS_FRAMEWORK, SAVED_MODEL_FRAMEWORK, SLUG, TFLITE_FRAMEWORK
 
 SCHEME = "kaggle://"
-FRAMEWORKS = {name.lower(): name for name in (SAVED_MODEL_FRAMEWORK, TFLITE_FRAMEWORK)}
+FRAMEWORKS = {name.lower(): name for name in (SAVED_MODEL_FRAMEWORK, TFLITE_FRAMEWORK, KERAS_FRAMEWORK)}
 _VERSION = re.compile(r"^[1-9][0-9]*$")
 
 

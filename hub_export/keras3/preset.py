@@ -43,7 +43,7 @@ def check_preset_files(preset_dir) -> dict:
   return config
 
 
-def _h5_shapes(path: Path) -> list:
+def h5_shapes(path: Path) -> list:
   import h5py
 
   shapes = []
@@ -70,7 +70,7 @@ def _describe(counts: dict) -> str:
 
 def check_weights_fit(preset_dir, backbone) -> None:
   """model.weights.h5 must hold exactly the weight shapes the config builds (else one line)."""
-  stored = _shape_counts(_h5_shapes(Path(preset_dir) / WEIGHTS_FILE))
+  stored = _shape_counts(h5_shapes(Path(preset_dir) / WEIGHTS_FILE))
   built = _shape_counts(tuple(v.shape) for v in backbone.weights)
   if stored != built:
     only_file = {s: n - built.get(s, 0) for s, n in stored.items() if n > built.get(s, 0)}

@@ -30,6 +30,15 @@ class PreprocessorFacts:
   special_ids: dict
 
 
+@dataclasses.dataclass(frozen=True)
+class KerasPresetFacts:
+  hidden_size: int
+  vocab_size: int
+  lower_case: bool
+  num_layers: int
+  parameters: int
+
+
 def _size(variables) -> int:
   return int(sum(np.prod(v.shape.as_list(), dtype=np.int64) for v in variables))
 
@@ -104,3 +113,19 @@ def preprocessor_facts(path) -> PreprocessorFacts:
   packed = obj(tf.constant(["a"]))
   return PreprocessorFacts(vocab_size=len(vocab), vocab_file=vocab_files[0].name, lower_case=lower_case,
                            seq_length=int(packed[sig.INPUT_WORD_IDS].shape[1]), special_ids=special)
+
+
+def keras_preset_facts(path) -> KerasPresetFacts:
+  """From a KerasHub preset's files (checked first); reading them needs the `keras` extra."""
+  import json
+
+  from hub_export.keras3 import preset
+
+  config = preset.check_preset_files(path)["config"]
+  tokenizer = json.loads((Path(path) / preset.TOKENIZER_FILE).read_text(encoding="utf-8"))
+  shapes = preset.h5_shapes(Path(path) / preset.WEIGHTS_FILE)
+  return KerasPresetFacts(hidden_size=int(config["hidden_size"]),
+                          vocab_size=len(reading.read_vocab(Path(path) / preset.VOCAB_ASSET)),
+                          lower_case=bool(tokenizer["config"]["lowercase"]),
+                          num_layers=int(config["num_hidden_layers"]),
+                          parameters=int(sum(np.prod(shape, dtype=np.int64) for shape in shapes)))

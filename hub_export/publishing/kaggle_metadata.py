@@ -14,6 +14,7 @@ from hub_export.errors import HubExportError
 
 SAVED_MODEL_FRAMEWORK = "tensorFlow2"
 TFLITE_FRAMEWORK = "tfLite"
+KERAS_FRAMEWORK = "keras"
 
 # tfhub.dev license ids we accept, and Kaggle's names for the same licenses.
 KAGGLE_LICENSES = {
@@ -57,6 +58,11 @@ def usage_markdown(kind: str) -> str:
   elif kind == "preprocessor":
     code = _IMPORTS + ('preprocessor = hub.KerasLayer("${PATH}")\n'
                        'encoder_inputs = preprocessor(tf.constant(["hello world"]))')
+  elif kind == "keras_preset":
+    code = ("import keras_hub\n"
+            "import hub_export.keras3  # noqa: F401  registers MobileBERT (pip install 'mobilebert-hub-export[keras]')\n\n"
+            'backbone = keras_hub.models.Backbone.from_preset("${PATH}")\n'
+            'classifier = hub_export.keras3.MobileBertTextClassifier.from_preset("${PATH}", num_classes=2)')
   else:
     code = ("from ai_edge_litert.interpreter import Interpreter\nimport glob\n\n"
             'interpreter = Interpreter(model_path=glob.glob("${PATH}/*.tflite")[0])\n'
@@ -89,7 +95,7 @@ def instance_metadata(owner: str, model: str, variation: str, framework: str, ki
       "overview": overview,
       "usage": usage_markdown(kind),
       "licenseName": KAGGLE_LICENSES[license_id],
-      "fineTunable": kind == "encoder",
+      "fineTunable": kind in ("encoder", "keras_preset"),
       "trainingData": [dataset] if dataset else [],
       "modelInstanceType": "Unspecified",
       "baseModelInstance": "",

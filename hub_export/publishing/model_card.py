@@ -3,9 +3,10 @@
 import dataclasses
 
 from hub_export import signatures as sig
-from hub_export.publishing.facts import EncoderFacts, PreprocessorFacts
+from hub_export.publishing.facts import EncoderFacts, KerasPresetFacts, PreprocessorFacts
 
 FORMAT = "saved_model_2"
+KERAS_FORMAT = "keras"
 NETWORK_ARCHITECTURE = "transformer"
 
 
@@ -34,9 +35,10 @@ def _casing(lower_case: bool) -> str:
   return "uncased" if lower_case else "cased"
 
 
-def _header(release: Release, description: str, task: str, fine_tunable: bool, architecture=None) -> str:
+def _header(release: Release, description: str, task: str, fine_tunable: bool, architecture=None,
+            model_format=FORMAT) -> str:
   tags = [("asset-path", release.tarball_name), ("task", task),
-          ("fine-tunable", "true" if fine_tunable else "false"), ("format", FORMAT),
+          ("fine-tunable", "true" if fine_tunable else "false"), ("format", model_format),
           ("language", release.language)]
   if architecture:
     tags.append(("network-architecture", architecture))
@@ -169,6 +171,46 @@ def preprocessor_card(release: Release, facts: PreprocessorFacts) -> str:
   description = f"Text preprocessing ({_casing(facts.lower_case)} WordPiece) for BERT-style encoders."
   return (_header(release, description, "text-preprocessing", fine_tunable=False) + "\n"
           + preprocessor_body(release, facts))
+
+
+def keras_preset_body(facts: KerasPresetFacts) -> str:
+  return f"""## Overview
+
+MobileBERT as a KerasHub preset for Keras 3 (TensorFlow, JAX or PyTorch backend): a
+{facts.num_layers}-layer backbone with hidden size {facts.hidden_size}, its pretrained
+masked-LM head, and a {facts.vocab_size}-token {_casing(facts.lower_case)} WordPiece tokenizer
+that follows the original BERT rules. {_casing_note(facts.lower_case)}
+
+* Backbone parameters: {facts.parameters:,}.
+
+## Usage
+
+The classes are not part of KerasHub: install `mobilebert-hub-export[keras]` and
+`import hub_export.keras3` before loading, or `from_preset` cannot find them.
+
+```python
+import keras
+import keras_hub
+import hub_export.keras3  # noqa: F401  registers the MobileBERT classes
+
+backbone = keras_hub.models.Backbone.from_preset("PRESET_DIR")
+classifier = hub_export.keras3.MobileBertTextClassifier.from_preset("PRESET_DIR", num_classes=2)
+classifier.compile(optimizer=keras.optimizers.Adam(2e-5),
+                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+classifier.fit(x=["a great film", "a dull film"], y=[1, 0], batch_size=2)
+masked_lm = hub_export.keras3.MobileBertMaskedLM.from_preset("PRESET_DIR")
+```
+
+The backbone takes `token_ids`, `segment_ids` and `padding_mask` and returns
+`sequence_output` and `pooled_output`.
+"""
+
+
+def keras_preset_card(release: Release, facts: KerasPresetFacts) -> str:
+  description = (f"MobileBERT KerasHub preset ({_casing(facts.lower_case)}, hidden size {facts.hidden_size}) "
+                 f"for Keras 3 on TensorFlow, JAX or PyTorch.")
+  return (_header(release, description, "text-embedding", fine_tunable=True, architecture=NETWORK_ARCHITECTURE,
+                  model_format=KERAS_FORMAT) + "\n" + keras_preset_body(facts))
 
 
 def one_line_description(card: str) -> str:

@@ -16,25 +16,17 @@ import argparse
 import sys
 
 from hub_export import cli
+from hub_export.checkpoint.export_source import add_source_arguments, resolve_source, restore_model
 from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
-from hub_export.checkpoint.locate import locate_checkpoint
-from hub_export.export_encoder import resolve_vocab
-from hub_export.tokenization.vocab import ALLOW_LARGER_VOCAB_FLAG
 
 PRESET_SEQUENCE_LENGTH = 512  # the preprocessors' default length, as KerasHub's BERT presets
 
 
 def parse_args(argv):
   parser = argparse.ArgumentParser(prog="python -m hub_export.export_keras", description=__doc__.split("\n")[0])
-  parser.add_argument("--ckpt", required=True, help="checkpoint prefix, or a release directory holding one")
+  add_source_arguments(parser)
   parser.add_argument("--preset_dir", required=True, help="directory to write the KerasHub preset to")
-  parser.add_argument("--bert_config", help="bert_config.json (default: the one beside the checkpoint)")
-  parser.add_argument("--vocab", help="vocab.txt (default: the one beside the checkpoint)")
-  parser.add_argument("--lower_case", type=cli.str2bool, default=None,
-                      help="true|false; default: from the vocab manifest when the vocab is a known release vocab")
   parser.add_argument("--overwrite", action="store_true", help="replace an existing non-empty --preset_dir")
-  parser.add_argument(ALLOW_LARGER_VOCAB_FLAG, action="store_true",
-                      help="export even if the vocab has more tokens than the model's vocab_size")
   return parser.parse_args(argv)
 
 
@@ -70,27 +62,19 @@ def check_conversion(model, task) -> None:
 def export_keras(ckpt, preset_dir, bert_config=None, vocab=None, lower_case=None, overwrite=False,
                  allow_larger_vocab=False):
   """The whole job; returns the preset directory. Raises HubExportError on bad input."""
-  from hub_export.tokenization.vocab import check_vocab_fits, load_vocab, resolve_lower_case
+  source = resolve_source(ckpt, vocab, lower_case)
+  target = check_target(preset_dir, overwrite, protected=[source.location.directory])
 
-  location = locate_checkpoint(ckpt)
-  target = check_target(preset_dir, overwrite, protected=[location.directory])
-  vocab_file = load_vocab(resolve_vocab(location, vocab))
-  do_lower_case = resolve_lower_case(vocab_file, lower_case)
-
-  from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.keras3.convert import convert_weights
   from hub_export.keras3.preset_check import verify_in_fresh_process
 
-  with cli.step("restore"):
-    model, report = load_mobilebert(location, bert_config)
-  cli.LOG.info("restored %d variables from %s (%s)", report.restored, report.prefix, report.layout.value)
-  check_vocab_fits(vocab_file, model.config.vocab_size, allow_larger_vocab)
+  model = restore_model(source, bert_config, allow_larger_vocab)
   with cli.step("convert"):
-    task = build_task(model.config, vocab_file, do_lower_case)
+    task = build_task(model.config, source.vocab, source.lower_case)
     count = convert_weights(model, task)
     check_conversion(model, task)
   cli.LOG.info("converted into %d Keras 3 variables", count)
-  with atomic_directory(target, overwrite, protected=[location.directory]) as tmp:
+  with atomic_directory(target, overwrite, protected=[source.location.directory]) as tmp:
     with cli.step("save"):
       try:
         task.save_to_preset(str(tmp))

@@ -1,0 +1,65 @@
+"""What a checkpoint export starts from: the checkpoint, its vocab and casing, then a strict restore.
+
+Shared by the commands that turn a checkpoint into something published (`export_encoder`,
+`export_keras`), so their flags, defaults and errors cannot drift apart.
+"""
+
+import dataclasses
+from pathlib import Path
+
+from hub_export import cli
+from hub_export.checkpoint.locate import VOCAB_NAME, CheckpointLocation, locate_checkpoint
+from hub_export.errors import HubExportError
+from hub_export.tokenization.vocab import ALLOW_LARGER_VOCAB_FLAG
+
+
+def add_source_arguments(parser) -> None:
+  """--ckpt, --bert_config, --vocab, --lower_case and the larger-vocab escape hatch."""
+  parser.add_argument("--ckpt", required=True, help="checkpoint prefix, or a release directory holding one")
+  parser.add_argument("--bert_config", help="bert_config.json (default: the one beside the checkpoint)")
+  parser.add_argument("--vocab", help="vocab.txt (default: the one beside the checkpoint)")
+  parser.add_argument("--lower_case", type=cli.str2bool, default=None,
+                      help="true|false; default: from the vocab manifest when the vocab is a known release vocab")
+  parser.add_argument(ALLOW_LARGER_VOCAB_FLAG, action="store_true",
+                      help="export even if the vocab has more tokens than the model's vocab_size")
+
+
+def resolve_vocab(location: CheckpointLocation, vocab_flag) -> Path:
+  if vocab_flag:
+    vocab = Path(vocab_flag)
+    if not vocab.is_file():
+      raise HubExportError(f"--vocab {vocab} is not a file")
+    return vocab
+  beside = location.sibling(VOCAB_NAME)
+  if beside is None:
+    raise HubExportError(f"no {VOCAB_NAME} beside {location.prefix}; pass --vocab")
+  return beside
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportSource:
+  location: CheckpointLocation
+  vocab: object  # tokenization.vocab.Vocab
+  lower_case: bool
+
+
+def resolve_source(ckpt, vocab=None, lower_case=None) -> ExportSource:
+  """Finds the checkpoint, reads the vocab and settles the casing; loads no TensorFlow."""
+  from hub_export.tokenization.vocab import load_vocab, resolve_lower_case
+
+  location = locate_checkpoint(ckpt)
+  vocab_file = load_vocab(resolve_vocab(location, vocab))
+  return ExportSource(location, vocab_file, resolve_lower_case(vocab_file, lower_case))
+
+
+def restore_model(source: ExportSource, bert_config=None, allow_larger_vocab=False):
+  """The strictly restored tf_keras model; the vocab must fit its word table."""
+  from hub_export.checkpoint.restore import load_mobilebert
+  from hub_export.tokenization.vocab import check_vocab_fits
+
+  with cli.step("restore"):
+    model, report = load_mobilebert(source.location, bert_config)
+  cli.LOG.info("restored %d variables from %s (%s)%s", report.restored, report.prefix, report.layout.value,
+               f"; present but not exported: {', '.join(report.unused)}" if report.unused else "")
+  check_vocab_fits(source.vocab, model.config.vocab_size, allow_larger_vocab)
+  return model

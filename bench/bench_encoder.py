@@ -140,6 +140,24 @@ def summarize(times: list, batch: int) -> dict:
           "cpu_median_ms": round(1e3 * statistics.median(t[1] for t in times), 1), "calls": len(times)}
 
 
+def alternate_rounds(runners: dict, rounds: int, seq_length: int) -> tuple:
+  """Times every runner at every shape, in turn, `rounds` times, so load falls on all alike.
+
+  Returns ({(runner, shape): [(wall, cpu), ...]}, load averages before and after each round);
+  each figure is printed to stderr as it is measured, so a slow machine still leaves some.
+  """
+  times = {(name, shape): [] for name in runners for shape in SHAPES}
+  loads = [load_average()]
+  for _ in range(rounds):
+    for shape, (batch, calls, warmup) in SHAPES.items():
+      for name, time_calls in runners.items():
+        times[name, shape] += time_calls(batch, seq_length, calls, warmup)
+        print(f"{name} {shape} batch {batch}: {summarize(times[name, shape], batch)} [load {load_average()}]",
+              file=sys.stderr, flush=True)
+    loads.append(load_average())
+  return times, loads
+
+
 def run(args) -> dict:
   export_dirs = args.export_dir or [ensure_export(Path(args.work_dir), args.fresh)]
   runners = {f"tf {path}": tf_timer(str(path)) for path in export_dirs}
@@ -147,13 +165,7 @@ def run(args) -> dict:
   peer = TorchPeer(python) if python else None
   if peer:
     runners[f"hf_pytorch_{peer.version}"] = peer.time_calls
-  times = {(name, shape): [] for name in runners for shape in SHAPES}
-  loads = [load_average()]
-  for _ in range(args.rounds):
-    for shape, (batch, calls, warmup) in SHAPES.items():
-      for name, time_calls in runners.items():
-        times[name, shape] += time_calls(batch, args.seq_length, calls, warmup)
-    loads.append(load_average())
+  times, loads = alternate_rounds(runners, args.rounds, args.seq_length)
   if peer:
     peer.close()
   report = timing_report(args.seq_length, loads, times)

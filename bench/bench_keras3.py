@@ -19,8 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.bench_encoder import (DEFAULT_SEQ_LENGTH, SHAPES, TorchPeer, ensure_export, find_torch_python,
-                                 load_average, summarize, tf_timer, timing_report)
+from bench.bench_encoder import (DEFAULT_SEQ_LENGTH, TorchPeer, alternate_rounds, ensure_export, find_torch_python,
+                                 tf_timer, timing_report)
 
 # Runs with KERAS_BACKEND set: same line protocol as bench_encoder's torch worker.
 _KERAS_WORKER = r"""
@@ -80,15 +80,7 @@ def run(args) -> dict:
   if torch_peer:
     peers.append(torch_peer)
     runners[f"hf_pytorch_{torch_peer.version}"] = torch_peer.time_calls
-  times = {(name, shape): [] for name in runners for shape in SHAPES}
-  loads = [load_average()]
-  for _ in range(args.rounds):
-    for shape, (batch, calls, warmup) in SHAPES.items():
-      for name, time_calls in runners.items():
-        times[name, shape] += time_calls(batch, args.seq_length, calls, warmup)
-        print(f"{name} {shape} batch {batch}: {summarize(times[name, shape], batch)} [load {load_average()}]",
-              file=sys.stderr, flush=True)  # progress: a slow machine still leaves figures
-    loads.append(load_average())
+  times, loads = alternate_rounds(runners, args.rounds, args.seq_length)
   for peer in peers:
     peer.close()
   report = timing_report(args.seq_length, loads, times)

@@ -3,7 +3,7 @@
     python -m hub_export.export_tflite (--ckpt PATH | --saved_model DIR) --out FILE.tflite
         --quantize none|dynamic|int8 [--seq_length 128] [--bert_config FILE] [--vocab FILE]
         [--lower_case true|false] [--calibration_text FILE] [--calibration_samples N] [--overwrite]
-        [--allow_vocab_larger_than_model]
+        [--allow_vocab_larger_than_model] [--no_metadata] [--name NAME] [--model_version V] [--license L]
 
 The model takes the TF-Hub encoder inputs (input_word_ids, input_mask, input_type_ids) as
 int32 [1, seq_length] -- batch 1 and a fixed length, as on-device interpreters expect --
@@ -12,6 +12,11 @@ and returns sequence_output [1, seq_length, hidden] and pooled_output [1, hidden
 (a committed English text by default) tokenized with the model's own vocab. The file is
 written beside FILE, run with the LiteRT runtime against the source model, and only then
 renamed into place.
+
+The file carries TFLite metadata (unless --no_metadata): the inputs described under the
+names MediaPipe Tasks look up (`ids`, `mask`, `segment_ids`), a BERT tokenizer with the
+vocab packed into the file, and each output described, so MediaPipe's TextEmbedder runs it
+on raw strings.
 """
 
 import argparse
@@ -22,6 +27,7 @@ from hub_export import cli, signatures
 from hub_export.savedmodel.atomic import atomic_file, check_file_target
 from hub_export.errors import HubExportError, first_line
 from hub_export.tflite import QUANTIZATIONS
+from hub_export.tflite.model_info import DEFAULT_LICENSE, DEFAULT_VERSION
 from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_TEXT
 from hub_export.tokenization.vocab import ALLOW_LARGER_VOCAB_FLAG
 
@@ -53,6 +59,11 @@ def parse_args(argv):
   parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
   parser.add_argument(ALLOW_LARGER_VOCAB_FLAG, action="store_true",
                       help="export even if the vocab has more tokens than the model's vocab_size")
+  metadata = parser.add_argument_group("metadata (for MediaPipe Tasks)")
+  metadata.add_argument("--no_metadata", action="store_true", help="write the bare model, without TFLite metadata")
+  metadata.add_argument("--name", help="the model's name in its metadata (default: the --out file's stem)")
+  metadata.add_argument("--model_version", default=DEFAULT_VERSION, help=f"the model's version (default {DEFAULT_VERSION})")
+  metadata.add_argument("--license", default=DEFAULT_LICENSE, help=f"the model's license (default {DEFAULT_LICENSE})")
   return parser.parse_args(argv)
 
 
@@ -113,7 +124,8 @@ def _check_with_litert(model_path, quantize, probes, reference) -> None:
 
 def export_tflite(out, quantize, ckpt=None, saved_model=None, seq_length=signatures.DEFAULT_SEQ_LENGTH,
                   bert_config=None, vocab=None, lower_case=None, calibration_text=DEFAULT_CALIBRATION_TEXT,
-                  calibration_samples=DEFAULT_CALIBRATION_SAMPLES, overwrite=False, allow_larger_vocab=False) -> Path:
+                  calibration_samples=DEFAULT_CALIBRATION_SAMPLES, overwrite=False, allow_larger_vocab=False,
+                  metadata=True, name=None, model_version=DEFAULT_VERSION, license=DEFAULT_LICENSE) -> Path:
   """The whole job; returns the written file. Raises HubExportError on bad input."""
   if quantize not in QUANTIZATIONS:
     raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
@@ -141,6 +153,14 @@ def export_tflite(out, quantize, ckpt=None, saved_model=None, seq_length=signatu
       calibration = calibration_inputs(text_encoder, calibration_text, calibration_samples)
   with cli.step(f"convert ({quantize})"):
     flatbuffer = convert(function, source.trackable, quantize, calibration)
+  if metadata:
+    from hub_export.tflite.metadata import populate
+    from hub_export.tflite.model_info import encoder_info
+
+    info = encoder_info(text_encoder.vocab.path, text_encoder.lower_case, seq_length, quantize,
+                        name or Path(out).stem, model_version, license)
+    with cli.step("add metadata"):
+      flatbuffer = populate(flatbuffer, info)
   with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
     tmp.write_bytes(flatbuffer)
     with cli.step("check with LiteRT"):
@@ -164,7 +184,7 @@ def _main(argv):
   args = parse_args(argv)
   export_tflite(args.out, args.quantize, args.ckpt, args.saved_model, args.seq_length, args.bert_config,
                 args.vocab, args.lower_case, args.calibration_text, args.calibration_samples, args.overwrite,
-                args.allow_vocab_larger_than_model)
+                args.allow_vocab_larger_than_model, not args.no_metadata, args.name, args.model_version, args.license)
 
 
 def main(argv=None):

@@ -1,0 +1,175 @@
+"""MediaPipe Tasks run our .tflite files from raw strings, and their metadata says the right things.
+
+A real client: `mediapipe.tasks.python.text.TextEmbedder` on the float and dynamic-range
+exports of a small English model (2 layers, a real-word vocab built from the corpus,
+sequence length 64). Its embeddings are compared with our own preprocessor feeding LiteRT
+(exactly, on ASCII lines, where MediaPipe's tokenizer follows the BERT rules) and with the
+encoder SavedModel. The metadata is read back with MediaPipe's own generated schema code.
+"""
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mediapipe", reason="mediapipe (a test extra) is not installed")
+pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert (a test extra) is not installed")
+
+from hub_export import signatures as sig  # noqa: E402
+from hub_export.export_tflite import export_tflite  # noqa: E402
+from hub_export.tflite import metadata  # noqa: E402
+from hub_export.tflite.runtime import TFLiteEncoder  # noqa: E402
+from tokenization_test_data import corpus  # noqa: E402
+
+SEQ = 64
+LINES = 12
+
+
+def _ascii_lines(count):
+  return [line.strip() for line in corpus("english") if line.strip() and line.isascii()][:count]
+
+
+@pytest.fixture(scope="module")
+def exports(small_english_exports, tmp_path_factory):
+  release, encoder, preprocessor = small_english_exports
+  out = tmp_path_factory.mktemp("mediapipe")
+  files = {q: export_tflite(out / f"small_{q}.tflite", q, ckpt=release, lower_case=True, seq_length=SEQ,
+                            name="small_english", model_version="3")
+           for q in ("none", "dynamic")}
+  return {"release": release, "encoder": encoder, "preprocessor": preprocessor, "files": files, "dir": out}
+
+
+def mediapipe_embed(model_path, lines) -> list:
+  """{head name: embedding} per line, from MediaPipe's TextEmbedder."""
+  from mediapipe.tasks.python import text
+  from mediapipe.tasks.python.core.base_options import BaseOptions
+
+  options = text.TextEmbedderOptions(base_options=BaseOptions(model_asset_path=str(model_path)))
+  with text.TextEmbedder.create_from_options(options) as embedder:
+    return [{e.head_name: np.asarray(e.embedding) for e in embedder.embed(line).embeddings} for line in lines]
+
+
+def our_inputs(release, lines) -> list:
+  from hub_export.tflite.representative_data import TextEncoder
+  from hub_export.tokenization.vocab import load_vocab
+
+  return TextEncoder(load_vocab(release / "vocab.txt"), lower_case=True, seq_length=SEQ).encode(lines)
+
+
+@pytest.mark.parametrize("quantize", ["none", "dynamic"])
+def test_text_embedder_equals_our_preprocessor_and_litert(exports, quantize):
+  lines = _ascii_lines(LINES)
+  model = exports["files"][quantize]
+  got = mediapipe_embed(model, lines)
+  encoder = TFLiteEncoder(model)
+  want = [encoder(x) for x in our_inputs(exports["release"], lines)]
+  for line, g, w in zip(lines, got, want):
+    assert set(g) == {sig.POOLED_OUTPUT, sig.SEQUENCE_OUTPUT}, line
+    np.testing.assert_array_equal(g[sig.POOLED_OUTPUT], w[sig.POOLED_OUTPUT][0], err_msg=line)
+    np.testing.assert_array_equal(g[sig.SEQUENCE_OUTPUT], w[sig.SEQUENCE_OUTPUT].reshape(-1), err_msg=line)
+
+
+def test_float_text_embedder_matches_the_saved_models(exports):
+  """Raw text through MediaPipe vs the preprocessor and encoder SavedModels: per-token relative error."""
+  import tensorflow as tf
+  import tensorflow_text  # noqa: F401
+
+  lines = _ascii_lines(LINES)
+  preprocessor = tf.saved_model.load(str(exports["preprocessor"]))
+  encoder = tf.saved_model.load(str(exports["encoder"]))
+  inputs = preprocessor.bert_pack_inputs([preprocessor.tokenize(tf.constant(lines))], seq_length=SEQ)
+  want = encoder(inputs, training=False)
+  got = mediapipe_embed(exports["files"]["none"], lines)
+  mask = inputs[sig.INPUT_MASK].numpy().astype(bool)
+  errors = []
+  for i, g in enumerate(got):
+    seq_got = g[sig.SEQUENCE_OUTPUT].reshape(SEQ, -1)[mask[i]]
+    seq_want = want[sig.SEQUENCE_OUTPUT][i].numpy()[mask[i]]
+    errors.append(np.linalg.norm(seq_got - seq_want, axis=-1) / np.linalg.norm(seq_want, axis=-1))
+    pooled_want = want[sig.POOLED_OUTPUT][i].numpy()
+    errors.append([np.linalg.norm(g[sig.POOLED_OUTPUT] - pooled_want) / np.linalg.norm(pooled_want)])
+  assert mask.sum() > LINES * 5 and max(np.max(e) for e in errors) <= 1e-4
+
+
+def _read_metadata(model_path):
+  """(ModelMetadataT, the model's signature input/output tensor indices, zip members) via MediaPipe's schema code."""
+  from mediapipe.tasks.metadata import metadata_schema_py_generated as meta_fb
+  from mediapipe.tasks.metadata import schema_py_generated as tflite_fb
+
+  data = bytearray(model_path.read_bytes())
+  model = tflite_fb.Model.GetRootAsModel(data, 0)
+  entries = {model.Metadata(i).Name().decode(): model.Metadata(i).Buffer() for i in range(model.MetadataLength())}
+  buffer = model.Buffers(entries[metadata.METADATA_NAME]).DataAsNumpy().tobytes()
+  assert meta_fb.ModelMetadata.ModelMetadataBufferHasIdentifier(buffer, 0)
+  meta = meta_fb.ModelMetadataT.InitFromObj(meta_fb.ModelMetadata.GetRootAsModelMetadata(buffer, 0))
+  subgraph, signature = model.Subgraphs(0), model.SignatureDefs(0)
+  by_index = {signature.Inputs(i).TensorIndex(): signature.Inputs(i).Name().decode()
+              for i in range(signature.InputsLength())}
+  by_index.update({signature.Outputs(i).TensorIndex(): signature.Outputs(i).Name().decode()
+                   for i in range(signature.OutputsLength())})
+  inputs = [by_index[subgraph.Inputs(i)] for i in range(subgraph.InputsLength())]
+  outputs = [by_index[subgraph.Outputs(i)] for i in range(subgraph.OutputsLength())]
+  with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+    files = {name: archive.read(name) for name in archive.namelist()}
+  return meta, inputs, outputs, files
+
+
+def test_metadata_describes_each_tensor_and_packs_the_vocab(exports):
+  from mediapipe.tasks.metadata import metadata_schema_py_generated as meta_fb
+
+  meta, inputs, outputs, files = _read_metadata(exports["files"]["dynamic"])
+  assert (meta.name, meta.version, meta.license, meta.minParserVersion) == (b"small_english", b"3", b"Apache-2.0",
+                                                                           b"1.1.0")
+  assert b"dynamic" in meta.description
+  (subgraph,) = meta.subgraphMetadata
+  names = {key: t.name.decode() for key, t in zip(inputs, subgraph.inputTensorMetadata)}
+  assert names == {sig.INPUT_WORD_IDS: "ids", sig.INPUT_MASK: "mask", sig.INPUT_TYPE_IDS: "segment_ids"}
+  assert [t.name.decode() for t in subgraph.outputTensorMetadata] == outputs
+  assert all(t.description for t in subgraph.inputTensorMetadata + subgraph.outputTensorMetadata)
+  (unit,) = subgraph.inputProcessUnits
+  assert unit.optionsType == meta_fb.ProcessUnitOptions.BertTokenizerOptions
+  (vocab,) = unit.options.vocabFile
+  assert vocab.type == meta_fb.AssociatedFileType.VOCABULARY
+  assert files == {vocab.name.decode(): (exports["release"] / "vocab.txt").read_bytes()}
+
+
+def test_metadata_keeps_the_litert_model_as_it_was(exports, tmp_path):
+  """Populating the bare model changes nothing LiteRT sees: same signature, same outputs."""
+  release = exports["release"]
+  bare = export_tflite(tmp_path / "bare.tflite", "none", ckpt=release, lower_case=True, seq_length=SEQ,
+                       metadata=False)
+  assert b"TFLITE_METADATA" not in bare.read_bytes()
+  with_metadata, plain = TFLiteEncoder(exports["files"]["none"]), TFLiteEncoder(bare)
+  for details in ("input_details", "output_details"):
+    seen = [{name: (d["index"], tuple(d["shape"]), d["dtype"]) for name, d in getattr(e, details).items()}
+            for e in (with_metadata, plain)]
+    assert seen[0] == seen[1]
+  for x in our_inputs(release, _ascii_lines(3)):
+    got, want = with_metadata(x), plain(x)
+    for key in sig.TFLITE_OUTPUT_KEYS:
+      np.testing.assert_array_equal(got[key], want[key])
+
+
+def test_swapped_input_names_change_what_mediapipe_computes(exports, tmp_path):
+  """MediaPipe maps inputs by metadata name alone: describing the mask tensor as the segment ids
+  (and the other way round) in a copy of the metadata makes it feed them wrongly, silently.
+  (Swapping ids and segment_ids instead makes the interpreter fail: ids overrun the type table.)"""
+  from hub_export.tflite.model_info import encoder_info
+
+  info = encoder_info(exports["release"] / "vocab.txt", True, SEQ, "none", "swapped")
+  swapped = dict(info.inputs)
+  swapped[sig.INPUT_MASK], swapped[sig.INPUT_TYPE_IDS] = info.inputs[sig.INPUT_TYPE_IDS], info.inputs[sig.INPUT_MASK]
+  copy = tmp_path / "swapped.tflite"
+  model = exports["files"]["none"].read_bytes()
+  copy.write_bytes(metadata.populate(model, info.__class__(**{**info.__dict__, "inputs": swapped})))
+  lines = _ascii_lines(2)
+  right, wrong = mediapipe_embed(exports["files"]["none"], lines), mediapipe_embed(copy, lines)
+  for r, w in zip(right, wrong):
+    assert not np.allclose(r[sig.POOLED_OUTPUT], w[sig.POOLED_OUTPUT], atol=1e-3)
+  # Re-populating with the right names (replacing the metadata, not adding a second) restores it.
+  fixed = tmp_path / "fixed.tflite"
+  fixed.write_bytes(metadata.populate(copy.read_bytes(), info))
+  again = mediapipe_embed(fixed, lines)
+  for r, a in zip(right, again):
+    np.testing.assert_array_equal(r[sig.POOLED_OUTPUT], a[sig.POOLED_OUTPUT])

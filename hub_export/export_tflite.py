@@ -1,7 +1,7 @@
 """Exports a MobileBERT encoder as a LiteRT (.tflite) model for on-device inference.
 
     python -m hub_export.export_tflite (--ckpt PATH | --saved_model DIR) --out FILE.tflite
-        --quantize none|dynamic|int8 [--seq_length 128] [--bert_config FILE] [--vocab FILE]
+        [--quantize none|dynamic|int8] [--seq_length 128] [--bert_config FILE] [--vocab FILE]
         [--lower_case true|false] [--calibration_text FILE] [--calibration_samples N] [--overwrite]
         [--allow_vocab_larger_than_model] [--no_metadata] [--name NAME] [--model_version V] [--license L]
 
@@ -17,6 +17,14 @@ The file carries TFLite metadata (unless --no_metadata): the inputs described un
 names MediaPipe Tasks look up (`ids`, `mask`, `segment_ids`), a BERT tokenizer with the
 vocab packed into the file, and each output described, so MediaPipe's TextEmbedder runs it
 on raw strings.
+
+    python -m hub_export.export_tflite --classifier DIR --labels labels.txt --out FILE.tflite
+
+turns a text classifier fine-tuned on the TF-Hub encoder (a tf_keras SavedModel built as
+the README shows) into a model MediaPipe's TextClassifier runs: its part from the encoder
+inputs on, at the length it was trained with, one output `probability` (softmax of the
+logits, unless the model ends in softmax already) with labels.txt (one label a line, in
+output order) attached.
 """
 
 import argparse
@@ -42,11 +50,13 @@ def parse_args(argv):
   source = parser.add_mutually_exclusive_group(required=True)
   source.add_argument("--ckpt", help="checkpoint prefix, or a release directory holding one")
   source.add_argument("--saved_model", help="a TF-Hub text-encoder SavedModel directory (e.g. from export_encoder)")
+  source.add_argument("--classifier", help="a fine-tuned tf_keras classifier SavedModel on the encoder (needs --labels)")
+  parser.add_argument("--labels", type=Path, help="with --classifier: the class names, one a line, in output order")
   parser.add_argument("--out", required=True, type=Path, help="the .tflite file to write")
-  parser.add_argument("--quantize", required=True, choices=QUANTIZATIONS,
-                      help="none: float32; dynamic: int8 weights; int8: int8 weights and activations")
-  parser.add_argument("--seq_length", type=int, default=signatures.DEFAULT_SEQ_LENGTH,
-                      help="the fixed sequence length of the model's inputs (default 128)")
+  parser.add_argument("--quantize", default="none", choices=QUANTIZATIONS,
+                      help="none (default): float32; dynamic: int8 weights; int8: int8 weights and activations")
+  parser.add_argument("--seq_length", type=int, default=None,
+                      help="the fixed sequence length of the model's inputs (default 128; a classifier keeps its own)")
   parser.add_argument("--bert_config", help="bert_config.json for --ckpt (default: the one beside the checkpoint)")
   parser.add_argument("--vocab", type=Path,
                       help="vocab.txt for calibration and the check (default: beside the checkpoint, or the SavedModel's asset)")
@@ -107,6 +117,27 @@ def _require_litert() -> None:
                          "it before it is written; install it: pip install 'mobilebert-hub-export[tflite]'")
 
 
+def _check_classifier_with_litert(model_path, quantize, probes, reference) -> None:
+  """The written classifier on the probes: float within FLOAT_TOLERANCE, any variant finite."""
+  import numpy as np
+
+  from hub_export.tflite.model_info import PROBABILITY
+  from hub_export.tflite.runtime import TFLiteEncoder
+
+  classifier = TFLiteEncoder(model_path, output_keys=(PROBABILITY,))
+  got = np.concatenate([classifier(p)[PROBABILITY] for p in probes])
+  want = np.concatenate([r[PROBABILITY] for r in reference])
+  error = float(np.max(np.abs(got - want))) if np.all(np.isfinite(got)) else float("inf")
+  same = float(np.mean(got.argmax(-1) == want.argmax(-1)))
+  cli.LOG.info("LiteRT vs source (%s): %d texts, max probability difference %.3g, same class %.0f%%",
+               quantize, len(probes), error, same * 100)
+  if not error < float("inf"):
+    raise HubExportError(f"the {quantize} .tflite classifier gives non-finite outputs")
+  if quantize == "none" and not error <= FLOAT_TOLERANCE:
+    raise HubExportError(f"the float .tflite classifier differs from the source: probability difference "
+                         f"{error:.3g} > {FLOAT_TOLERANCE}")
+
+
 def _check_with_litert(model_path, quantize, probes, reference) -> None:
   """Runs the written file with LiteRT on the probes; the float model must match the source."""
   from hub_export.tflite.agreement import measure
@@ -122,7 +153,7 @@ def _check_with_litert(model_path, quantize, probes, reference) -> None:
                          f"{agreement.max_relative_error:.3g} > {FLOAT_TOLERANCE}")
 
 
-def export_tflite(out, quantize, ckpt=None, saved_model=None, seq_length=signatures.DEFAULT_SEQ_LENGTH,
+def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=signatures.DEFAULT_SEQ_LENGTH,
                   bert_config=None, vocab=None, lower_case=None, calibration_text=DEFAULT_CALIBRATION_TEXT,
                   calibration_samples=DEFAULT_CALIBRATION_SAMPLES, overwrite=False, allow_larger_vocab=False,
                   metadata=True, name=None, model_version=DEFAULT_VERSION, license=DEFAULT_LICENSE) -> Path:
@@ -169,6 +200,72 @@ def export_tflite(out, quantize, ckpt=None, saved_model=None, seq_length=signatu
   return Path(out)
 
 
+def export_classifier(out, classifier, labels, quantize="none", vocab=None, lower_case=None,
+                      calibration_text=DEFAULT_CALIBRATION_TEXT, calibration_samples=DEFAULT_CALIBRATION_SAMPLES,
+                      overwrite=False, name=None, model_version=DEFAULT_VERSION, license=DEFAULT_LICENSE) -> Path:
+  """A fine-tuned classifier SavedModel -> a .tflite MediaPipe's TextClassifier runs; returns the file."""
+  from hub_export.tflite.classifier_source import read_labels
+
+  if quantize not in QUANTIZATIONS:
+    raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
+  check_file_target(out, overwrite)
+  label_names = read_labels(labels)
+  _require_litert()
+  from hub_export.tflite.classifier_source import from_classifier
+
+  with cli.step("load classifier"):
+    source = from_classifier(classifier)
+  if len(label_names) != source.num_classes:
+    raise HubExportError(f"--labels {labels} has {len(label_names)} labels but {source.description} has "
+                         f"{source.num_classes} outputs")
+  _check_same_vocab(vocab, source)
+  text_encoder = _text_encoder(source, vocab, lower_case, source.seq_length, False)
+  cli.LOG.info("%s: %d classes, sequence length %d, output %s", source.description, source.num_classes,
+               source.seq_length, "probabilities as saved" if source.already_probabilities else "softmax of its logits")
+
+  from hub_export.tflite.convert import convert, serving_function
+  from hub_export.tflite.metadata import populate
+  from hub_export.tflite.model_info import PROBABILITY, classifier_info
+  from hub_export.tflite.representative_data import calibration_inputs, read_lines
+
+  with cli.step("trace"):
+    function = serving_function(lambda x: {PROBABILITY: source.scores(x)}, source.seq_length, source.description,
+                                (PROBABILITY,))
+  with cli.step("run the source model"):
+    probes = text_encoder.encode(read_lines(calibration_text, CHECK_SAMPLES))
+    reference = [_run(function, probe, source.description, source.seq_length) for probe in probes]
+  calibration = None
+  if quantize == "int8":
+    with cli.step("tokenize calibration text"):
+      calibration = calibration_inputs(text_encoder, calibration_text, calibration_samples)
+  with cli.step(f"convert ({quantize})"):
+    flatbuffer = convert(function, source.trackable, quantize, calibration)
+  info = classifier_info(text_encoder.vocab.path, text_encoder.lower_case, source.seq_length, label_names,
+                         name or Path(out).stem, model_version, license)
+  with cli.step("add metadata"):
+    flatbuffer = populate(flatbuffer, info)
+  with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
+    tmp.write_bytes(flatbuffer)
+    with cli.step("check with LiteRT"):
+      _check_classifier_with_litert(tmp, quantize, probes, reference)
+  cli.LOG.info("wrote %s (%.1f MB, %s, %d labels, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize,
+               len(label_names), source.seq_length)
+  return Path(out)
+
+
+def _check_same_vocab(vocab_flag, source) -> None:
+  """A --vocab other than the one saved with the classifier's tokenizer would give other ids."""
+  if vocab_flag is None or source.vocab is None:
+    return
+  try:
+    same = Path(vocab_flag).read_bytes() == source.vocab.read_bytes()
+  except OSError as e:
+    raise HubExportError(f"cannot read --vocab {vocab_flag}: {e.strerror}") from None
+  if not same:
+    raise HubExportError(f"--vocab {vocab_flag} is not the vocab {source.description} was saved with "
+                         f"({source.vocab}); token ids would not match the model")
+
+
 def _run(function, inputs, description, seq_length) -> dict:
   """The source model's outputs as numpy; a failure here means it cannot run at this length."""
   import tensorflow as tf
@@ -182,6 +279,20 @@ def _run(function, inputs, description, seq_length) -> dict:
 
 def _main(argv):
   args = parse_args(argv)
+  if args.classifier is not None:
+    for flag, value in (("--seq_length", args.seq_length), ("--bert_config", args.bert_config)):
+      if value is not None:
+        raise HubExportError(f"{flag} does not apply to --classifier (it keeps the length it was trained with)")
+    if args.labels is None:
+      raise HubExportError("--classifier needs --labels (the class names, one a line, in output order)")
+    export_classifier(args.out, args.classifier, args.labels, args.quantize, args.vocab, args.lower_case,
+                      args.calibration_text, args.calibration_samples, args.overwrite, args.name, args.model_version,
+                      args.license)
+    return
+  if args.labels is not None:
+    raise HubExportError("--labels applies to --classifier only")
+  if args.seq_length is None:
+    args.seq_length = signatures.DEFAULT_SEQ_LENGTH
   export_tflite(args.out, args.quantize, args.ckpt, args.saved_model, args.seq_length, args.bert_config,
                 args.vocab, args.lower_case, args.calibration_text, args.calibration_samples, args.overwrite,
                 args.allow_vocab_larger_than_model, not args.no_metadata, args.name, args.model_version, args.license)

@@ -9,6 +9,7 @@ encoder SavedModel. The metadata is read back with MediaPipe's own generated sch
 
 import io
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -173,3 +174,71 @@ def test_swapped_input_names_change_what_mediapipe_computes(exports, tmp_path):
   again = mediapipe_embed(fixed, lines)
   for r, a in zip(right, again):
     np.testing.assert_array_equal(r[sig.POOLED_OUTPUT], a[sig.POOLED_OUTPUT])
+
+
+# ---- the classifier path: fine-tune (README recipe), export, classify with TextClassifier ----
+
+DATA = Path(__file__).resolve().parent / "data"
+CLASSIFIER_SEQ = 32
+TRAIN = 32  # the first lines train; the rest are held out
+
+
+def _labelled():
+  rows = [line.split("\t") for line in (DATA / "sentiment.tsv").read_text(encoding="utf-8").splitlines()]
+  labels = (DATA / "sentiment_labels.txt").read_text(encoding="utf-8").split()
+  return [text for _, text in rows], [labels.index(label) for label, _ in rows], labels
+
+
+@pytest.fixture(scope="module")
+def classifier(small_english_exports, tmp_path_factory):
+  """The README's fine-tuning recipe on the small exports, a few steps, saved as a SavedModel."""
+  import tensorflow as tf
+  import tensorflow_hub as hub
+  import tensorflow_text  # noqa: F401
+  import tf_keras
+
+  _, encoder_dir, preprocessor_dir = small_english_exports
+  texts, classes, labels = _labelled()
+  tf_keras.utils.set_random_seed(0)
+  preprocessor = hub.load(str(preprocessor_dir))
+  tokenize = hub.KerasLayer(preprocessor.tokenize)
+  pack = hub.KerasLayer(preprocessor.bert_pack_inputs, arguments=dict(seq_length=CLASSIFIER_SEQ))
+  encoder = hub.KerasLayer(str(encoder_dir), trainable=True)
+  text = tf_keras.Input(shape=(), dtype=tf.string, name="text")
+  pooled = encoder(pack(tokenize(text)))["pooled_output"]
+  model = tf_keras.Model(text, tf_keras.layers.Dense(len(labels))(pooled))
+  model.compile(optimizer=tf_keras.optimizers.Adam(1e-4),
+                loss=tf_keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+  model.fit(tf.constant(texts[:TRAIN]), tf.constant(classes[:TRAIN]), batch_size=8, epochs=2, verbose=0)
+  saved = tmp_path_factory.mktemp("classifier") / "classifier"
+  model.save(str(saved))
+  logits = model.predict(tf.constant(texts[TRAIN:]), verbose=0)
+  return {"dir": saved, "texts": texts[TRAIN:], "probabilities": tf.nn.softmax(logits).numpy(), "labels": labels}
+
+
+def mediapipe_classify(model_path, lines) -> list:
+  """{label: score} per line, from MediaPipe's TextClassifier."""
+  from mediapipe.tasks.python import text
+  from mediapipe.tasks.python.core.base_options import BaseOptions
+
+  options = text.TextClassifierOptions(base_options=BaseOptions(model_asset_path=str(model_path)))
+  with text.TextClassifier.create_from_options(options) as classifier_task:
+    results = [classifier_task.classify(line) for line in lines]
+  return [{c.category_name: c.score for c in r.classifications[0].categories} for r in results]
+
+
+def test_text_classifier_agrees_with_the_keras_classifier(classifier, tmp_path):
+  from hub_export.export_tflite import export_classifier
+
+  out = export_classifier(tmp_path / "classifier.tflite", classifier["dir"], DATA / "sentiment_labels.txt",
+                          lower_case=True)
+  got = mediapipe_classify(out, classifier["texts"])
+  labels, want = classifier["labels"], classifier["probabilities"]
+  assert all(set(g) == set(labels) for g in got)
+  got_classes = np.array([max(labels, key=g.get) for g in got])
+  want_classes = np.array(labels)[want.argmax(-1)]
+  assert np.mean(got_classes == want_classes) >= 0.99, list(zip(got_classes, want_classes))
+  scores = np.array([[g[label] for label in labels] for g in got])
+  np.testing.assert_allclose(scores, want, atol=1e-4)
+  # The scores compared differ from line to line: the agreement is not that of a constant.
+  assert np.ptp(want[:, 0]) > 1e-3

@@ -242,3 +242,79 @@ def test_text_classifier_agrees_with_the_keras_classifier(classifier, tmp_path):
   np.testing.assert_allclose(scores, want, atol=1e-4)
   # The scores compared differ from line to line: the agreement is not that of a constant.
   assert np.ptp(want[:, 0]) > 1e-3
+
+
+# ---- bad input: one `error:` line, exit 2, nothing written -----------------------------
+
+
+def _cli_error(capsys, module_main, *args):
+  with pytest.raises(SystemExit) as exit_info:
+    module_main([str(a) for a in args])
+  err = capsys.readouterr().err.strip().splitlines()
+  return exit_info.value.code, err[-1] if err else ""
+
+
+def _export_cli(capsys, tmp_path, *args):
+  from hub_export.export_tflite import main
+  return _cli_error(capsys, main, "--out", tmp_path / "out.tflite", *args)
+
+
+def test_a_classifier_path_that_is_no_saved_model_is_refused(exports, tmp_path, capsys):
+  not_a_model = exports["files"]["none"]  # a .tflite file, not a SavedModel directory
+  code, line = _export_cli(capsys, tmp_path, "--classifier", not_a_model, "--labels", DATA / "sentiment_labels.txt")
+  assert code == 2 and line == f"error: --classifier {not_a_model} is not a SavedModel directory (no saved_model.pb)"
+  assert list(tmp_path.iterdir()) == []
+
+
+def test_an_encoder_given_as_the_classifier_is_refused(exports, tmp_path, capsys):
+  code, line = _export_cli(capsys, tmp_path, "--classifier", exports["encoder"], "--labels",
+                           DATA / "sentiment_labels.txt")
+  assert code == 2 and line == (f"error: --classifier {exports['encoder']} is not a tf_keras model (saved with "
+                                "model.save); a TF-Hub encoder is exported with --saved_model")
+  assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("labels, message", [
+    ("negative\npositive\nneutral\n", "has 3 labels but classifier {dir} has 2 outputs"),
+    ("negative\n\npositive\n", ":2 is blank; give one label a line"),
+    ("positive\npositive\n", ":2 repeats the label 'positive'"),
+])
+def test_labels_that_do_not_match_the_classifier_are_refused(classifier, tmp_path, capsys, labels, message):
+  path = tmp_path / "labels.txt"
+  path.write_text(labels, encoding="utf-8")
+  code, line = _export_cli(capsys, tmp_path, "--classifier", classifier["dir"], "--labels", path, "--lower_case", "true")
+  assert code == 2 and line.startswith(f"error: --labels {path}") and line.endswith(
+      message.format(dir=classifier["dir"])), line
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.txt"]
+
+
+def test_a_vocab_other_than_the_classifiers_is_refused(classifier, tmp_path, capsys):
+  vocab = tmp_path / "vocab.txt"
+  saved = classifier["dir"] / "assets" / "vocab.txt"
+  vocab.write_text(saved.read_text(encoding="utf-8") + "extra\n", encoding="utf-8")
+  code, line = _export_cli(capsys, tmp_path, "--classifier", classifier["dir"], "--labels",
+                           DATA / "sentiment_labels.txt", "--vocab", vocab, "--lower_case", "true")
+  assert code == 2 and line == (f"error: --vocab {vocab} is not the vocab classifier {classifier['dir']} was saved "
+                                f"with ({saved}); token ids would not match the model")
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["vocab.txt"]
+
+
+def test_an_encoder_vocab_larger_than_the_model_is_refused(exports, tmp_path, capsys):
+  vocab = tmp_path / "vocab.txt"
+  tokens = (exports["release"] / "vocab.txt").read_text(encoding="utf-8").splitlines()
+  vocab.write_text("".join(f"{t}\n" for t in tokens + ["zzextra"]), encoding="utf-8")
+  code, line = _export_cli(capsys, tmp_path, "--ckpt", exports["release"], "--vocab", vocab, "--lower_case", "true")
+  assert code == 2 and line.startswith(f"error: vocab {vocab} has {len(tokens) + 1} tokens but the model's "
+                                       f"vocab_size is {len(tokens)}")
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["vocab.txt"]
+
+
+def test_publish_refuses_a_tflite_file_that_is_no_litert_model(exports, tmp_path, capsys):
+  from hub_export.publish import main
+
+  fake = tmp_path / "model.tflite"
+  fake.write_bytes(b"PK\x03\x04 not a flatbuffer")
+  code, line = _cli_error(capsys, main, "--out", tmp_path / "dist", "--name", "m", "--language", "en",
+                          "--encoder", exports["encoder"], "--tflite", fake)
+  assert code == 2 and line.endswith(f"error: --tflite {fake}: not a LiteRT model (no TFL3 file identifier)"), line
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["model.tflite"]

@@ -93,7 +93,8 @@ def from_classifier(path) -> ClassifierSource:
   except Exception as e:  # tf_keras raises many kinds for a SavedModel it cannot revive
     raise HubExportError(f"cannot load --classifier {path} as a tf_keras model: {first_line(e)}") from None
   if not isinstance(model, tf_keras.Model) or not hasattr(model, "layers"):
-    raise HubExportError(f"--classifier {path} is not a tf_keras functional model")
+    raise HubExportError(f"--classifier {path} is not a tf_keras model (saved with model.save); "
+                         "a TF-Hub encoder is exported with --saved_model")
   encoder = _encoder_layer(model, path)
   try:
     head = tf_keras.Model(encoder.input, model.output)

@@ -117,6 +117,12 @@ def _require_litert() -> None:
                          "it before it is written; install it: pip install 'mobilebert-hub-export[tflite]'")
 
 
+def _warn_about_mediapipe_tokenizer(lower_case: bool) -> None:
+  from hub_export.tflite.mediapipe_tokenizer import mediapipe_tokenizer_note
+
+  cli.LOG.warning("warning: on MediaPipe Tasks: %s", mediapipe_tokenizer_note(lower_case))
+
+
 def _check_classifier_with_litert(model_path, quantize, probes, reference) -> None:
   """The written classifier on the probes: float within FLOAT_TOLERANCE, any variant finite."""
   import numpy as np
@@ -192,6 +198,7 @@ def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=
                         name or Path(out).stem, model_version, license)
     with cli.step("add metadata"):
       flatbuffer = populate(flatbuffer, info)
+    _warn_about_mediapipe_tokenizer(text_encoder.lower_case)
   with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
     tmp.write_bytes(flatbuffer)
     with cli.step("check with LiteRT"):
@@ -244,6 +251,7 @@ def export_classifier(out, classifier, labels, quantize="none", vocab=None, lowe
                          name or Path(out).stem, model_version, license)
   with cli.step("add metadata"):
     flatbuffer = populate(flatbuffer, info)
+  _warn_about_mediapipe_tokenizer(text_encoder.lower_case)
   with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
     tmp.write_bytes(flatbuffer)
     with cli.step("check with LiteRT"):

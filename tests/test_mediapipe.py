@@ -318,3 +318,41 @@ def test_publish_refuses_a_tflite_file_that_is_no_litert_model(exports, tmp_path
                           "--encoder", exports["encoder"], "--tflite", fake)
   assert code == 2 and line.endswith(f"error: --tflite {fake}: not a LiteRT model (no TFL3 file identifier)"), line
   assert sorted(p.name for p in tmp_path.iterdir()) == ["model.tflite"]
+
+
+# ---- what MediaPipe's tokenizer gets wrong: measured, and said at export ---------------------
+
+
+def test_mediapipe_tokenizer_lower_cases_a_cased_vocab_and_keeps_accents(exports, tmp_path):
+  """The probe model (ids out as floats) shows MediaPipe's ids: ASCII lines agree with our
+  uncased preprocessor, an accent does not, and a cased vocab is lower-cased anyway."""
+  from bench.mediapipe_tokenizer_agreement import mediapipe_ids, our_ids, probe_model
+
+  vocab = tmp_path / "vocab.txt"
+  tokens = (exports["release"] / "vocab.txt").read_text(encoding="utf-8").splitlines()
+  tokens += [t for t in ("Café", "café", "cafe", "The", "the") if t not in tokens]
+  vocab.write_text("".join(f"{t}\n" for t in tokens), encoding="utf-8")
+  ascii_lines = _ascii_lines(4)
+  for lower_case, line, agrees in [(True, "the cafe", True), (True, "the Café", False), (False, "The Café", False),
+                                   (False, "the café", True)]:
+    model = probe_model(vocab, lower_case, tmp_path / f"probe_{lower_case}.tflite")
+    lines = ascii_lines + [line] if lower_case else [line]
+    got, want = mediapipe_ids(model, lines), our_ids(vocab, lower_case, lines)
+    assert [g == w for g, w in zip(got, want)] == [True] * (len(lines) - 1) + [agrees], (lower_case, line)
+
+
+def test_export_warns_what_mediapipe_gets_wrong_for_a_cased_vocab(exports, tmp_path, caplog):
+  export_tflite(tmp_path / "cased.tflite", "dynamic", ckpt=exports["release"], lower_case=False, seq_length=16)
+  warnings = [m for m in caplog.messages if m.startswith("warning: on MediaPipe Tasks:")]
+  assert len(warnings) == 1 and "every capitalised word gets other token ids" in warnings[0]
+
+
+def test_model_card_says_what_mediapipe_gets_wrong(exports):
+  from hub_export.publishing.facts import encoder_facts
+  from hub_export.publishing.model_card import Release, encoder_body
+  from hub_export.tflite.mediapipe_tokenizer import mediapipe_tokenizer_note
+
+  facts = encoder_facts(exports["encoder"])
+  card = encoder_body(Release("acme", "m", 1, "en", "Apache-2.0"), facts, None)
+  assert "### On device (LiteRT, MediaPipe Tasks)" in card and mediapipe_tokenizer_note(True) in card
+  assert "100% of pure-ASCII lines" in card

@@ -35,7 +35,7 @@ from hub_export import cli, signatures
 from hub_export.savedmodel.atomic import atomic_file, check_file_target
 from hub_export.errors import HubExportError, first_line
 from hub_export.tflite import QUANTIZATIONS
-from hub_export.tflite.model_info import DEFAULT_LICENSE, DEFAULT_VERSION
+from hub_export.tflite.model_info import CLASSIFIER_NAME, DEFAULT_LICENSE, DEFAULT_VERSION, ENCODER_NAME
 from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_TEXT
 from hub_export.tokenization.vocab import ALLOW_LARGER_VOCAB_FLAG
 
@@ -71,7 +71,7 @@ def parse_args(argv):
                       help="export even if the vocab has more tokens than the model's vocab_size")
   metadata = parser.add_argument_group("metadata (for MediaPipe Tasks)")
   metadata.add_argument("--no_metadata", action="store_true", help="write the bare model, without TFLite metadata")
-  metadata.add_argument("--name", help="the model's name in its metadata (default: the --out file's stem)")
+  metadata.add_argument("--name", help=f"the model's name in its metadata (default {ENCODER_NAME!r}, or {CLASSIFIER_NAME!r})")
   metadata.add_argument("--model_version", default=DEFAULT_VERSION, help=f"the model's version (default {DEFAULT_VERSION})")
   metadata.add_argument("--license", default=DEFAULT_LICENSE, help=f"the model's license (default {DEFAULT_LICENSE})")
   return parser.parse_args(argv)
@@ -115,12 +115,6 @@ def _require_litert() -> None:
   if not litert_available():
     raise HubExportError("the LiteRT runtime (ai-edge-litert) is not installed, and every .tflite file is run with "
                          "it before it is written; install it: pip install 'mobilebert-hub-export[tflite]'")
-
-
-def _warn_about_mediapipe_tokenizer(lower_case: bool) -> None:
-  from hub_export.tflite.mediapipe_tokenizer import mediapipe_tokenizer_note
-
-  cli.LOG.warning("warning: on MediaPipe Tasks: %s", mediapipe_tokenizer_note(lower_case))
 
 
 def _check_classifier_with_litert(model_path, quantize, probes, reference) -> None:
@@ -176,29 +170,15 @@ def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=
                          f"{source.max_seq_length}")
   text_encoder = _text_encoder(source, vocab, lower_case, seq_length, allow_larger_vocab)
 
-  from hub_export.tflite.convert import convert, serving_function
-  from hub_export.tflite.representative_data import calibration_inputs, read_lines
-
-  with cli.step("trace"):
-    function = serving_function(source.encode, seq_length, source.description)
-  with cli.step("run the source model"):
-    probes = text_encoder.encode(read_lines(calibration_text, CHECK_SAMPLES))
-    reference = [_run(function, probe, source.description, seq_length) for probe in probes]
-  calibration = None
-  if quantize == "int8":
-    with cli.step("tokenize calibration text"):
-      calibration = calibration_inputs(text_encoder, calibration_text, calibration_samples)
-  with cli.step(f"convert ({quantize})"):
-    flatbuffer = convert(function, source.trackable, quantize, calibration)
+  flatbuffer, probes, reference = _trace_and_convert(
+      source.encode, signatures.TFLITE_OUTPUT_KEYS, seq_length, source, quantize, text_encoder, calibration_text,
+      calibration_samples)
   if metadata:
-    from hub_export.tflite.metadata import populate
     from hub_export.tflite.model_info import encoder_info
 
-    info = encoder_info(text_encoder.vocab.path, text_encoder.lower_case, seq_length, quantize,
-                        name or Path(out).stem, model_version, license)
-    with cli.step("add metadata"):
-      flatbuffer = populate(flatbuffer, info)
-    _warn_about_mediapipe_tokenizer(text_encoder.lower_case)
+    flatbuffer = _with_metadata(flatbuffer, encoder_info(text_encoder.vocab.path, text_encoder.lower_case, seq_length,
+                                                         quantize, name or ENCODER_NAME, model_version, license),
+                                text_encoder.lower_case)
   with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
     tmp.write_bytes(flatbuffer)
     with cli.step("check with LiteRT"):
@@ -230,28 +210,15 @@ def export_classifier(out, classifier, labels, quantize="none", vocab=None, lowe
   cli.LOG.info("%s: %d classes, sequence length %d, output %s", source.description, source.num_classes,
                source.seq_length, "probabilities as saved" if source.already_probabilities else "softmax of its logits")
 
-  from hub_export.tflite.convert import convert, serving_function
-  from hub_export.tflite.metadata import populate
   from hub_export.tflite.model_info import PROBABILITY, classifier_info
-  from hub_export.tflite.representative_data import calibration_inputs, read_lines
 
-  with cli.step("trace"):
-    function = serving_function(lambda x: {PROBABILITY: source.scores(x)}, source.seq_length, source.description,
-                                (PROBABILITY,))
-  with cli.step("run the source model"):
-    probes = text_encoder.encode(read_lines(calibration_text, CHECK_SAMPLES))
-    reference = [_run(function, probe, source.description, source.seq_length) for probe in probes]
-  calibration = None
-  if quantize == "int8":
-    with cli.step("tokenize calibration text"):
-      calibration = calibration_inputs(text_encoder, calibration_text, calibration_samples)
-  with cli.step(f"convert ({quantize})"):
-    flatbuffer = convert(function, source.trackable, quantize, calibration)
-  info = classifier_info(text_encoder.vocab.path, text_encoder.lower_case, source.seq_length, label_names,
-                         name or Path(out).stem, model_version, license)
-  with cli.step("add metadata"):
-    flatbuffer = populate(flatbuffer, info)
-  _warn_about_mediapipe_tokenizer(text_encoder.lower_case)
+  flatbuffer, probes, reference = _trace_and_convert(
+      lambda x: {PROBABILITY: source.scores(x)}, (PROBABILITY,), source.seq_length, source, quantize, text_encoder,
+      calibration_text, calibration_samples)
+  flatbuffer = _with_metadata(flatbuffer, classifier_info(text_encoder.vocab.path, text_encoder.lower_case,
+                                                          source.seq_length, label_names, name or CLASSIFIER_NAME,
+                                                          model_version, license),
+                              text_encoder.lower_case)
   with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
     tmp.write_bytes(flatbuffer)
     with cli.step("check with LiteRT"):
@@ -259,6 +226,36 @@ def export_classifier(out, classifier, labels, quantize="none", vocab=None, lowe
   cli.LOG.info("wrote %s (%.1f MB, %s, %d labels, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize,
                len(label_names), source.seq_length)
   return Path(out)
+
+
+def _trace_and_convert(encode, output_keys, seq_length, source, quantize, text_encoder, calibration_text,
+                       calibration_samples) -> tuple:
+  """Traces and converts `encode`; returns the flatbuffer, the probe inputs and the source's outputs on them."""
+  from hub_export.tflite.convert import convert, serving_function
+  from hub_export.tflite.representative_data import calibration_inputs, read_lines
+
+  with cli.step("trace"):
+    function = serving_function(encode, seq_length, source.description, output_keys)
+  with cli.step("run the source model"):
+    probes = text_encoder.encode(read_lines(calibration_text, CHECK_SAMPLES))
+    reference = [_run(function, probe, source.description, seq_length) for probe in probes]
+  calibration = None
+  if quantize == "int8":
+    with cli.step("tokenize calibration text"):
+      calibration = calibration_inputs(text_encoder, calibration_text, calibration_samples)
+  with cli.step(f"convert ({quantize})"):
+    return convert(function, source.trackable, quantize, calibration), probes, reference
+
+
+def _with_metadata(flatbuffer: bytes, info, lower_case: bool) -> bytes:
+  """Adds the metadata MediaPipe Tasks need, and says what MediaPipe's tokenizer gets wrong for the vocab."""
+  from hub_export.tflite.mediapipe_tokenizer import mediapipe_tokenizer_note
+  from hub_export.tflite.metadata import populate
+
+  with cli.step("add metadata"):
+    flatbuffer = populate(flatbuffer, info)
+  cli.LOG.warning("warning: on MediaPipe Tasks: %s", mediapipe_tokenizer_note(lower_case))
+  return flatbuffer
 
 
 def _check_same_vocab(vocab_flag, source) -> None:

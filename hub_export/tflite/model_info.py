@@ -12,6 +12,8 @@ from hub_export.tflite.metadata import (MEDIAPIPE_INPUT_NAMES, TENSOR_AXIS_LABEL
                                         ModelInfo, TensorInfo)
 
 DEFAULT_VERSION = "1"
+ENCODER_NAME = "MobileBERT text encoder"
+CLASSIFIER_NAME = "MobileBERT text classifier"
 DEFAULT_LICENSE = "Apache-2.0"
 AUTHOR = "mobilebert-hub-export"
 VOCAB_FILE_NAME = "vocab.txt"
@@ -46,12 +48,9 @@ def encoder_info(vocab_path, lower_case: bool, seq_length: int, quantize: str, n
       sig.SEQUENCE_OUTPUT: TensorInfo(sig.SEQUENCE_OUTPUT, "One vector per token, float32 [1, seq_length, hidden]."),
       sig.POOLED_OUTPUT: TensorInfo(sig.POOLED_OUTPUT, "One vector for the whole text (from [CLS]), float32 [1, hidden]."),
   }
-  return ModelInfo(
-      name=name,
-      description=(f"MobileBERT text encoder ({_casing(lower_case)} WordPiece, {quantize} weights), "
-                   f"the TF-Hub encoder's outputs for one text of up to {seq_length} tokens."),
-      version=version, license=license, author=AUTHOR,
-      inputs=_inputs(seq_length), outputs=outputs, vocab=_vocab(vocab_path, lower_case))
+  description = (f"MobileBERT text encoder ({_casing(lower_case)} WordPiece, {quantize} weights), "
+                 f"the TF-Hub encoder's outputs for one text of up to {seq_length} tokens.")
+  return _model_info(name, description, version, license, seq_length, outputs, vocab_path, lower_case)
 
 
 def classifier_info(vocab_path, lower_case: bool, seq_length: int, labels: list, name: str,
@@ -60,9 +59,11 @@ def classifier_info(vocab_path, lower_case: bool, seq_length: int, labels: list,
                                "".join(f"{label}\n" for label in labels).encode("utf-8"))
   outputs = {PROBABILITY: TensorInfo(PROBABILITY, f"Probability of each of the {len(labels)} classes, float32 "
                                                   f"[1, {len(labels)}].", labels_file)}
-  return ModelInfo(
-      name=name,
-      description=(f"Text classifier fine-tuned on a MobileBERT encoder ({_casing(lower_case)} WordPiece): "
-                   f"class probabilities for one text of up to {seq_length} tokens."),
-      version=version, license=license, author=AUTHOR,
-      inputs=_inputs(seq_length), outputs=outputs, vocab=_vocab(vocab_path, lower_case))
+  description = (f"Text classifier fine-tuned on a MobileBERT encoder ({_casing(lower_case)} WordPiece): "
+                 f"class probabilities for one text of up to {seq_length} tokens.")
+  return _model_info(name, description, version, license, seq_length, outputs, vocab_path, lower_case)
+
+
+def _model_info(name, description, version, license, seq_length, outputs, vocab_path, lower_case) -> ModelInfo:
+  return ModelInfo(name=name, description=description, version=version, license=license, author=AUTHOR,
+                   inputs=_inputs(seq_length), outputs=outputs, vocab=_vocab(vocab_path, lower_case))

@@ -1,9 +1,9 @@
 """Exports a MobileBERT encoder as a LiteRT (.tflite) model for on-device inference.
 
     python -m hub_export.export_tflite (--ckpt PATH | --saved_model DIR) --out FILE.tflite
-        --quantize none|dynamic|int8 [--seq_length 128] [--bert_config FILE] [--vocab FILE]
+        [--quantize none|dynamic|int8] [--seq_length 128] [--bert_config FILE] [--vocab FILE]
         [--lower_case true|false] [--calibration_text FILE] [--calibration_samples N] [--overwrite]
-        [--allow_vocab_larger_than_model]
+        [--allow_vocab_larger_than_model] [--no_metadata] [--name NAME] [--model_version V] [--license L]
 
 The model takes the TF-Hub encoder inputs (input_word_ids, input_mask, input_type_ids) as
 int32 [1, seq_length] -- batch 1 and a fixed length, as on-device interpreters expect --
@@ -12,6 +12,19 @@ and returns sequence_output [1, seq_length, hidden] and pooled_output [1, hidden
 (a committed English text by default) tokenized with the model's own vocab. The file is
 written beside FILE, run with the LiteRT runtime against the source model, and only then
 renamed into place.
+
+The file carries TFLite metadata (unless --no_metadata): the inputs described under the
+names MediaPipe Tasks look up (`ids`, `mask`, `segment_ids`), a BERT tokenizer with the
+vocab packed into the file, and each output described, so MediaPipe's TextEmbedder runs it
+on raw strings.
+
+    python -m hub_export.export_tflite --classifier DIR --labels labels.txt --out FILE.tflite
+
+turns a text classifier fine-tuned on the TF-Hub encoder (a tf_keras SavedModel built as
+the README shows) into a model MediaPipe's TextClassifier runs: its part from the encoder
+inputs on, at the length it was trained with, one output `probability` (softmax of the
+logits, unless the model ends in softmax already) with labels.txt (one label a line, in
+output order) attached.
 """
 
 import argparse
@@ -22,6 +35,7 @@ from hub_export import cli, signatures
 from hub_export.savedmodel.atomic import atomic_file, check_file_target
 from hub_export.errors import HubExportError, first_line
 from hub_export.tflite import QUANTIZATIONS
+from hub_export.tflite.model_info import CLASSIFIER_NAME, DEFAULT_LICENSE, DEFAULT_VERSION, ENCODER_NAME
 from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_TEXT
 from hub_export.tokenization.vocab import ALLOW_LARGER_VOCAB_FLAG
 
@@ -36,11 +50,13 @@ def parse_args(argv):
   source = parser.add_mutually_exclusive_group(required=True)
   source.add_argument("--ckpt", help="checkpoint prefix, or a release directory holding one")
   source.add_argument("--saved_model", help="a TF-Hub text-encoder SavedModel directory (e.g. from export_encoder)")
+  source.add_argument("--classifier", help="a fine-tuned tf_keras classifier SavedModel on the encoder (needs --labels)")
+  parser.add_argument("--labels", type=Path, help="with --classifier: the class names, one a line, in output order")
   parser.add_argument("--out", required=True, type=Path, help="the .tflite file to write")
-  parser.add_argument("--quantize", required=True, choices=QUANTIZATIONS,
-                      help="none: float32; dynamic: int8 weights; int8: int8 weights and activations")
-  parser.add_argument("--seq_length", type=int, default=signatures.DEFAULT_SEQ_LENGTH,
-                      help="the fixed sequence length of the model's inputs (default 128)")
+  parser.add_argument("--quantize", default="none", choices=QUANTIZATIONS,
+                      help="none (default): float32; dynamic: int8 weights; int8: int8 weights and activations")
+  parser.add_argument("--seq_length", type=int, default=None,
+                      help="the fixed sequence length of the model's inputs (default 128; a classifier keeps its own)")
   parser.add_argument("--bert_config", help="bert_config.json for --ckpt (default: the one beside the checkpoint)")
   parser.add_argument("--vocab", type=Path,
                       help="vocab.txt for calibration and the check (default: beside the checkpoint, or the SavedModel's asset)")
@@ -53,6 +69,11 @@ def parse_args(argv):
   parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
   parser.add_argument(ALLOW_LARGER_VOCAB_FLAG, action="store_true",
                       help="export even if the vocab has more tokens than the model's vocab_size")
+  metadata = parser.add_argument_group("metadata (for MediaPipe Tasks)")
+  metadata.add_argument("--no_metadata", action="store_true", help="write the bare model, without TFLite metadata")
+  metadata.add_argument("--name", help=f"the model's name in its metadata (default {ENCODER_NAME!r}, or {CLASSIFIER_NAME!r})")
+  metadata.add_argument("--model_version", default=DEFAULT_VERSION, help=f"the model's version (default {DEFAULT_VERSION})")
+  metadata.add_argument("--license", default=DEFAULT_LICENSE, help=f"the model's license (default {DEFAULT_LICENSE})")
   return parser.parse_args(argv)
 
 
@@ -96,6 +117,27 @@ def _require_litert() -> None:
                          "it before it is written; install it: pip install 'mobilebert-hub-export[tflite]'")
 
 
+def _check_classifier_with_litert(model_path, quantize, probes, reference) -> None:
+  """The written classifier on the probes: float within FLOAT_TOLERANCE, any variant finite."""
+  import numpy as np
+
+  from hub_export.tflite.model_info import PROBABILITY
+  from hub_export.tflite.runtime import TFLiteEncoder
+
+  classifier = TFLiteEncoder(model_path, output_keys=(PROBABILITY,))
+  got = np.concatenate([classifier(p)[PROBABILITY] for p in probes])
+  want = np.concatenate([r[PROBABILITY] for r in reference])
+  error = float(np.max(np.abs(got - want))) if np.all(np.isfinite(got)) else float("inf")
+  same = float(np.mean(got.argmax(-1) == want.argmax(-1)))
+  cli.LOG.info("LiteRT vs source (%s): %d texts, max probability difference %.3g, same class %.0f%%",
+               quantize, len(probes), error, same * 100)
+  if not error < float("inf"):
+    raise HubExportError(f"the {quantize} .tflite classifier gives non-finite outputs")
+  if quantize == "none" and not error <= FLOAT_TOLERANCE:
+    raise HubExportError(f"the float .tflite classifier differs from the source: probability difference "
+                         f"{error:.3g} > {FLOAT_TOLERANCE}")
+
+
 def _check_with_litert(model_path, quantize, probes, reference) -> None:
   """Runs the written file with LiteRT on the probes; the float model must match the source."""
   from hub_export.tflite.agreement import measure
@@ -111,9 +153,10 @@ def _check_with_litert(model_path, quantize, probes, reference) -> None:
                          f"{agreement.max_relative_error:.3g} > {FLOAT_TOLERANCE}")
 
 
-def export_tflite(out, quantize, ckpt=None, saved_model=None, seq_length=signatures.DEFAULT_SEQ_LENGTH,
+def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=signatures.DEFAULT_SEQ_LENGTH,
                   bert_config=None, vocab=None, lower_case=None, calibration_text=DEFAULT_CALIBRATION_TEXT,
-                  calibration_samples=DEFAULT_CALIBRATION_SAMPLES, overwrite=False, allow_larger_vocab=False) -> Path:
+                  calibration_samples=DEFAULT_CALIBRATION_SAMPLES, overwrite=False, allow_larger_vocab=False,
+                  metadata=True, name=None, model_version=DEFAULT_VERSION, license=DEFAULT_LICENSE) -> Path:
   """The whole job; returns the written file. Raises HubExportError on bad input."""
   if quantize not in QUANTIZATIONS:
     raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
@@ -127,11 +170,72 @@ def export_tflite(out, quantize, ckpt=None, saved_model=None, seq_length=signatu
                          f"{source.max_seq_length}")
   text_encoder = _text_encoder(source, vocab, lower_case, seq_length, allow_larger_vocab)
 
+  flatbuffer, probes, reference = _trace_and_convert(
+      source.encode, signatures.TFLITE_OUTPUT_KEYS, seq_length, source, quantize, text_encoder, calibration_text,
+      calibration_samples)
+  if metadata:
+    from hub_export.tflite.model_info import encoder_info
+
+    flatbuffer = _with_metadata(flatbuffer, encoder_info(text_encoder.vocab.path, text_encoder.lower_case, seq_length,
+                                                         quantize, name or ENCODER_NAME, model_version, license),
+                                text_encoder.lower_case)
+  with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
+    tmp.write_bytes(flatbuffer)
+    with cli.step("check with LiteRT"):
+      _check_with_litert(tmp, quantize, probes, reference)
+  cli.LOG.info("wrote %s (%.1f MB, %s, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize, seq_length)
+  return Path(out)
+
+
+def export_classifier(out, classifier, labels, quantize="none", vocab=None, lower_case=None,
+                      calibration_text=DEFAULT_CALIBRATION_TEXT, calibration_samples=DEFAULT_CALIBRATION_SAMPLES,
+                      overwrite=False, name=None, model_version=DEFAULT_VERSION, license=DEFAULT_LICENSE) -> Path:
+  """A fine-tuned classifier SavedModel -> a .tflite MediaPipe's TextClassifier runs; returns the file."""
+  from hub_export.tflite.classifier_source import read_labels
+
+  if quantize not in QUANTIZATIONS:
+    raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
+  check_file_target(out, overwrite)
+  label_names = read_labels(labels)
+  _require_litert()
+  from hub_export.tflite.classifier_source import from_classifier
+
+  with cli.step("load classifier"):
+    source = from_classifier(classifier)
+  if len(label_names) != source.num_classes:
+    raise HubExportError(f"--labels {labels} has {len(label_names)} labels but {source.description} has "
+                         f"{source.num_classes} outputs")
+  _check_same_vocab(vocab, source)
+  text_encoder = _text_encoder(source, vocab, lower_case, source.seq_length, False)
+  cli.LOG.info("%s: %d classes, sequence length %d, output %s", source.description, source.num_classes,
+               source.seq_length, "probabilities as saved" if source.already_probabilities else "softmax of its logits")
+
+  from hub_export.tflite.model_info import PROBABILITY, classifier_info
+
+  flatbuffer, probes, reference = _trace_and_convert(
+      lambda x: {PROBABILITY: source.scores(x)}, (PROBABILITY,), source.seq_length, source, quantize, text_encoder,
+      calibration_text, calibration_samples)
+  flatbuffer = _with_metadata(flatbuffer, classifier_info(text_encoder.vocab.path, text_encoder.lower_case,
+                                                          source.seq_length, label_names, name or CLASSIFIER_NAME,
+                                                          model_version, license),
+                              text_encoder.lower_case)
+  with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
+    tmp.write_bytes(flatbuffer)
+    with cli.step("check with LiteRT"):
+      _check_classifier_with_litert(tmp, quantize, probes, reference)
+  cli.LOG.info("wrote %s (%.1f MB, %s, %d labels, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize,
+               len(label_names), source.seq_length)
+  return Path(out)
+
+
+def _trace_and_convert(encode, output_keys, seq_length, source, quantize, text_encoder, calibration_text,
+                       calibration_samples) -> tuple:
+  """Traces and converts `encode`; returns the flatbuffer, the probe inputs and the source's outputs on them."""
   from hub_export.tflite.convert import convert, serving_function
   from hub_export.tflite.representative_data import calibration_inputs, read_lines
 
   with cli.step("trace"):
-    function = serving_function(source.encode, seq_length, source.description)
+    function = serving_function(encode, seq_length, source.description, output_keys)
   with cli.step("run the source model"):
     probes = text_encoder.encode(read_lines(calibration_text, CHECK_SAMPLES))
     reference = [_run(function, probe, source.description, seq_length) for probe in probes]
@@ -140,13 +244,31 @@ def export_tflite(out, quantize, ckpt=None, saved_model=None, seq_length=signatu
     with cli.step("tokenize calibration text"):
       calibration = calibration_inputs(text_encoder, calibration_text, calibration_samples)
   with cli.step(f"convert ({quantize})"):
-    flatbuffer = convert(function, source.trackable, quantize, calibration)
-  with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
-    tmp.write_bytes(flatbuffer)
-    with cli.step("check with LiteRT"):
-      _check_with_litert(tmp, quantize, probes, reference)
-  cli.LOG.info("wrote %s (%.1f MB, %s, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize, seq_length)
-  return Path(out)
+    return convert(function, source.trackable, quantize, calibration), probes, reference
+
+
+def _with_metadata(flatbuffer: bytes, info, lower_case: bool) -> bytes:
+  """Adds the metadata MediaPipe Tasks need, and says what MediaPipe's tokenizer gets wrong for the vocab."""
+  from hub_export.tflite.mediapipe_tokenizer import mediapipe_tokenizer_note
+  from hub_export.tflite.metadata import populate
+
+  with cli.step("add metadata"):
+    flatbuffer = populate(flatbuffer, info)
+  cli.LOG.warning("warning: on MediaPipe Tasks: %s", mediapipe_tokenizer_note(lower_case))
+  return flatbuffer
+
+
+def _check_same_vocab(vocab_flag, source) -> None:
+  """A --vocab other than the one saved with the classifier's tokenizer would give other ids."""
+  if vocab_flag is None or source.vocab is None:
+    return
+  try:
+    same = Path(vocab_flag).read_bytes() == source.vocab.read_bytes()
+  except OSError as e:
+    raise HubExportError(f"cannot read --vocab {vocab_flag}: {e.strerror}") from None
+  if not same:
+    raise HubExportError(f"--vocab {vocab_flag} is not the vocab {source.description} was saved with "
+                         f"({source.vocab}); token ids would not match the model")
 
 
 def _run(function, inputs, description, seq_length) -> dict:
@@ -162,9 +284,23 @@ def _run(function, inputs, description, seq_length) -> dict:
 
 def _main(argv):
   args = parse_args(argv)
+  if args.classifier is not None:
+    for flag, value in (("--seq_length", args.seq_length), ("--bert_config", args.bert_config)):
+      if value is not None:
+        raise HubExportError(f"{flag} does not apply to --classifier (it keeps the length it was trained with)")
+    if args.labels is None:
+      raise HubExportError("--classifier needs --labels (the class names, one a line, in output order)")
+    export_classifier(args.out, args.classifier, args.labels, args.quantize, args.vocab, args.lower_case,
+                      args.calibration_text, args.calibration_samples, args.overwrite, args.name, args.model_version,
+                      args.license)
+    return
+  if args.labels is not None:
+    raise HubExportError("--labels applies to --classifier only")
+  if args.seq_length is None:
+    args.seq_length = signatures.DEFAULT_SEQ_LENGTH
   export_tflite(args.out, args.quantize, args.ckpt, args.saved_model, args.seq_length, args.bert_config,
                 args.vocab, args.lower_case, args.calibration_text, args.calibration_samples, args.overwrite,
-                args.allow_vocab_larger_than_model)
+                args.allow_vocab_larger_than_model, not args.no_metadata, args.name, args.model_version, args.license)
 
 
 def main(argv=None):

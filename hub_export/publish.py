@@ -34,6 +34,7 @@ from hub_export.errors import HubExportError
 from hub_export.hub_format.tarball import write_tarball
 from hub_export.kaggle_models import handles
 from hub_export.publishing import checksums, kaggle_folders, kaggle_metadata, model_card
+from hub_export.tflite import is_litert_model
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LANGUAGE = re.compile(r"^([a-z]{2}(-[a-z]{2})?|multilingual)$")
@@ -97,6 +98,8 @@ def parse_args(argv):
   for tflite in args.tflite:
     if tflite.suffix != ".tflite" or not tflite.is_file():
       parser.error(f"--tflite {tflite}: not a .tflite file")
+    if not is_litert_model(tflite):
+      parser.error(f"--tflite {tflite}: not a LiteRT model (no TFL3 file identifier)")
   return args
 
 

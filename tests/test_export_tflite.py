@@ -217,8 +217,10 @@ def test_int8_from_a_saved_model_warns_that_its_additive_mask_stays(tiny_saved_m
           "--calibration_samples", "4", "--seq_length", "16"])
   assert exit_info.value.code == 0
   warnings = [line for line in caplog.messages if line.startswith("warning:")]
+  from hub_export.tflite.mediapipe_tokenizer import mediapipe_tokenizer_note
   assert warnings == ["warning: int8 from a SavedModel keeps its additive attention mask, which costs accuracy; "
-                      "--ckpt traces a bounded mask instead (see README)"]
+                      "--ckpt traces a bounded mask instead (see README)",
+                      f"warning: on MediaPipe Tasks: {mediapipe_tokenizer_note(True)}"]
   assert (tmp_path / "m.tflite").is_file()
 
 

@@ -32,7 +32,7 @@ def stub(monkeypatch, tmp_path):
 @pytest.fixture
 def tflite_file(tmp_path):
   path = tmp_path / "toy_int8.tflite"
-  path.write_bytes(b"TFL3" + bytes(range(256)) * 4)
+  path.write_bytes(b"\x1c\x00\x00\x00TFL3" + bytes(range(256)) * 4)  # a FlatBuffer's root offset, then the id
   return path
 
 

@@ -4,6 +4,7 @@ import dataclasses
 
 from hub_export import signatures as sig
 from hub_export.publishing.facts import EncoderFacts, KerasPresetFacts, PreprocessorFacts
+from hub_export.tflite.mediapipe_tokenizer import mediapipe_tokenizer_note
 
 FORMAT = "saved_model_2"
 KERAS_FORMAT = "keras"
@@ -121,6 +122,12 @@ encoder = hub.load("{release.handle}")
 mlm = hub.KerasLayer(encoder.mlm, trainable=True)
 mlm_logits = mlm(dict(encoder_inputs, masked_lm_positions=positions))["mlm_logits"]
 ```
+
+### On device (LiteRT, MediaPipe Tasks)
+
+The exporter's `.tflite` files carry TFLite metadata (inputs `ids`, `mask`, `segment_ids`, the
+vocab as a BERT tokenizer), so MediaPipe's `TextEmbedder` and `TextClassifier` run them on raw
+strings. {mediapipe_tokenizer_note(facts.lower_case)}
 """
 
 

@@ -2,3 +2,16 @@
 
 # The --quantize choices (here, so the command can parse them without loading TensorFlow).
 QUANTIZATIONS = ("none", "dynamic", "int8")
+
+# A LiteRT model is a FlatBuffer whose file identifier, bytes 4 to 8, is "TFL3".
+LITERT_FILE_IDENTIFIER = b"TFL3"
+
+
+def is_litert_model(path) -> bool:
+  """Whether the file starts like a LiteRT flatbuffer (cheap: reads 8 bytes, no TensorFlow)."""
+  try:
+    with open(path, "rb") as file:
+      head = file.read(8)
+  except OSError:
+    return False
+  return head[4:8] == LITERT_FILE_IDENTIFIER

@@ -12,13 +12,13 @@ from hub_export.errors import HubExportError, first_line
 from hub_export.tflite import QUANTIZATIONS
 
 
-def serving_function(encode, seq_length: int, description: str):
+def serving_function(encode, seq_length: int, description: str, output_keys=sig.TFLITE_OUTPUT_KEYS):
   """Traces `encode` at [1, seq_length]; returns the concrete function the converter reads."""
 
   @tf.function(input_signature=[sig.fixed_encoder_input_spec(seq_length)])
   def serve(inputs):
     outputs = encode(inputs)
-    return {key: outputs[key] for key in sig.TFLITE_OUTPUT_KEYS}
+    return {key: outputs[key] for key in output_keys}
 
   try:
     return serve.get_concrete_function()

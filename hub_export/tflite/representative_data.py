@@ -38,6 +38,7 @@ class TextEncoder:
     from hub_export.tokenization.vocab import CLS, PAD, SEP
 
     self._tokenizer = BertTokenizer(vocab, lower_case)
+    self.vocab, self.lower_case = vocab, lower_case
     ids = vocab.special_ids()
     self._special = (ids[CLS], ids[SEP], ids[PAD])
     self.seq_length = seq_length

@@ -21,9 +21,9 @@ def litert_available() -> bool:
 
 
 class TFLiteEncoder:
-  """A loaded .tflite encoder: call it with a dict of int32 [1, seq] arrays."""
+  """A loaded .tflite encoder (or classifier, with its `output_keys`): call it with a dict of int32 [1, seq] arrays."""
 
-  def __init__(self, model_path, num_threads: int = 2):
+  def __init__(self, model_path, num_threads: int = 2, output_keys=sig.TFLITE_OUTPUT_KEYS):
     from ai_edge_litert.interpreter import Interpreter
 
     try:
@@ -31,9 +31,10 @@ class TFLiteEncoder:
       self._runner = self.interpreter.get_signature_runner(SIGNATURE)
     except (ValueError, RuntimeError) as e:
       raise HubExportError(f"LiteRT cannot load {model_path}: {first_line(e)}") from None
+    self.output_keys = output_keys
     self.input_details = self._runner.get_input_details()
     self.output_details = self._runner.get_output_details()
 
   def __call__(self, inputs: dict) -> dict:
     outputs = self._runner(**{key: np.asarray(inputs[key], np.int32) for key in sig.ENCODER_INPUT_KEYS})
-    return {key: outputs[key] for key in sig.TFLITE_OUTPUT_KEYS}
+    return {key: outputs[key] for key in self.output_keys}

@@ -12,23 +12,14 @@ weights. Under `tf.distribute` the train step passes the global weight sum, so t
 replicas' losses add up to the loss of the global batch.
 """
 
-import dataclasses
-
 import tensorflow as tf
+
+from hub_export.distillation.options import LayerFactors
 
 # The feature-map LayerNorm: Model Garden's non-trainable Keras LayerNormalization, whose
 # epsilon is Keras' default.
 FEATURE_NORM_EPSILON = 1e-3
 _TINY = 1e-30  # floors probabilities under a log; a zero teacher weight multiplies it away
-
-
-@dataclasses.dataclass(frozen=True)
-class LayerFactors:
-  """The published factors (Model Garden `LayerWiseDistillConfig`, the original run's flags)."""
-  feature_map: float = 100.0  # hidden_distill_factor
-  mean: float = 5000.0  # beta_distill_factor
-  variance: float = 5.0  # gamma_distill_factor
-  attention: float = 1.0  # attention_distill_factor
 
 
 def _weighted_mean(values, weights, normalizer):

@@ -132,18 +132,28 @@ def test_original_schedule_starts_the_masked_lm_head_from_the_teacher_too(setup,
     np.testing.assert_array_equal(student_variable.numpy(), teacher_variable.numpy())
 
 
-def test_a_stopped_run_resumes_to_the_same_student(setup, finished, tmp_path):
-  from hub_export.distill import build_trainer
+def test_a_run_killed_mid_stage_resumes_to_the_same_student(setup, finished, tmp_path):
+  """SIGKILL inside stage 1 (after the step-4 checkpoint), then the same command again."""
+  import tensorflow as tf
 
-  reference, _ = finished
-  out = tmp_path / "resumed"
-  first, _ = build_trainer(_args(setup, out))
-  first.run(log=lambda _: None, until=4)  # stops inside stage 1
-  second, _ = build_trainer(_args(setup, out))
-  second.run(log=lambda _: None)
+  from kill_points import KillPoint, run_until
+
+  _, reference = finished
+  out = tmp_path / "killed"
+  command = [sys.executable, "-m", "hub_export.distill", *distill_setup.distill_argv(setup, out, *STEPS)]
+  point = KillPoint("inside stage 1", after_line=r"stage 1 \(layer 1\)", when_exists="checkpoints/ckpt-4.index")
+  killed = run_until(command, point, out, timeout_s=300)
+  assert killed.fired and killed.returncode == -9, killed.stderr[-5:]
+  assert not (out / "student").exists()
+  proc = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-3000:]
   assert [r["step"] for r in _losses(out)] == list(range(10))
-  for ours, theirs in zip(second.student.trainable_variables, reference.student.trainable_variables):
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=0, atol=1e-6, err_msg=ours.name)
+  ours, theirs = tf.train.load_checkpoint(str(out / "student")), tf.train.load_checkpoint(str(reference / "student"))
+  keys = [k for k in theirs.get_variable_to_shape_map() if not k.startswith(("bert_config", "_CHECKPOINTABLE"))]
+  assert sorted(keys) == sorted(k for k in ours.get_variable_to_shape_map()
+                                if not k.startswith(("bert_config", "_CHECKPOINTABLE")))
+  for key in keys:
+    np.testing.assert_allclose(ours.get_tensor(key), theirs.get_tensor(key), rtol=0, atol=1e-6, err_msg=key)
 
 
 def test_the_student_restores_in_the_project_layout_and_exports(finished, tmp_path):

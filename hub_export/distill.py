@@ -25,6 +25,7 @@ from hub_export.errors import HubExportError
 STRATEGIES = ("default", "mirrored", "multi_worker")
 STUDENT_DIR = "student"
 STUDENT_PREFIX = "student"
+WORKER_PREFIX = ".worker-"
 
 
 def parse_args(argv):
@@ -111,13 +112,23 @@ def _vocab_for(args, teacher_location) -> Path:
   return vocab
 
 
+def _worker_folder(strategy, out: Path) -> Path:
+  """Where this process writes: `out` for the chief (and single-process runs); a private
+  `.worker-N` folder inside it for the other workers of a multi-worker run, which must
+  save too (their checkpoints and student equal the chief's)."""
+  resolver = getattr(strategy, "cluster_resolver", None)
+  if resolver is None or strategy.extended.should_checkpoint:
+    return out
+  return out / f"{WORKER_PREFIX}{resolver.task_id}"
+
+
 def _prepare_out(out: Path, overwrite: bool) -> None:
   from hub_export.savedmodel.atomic import check_target
 
   checkpoints = "checkpoints"  # trainer.CHECKPOINTS, without importing TensorFlow here
-
   check_target(out, overwrite=True)
-  if out.is_dir() and any(out.iterdir()) and not (out / checkpoints).is_dir():
+  ours = lambda p: p.name == checkpoints or p.name.startswith(WORKER_PREFIX)
+  if out.is_dir() and any(out.iterdir()) and not any(ours(p) for p in out.iterdir()):
     if not overwrite:
       raise HubExportError(f"--out {out} exists and holds no run of this command; pass --overwrite to replace it")
   if overwrite and out.is_dir():
@@ -155,7 +166,7 @@ def build_trainer(args):
   options = train_options(args)
   strategy = make_strategy(args.strategy, args.cpu_devices)
   training.check_data(metadata, student_config, options, strategy.num_replicas_in_sync)
-  out = Path(args.out).expanduser().absolute()
+  out = _worker_folder(strategy, Path(args.out).expanduser().absolute())
   _prepare_out(out, args.overwrite)
 
   from hub_export.checkpoint.restore import load_mobilebert

@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -72,6 +73,41 @@ def test_mirrored_on_two_cpu_devices_equals_one_device(setup, finished, tmp_path
     assert ours.keys() == theirs.keys()
     for key in ours:
       np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-5, err_msg=f"step {ours['step']} {key}")
+
+
+def _free_ports(count: int) -> list:
+  sockets = [socket.socket() for _ in range(count)]
+  for s in sockets:
+    s.bind(("localhost", 0))
+  ports = [s.getsockname()[1] for s in sockets]
+  for s in sockets:
+    s.close()
+  return ports
+
+
+@pytest.mark.slow
+def test_multi_worker_over_two_processes_equals_one_device(setup, finished, tmp_path):
+  """Two local worker processes, TF_CONFIG naming both, one CPU replica each, on the same global batch."""
+  _, single = finished
+  out = tmp_path / "multi_worker"
+  cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
+  argv = distill_setup.distill_argv(setup, out, *STEPS, "--strategy", "multi_worker")
+  workers = []
+  for index in range(2):
+    env = {**{k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"},
+           "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
+    workers.append(subprocess.Popen([sys.executable, "-m", "hub_export.distill", *argv], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True, cwd=REPO, env=env))
+  for worker in workers:
+    _, stderr = worker.communicate(timeout=400)
+    assert worker.returncode == 0, stderr[-3000:]
+    assert "on 2 replica(s)" in stderr
+  chief, other, reference = _losses(out), _losses(out / ".worker-1"), _losses(single)
+  assert chief == other and len(chief) == len(reference) == 10
+  for ours, theirs in zip(chief, reference):
+    for key in ours:
+      np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-5, err_msg=f"step {ours['step']} {key}")
+  assert (out / "student" / "student.index").is_file()
 
 
 def test_teacher_never_changes(setup, finished):

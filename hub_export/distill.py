@@ -4,6 +4,10 @@
         --data DIR --out DIR [--schedule model_garden|original] [--strategy default|mirrored|multi_worker]
         [--steps_per_stage N] [--distill_steps N] [--batch_size N] [...every rate and factor...]
 
+With `--teacher_only`, instead pre-trains the --teacher_config network from scratch (masked
+LM + next sentence) into `--out/teacher/`, a `--teacher_ckpt` for a later run (no teacher
+checkpoint was released).
+
 One stage per block (feature-map and attention transfer at that block), then pre-training
 distillation (masked LM against mixed teacher targets, plus next sentence). The teacher
 never changes. `--out` holds checkpoints (rerunning the command resumes from the latest),
@@ -24,6 +28,7 @@ from hub_export.errors import HubExportError
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
 STUDENT_DIR = "student"
+TEACHER_DIR = "teacher"
 STUDENT_PREFIX = "student"
 WORKER_PREFIX = ".worker-"
 
@@ -32,8 +37,10 @@ def parse_args(argv):
   defaults, factors = TrainOptions(), LayerFactors()
   parser = argparse.ArgumentParser(prog="python -m hub_export.distill", description=__doc__.split("\n")[0])
   parser.add_argument("--teacher_config", required=True, help="the teacher's bert_config.json (IB-BERT defaults)")
-  parser.add_argument("--teacher_ckpt", required=True, help="teacher checkpoint prefix or directory (any layout)")
-  parser.add_argument("--student_config", required=True, help="the student's bert_config.json")
+  parser.add_argument("--teacher_ckpt", help="teacher checkpoint prefix or directory (any layout)")
+  parser.add_argument("--student_config", help="the student's bert_config.json")
+  parser.add_argument("--teacher_only", action="store_true",
+                      help="pre-train the teacher config from scratch (needs --vocab; no --teacher_ckpt, --student_config)")
   parser.add_argument("--data", required=True, help="folder written by python -m hub_export.pretraining_data")
   parser.add_argument("--out", required=True, help="run folder: checkpoints, losses.jsonl, student/")
   parser.add_argument("--vocab", help="vocab.txt to put beside the student (default: the one beside the teacher)")
@@ -62,6 +69,11 @@ def parse_args(argv):
   parser.add_argument("--seed", type=int, default=defaults.seed, help="seeds the student's initial values")
   parser.add_argument("--overwrite", action="store_true", help="discard a finished or foreign --out folder")
   args = parser.parse_args(argv)
+  if args.teacher_only:
+    if args.teacher_ckpt or args.student_config or not args.vocab:
+      parser.error("--teacher_only takes --vocab and no --teacher_ckpt or --student_config")
+  elif not (args.teacher_ckpt and args.student_config):
+    parser.error("--teacher_ckpt and --student_config are required (or pass --teacher_only)")
   for name in ("steps_per_stage", "distill_steps", "warmup_steps", "cpu_devices"):
     if getattr(args, name) < 0:
       parser.error(f"--{name} must not be negative")
@@ -104,7 +116,7 @@ def make_strategy(name: str, cpu_devices: int):
 def _vocab_for(args, teacher_location) -> Path:
   from hub_export.checkpoint.locate import VOCAB_NAME
 
-  vocab = Path(args.vocab) if args.vocab else teacher_location.sibling(VOCAB_NAME)
+  vocab = Path(args.vocab) if args.vocab or teacher_location is None else teacher_location.sibling(VOCAB_NAME)
   if vocab is None:
     raise HubExportError(f"no vocab.txt beside the teacher checkpoint {teacher_location.prefix}; pass --vocab")
   if not vocab.is_file():
@@ -136,18 +148,18 @@ def _prepare_out(out: Path, overwrite: bool) -> None:
   out.mkdir(parents=True, exist_ok=True)
 
 
-def write_student(trainer, out: Path, vocab: Path) -> Path:
-  """The student's encoder and masked-LM head in the project's checkpoint layout, with config and vocab."""
+def write_student(trainer, out: Path, vocab: Path, name: str = STUDENT_DIR) -> Path:
+  """The trained encoder and masked-LM head in the project's checkpoint layout, with config and vocab."""
   from hub_export.checkpoint.native import write_native_checkpoint
   from hub_export.savedmodel.atomic import atomic_directory
 
   model = trainer.student.model
-  with atomic_directory(out / STUDENT_DIR, overwrite=True) as tmp:
+  with atomic_directory(out / name, overwrite=True) as tmp:
     write_native_checkpoint(model, str(tmp / STUDENT_PREFIX))
     (tmp / "checkpoint").write_text(f'model_checkpoint_path: "{STUDENT_PREFIX}"\n', encoding="utf-8")
     (tmp / "bert_config.json").write_text(model.config.to_json_string(), encoding="utf-8")
     shutil.copyfile(vocab, tmp / "vocab.txt")
-  return out / STUDENT_DIR
+  return out / name
 
 
 def build_trainer(args):
@@ -158,11 +170,14 @@ def build_trainer(args):
   from hub_export.distillation import records, trainer as training
 
   teacher_config = MobileBertConfig.from_json_file(args.teacher_config, role=TEACHER)
-  student_config = MobileBertConfig.from_json_file(args.student_config)
-  training.check_pair(teacher_config, student_config)
+  if args.teacher_only:
+    student_config, teacher_location, vocab = teacher_config, None, _vocab_for(args, None)
+  else:
+    student_config = MobileBertConfig.from_json_file(args.student_config)
+    training.check_pair(teacher_config, student_config)
+    teacher_location = locate_checkpoint(args.teacher_ckpt)
+    vocab = _vocab_for(args, teacher_location)
   metadata = records.read_metadata(args.data)
-  teacher_location = locate_checkpoint(args.teacher_ckpt)
-  vocab = _vocab_for(args, teacher_location)
   options = train_options(args)
   strategy = make_strategy(args.strategy, args.cpu_devices)
   training.check_data(metadata, student_config, options, strategy.num_replicas_in_sync)
@@ -172,8 +187,9 @@ def build_trainer(args):
   from hub_export.checkpoint.restore import load_mobilebert
 
   examples = records.load_examples(args.data)
-  with strategy.scope():
-    with cli.step("restore the teacher"):
+  teacher = None
+  if teacher_location is not None:
+    with strategy.scope(), cli.step("restore the teacher"):
       teacher, _ = load_mobilebert(teacher_location, args.teacher_config, role=TEACHER)
   trainer = training.Trainer(strategy, teacher, student_config, examples, out, options)
   trainer.check_resumable()
@@ -184,7 +200,7 @@ def distill(args) -> Path:
   trainer, vocab = build_trainer(args)
   with cli.step(f"train {trainer.layout.total_steps} steps on {trainer.strategy.num_replicas_in_sync} replica(s)"):
     trainer.run(log=cli.LOG.info)
-  student = write_student(trainer, trainer.out, vocab)
+  student = write_student(trainer, trainer.out, vocab, TEACHER_DIR if args.teacher_only else STUDENT_DIR)
   cli.LOG.info("wrote %s", student)
   return student
 

@@ -206,6 +206,28 @@ def test_the_student_restores_in_the_project_layout_and_exports(finished, tmp_pa
   assert (export / "saved_model.pb").is_file()
 
 
+def test_teacher_only_pretrains_the_teacher_config_from_scratch(setup, tmp_path):
+  from hub_export.checkpoint.locate import locate_checkpoint
+  from hub_export.checkpoint.restore import load_mobilebert
+  from hub_export.distill import distill, parse_args
+
+  out = tmp_path / "teacher_run"
+  argv = ["--teacher_only", "--teacher_config", setup["teacher_config"], "--data", setup["data"], "--vocab",
+          setup["vocab"], "--out", out, "--distill_steps", 3, "--batch_size", 8, "--warmup_steps", 1,
+          "--learning_rate", 1e-2]
+  teacher = distill(parse_args([str(a) for a in argv]))
+  assert teacher == out / "teacher"
+  records = _losses(out)
+  assert [r["stage"] for r in records] == [0, 0, 0]
+  assert records[-1]["masked_lm"] < records[0]["masked_lm"]
+  # From scratch the first masked-LM loss is the plain cross-entropy of a near-uniform guess.
+  vocab_size = len(setup["vocab"].read_text().splitlines())
+  assert abs(records[0]["masked_lm"] - np.log(vocab_size)) < 0.5
+  model, _ = load_mobilebert(locate_checkpoint(teacher))
+  assert model.config.normalization_type == "layer_norm" and model.config.num_feedforward_networks == 1
+  assert (teacher / "vocab.txt").read_bytes() == setup["vocab"].read_bytes()
+
+
 def _one_line_error(capsys, argv) -> str:
   from hub_export import cli
   from hub_export.distill import _main

@@ -87,15 +87,26 @@ def _model_inputs(batch) -> dict:
           sig.INPUT_TYPE_IDS: batch["segment_ids"], sig.MASKED_LM_POSITIONS: batch["masked_lm_positions"]}
 
 
+PRETRAINING = "pretraining"  # the layout's schedule name without a teacher
+
+
 class Trainer:
-  """Builds teacher and student under `strategy`, then runs or resumes the stages into `out`."""
+  """Builds teacher and student under `strategy`, then runs or resumes the stages into `out`.
+
+  With `teacher` None the run is plain pre-training (masked LM + next sentence) of the
+  network from scratch: no layer stages, one-hot targets. That trains a teacher, or the
+  from-scratch baseline of a student.
+  """
 
   def __init__(self, strategy, teacher, student_config: MobileBertConfig, examples: dict, out: Path,
                options: TrainOptions):
     self.strategy, self.teacher, self.examples, self.out, self.options = strategy, teacher, examples, out, options
     self.schedule = schedules.get_schedule(options.schedule)
-    self.layout = StageLayout(student_config.num_hidden_layers, options.steps_per_stage, options.distill_steps,
-                              options.schedule)
+    if teacher is None:
+      self.layout = StageLayout(0, 0, options.distill_steps, PRETRAINING)
+    else:
+      self.layout = StageLayout(student_config.num_hidden_layers, options.steps_per_stage, options.distill_steps,
+                                options.schedule)
     with strategy.scope():
       self.student = Pretrainer(student_config)
       self.variables = list(self.student.trainable_variables)
@@ -128,6 +139,8 @@ class Trainer:
       self.checkpoint.restore(self.manager.latest_checkpoint).assert_consumed()
       return int(self.global_step.numpy())
     seeded_initialization(self.variables, self.student.config, self.options.seed)
+    if self.teacher is None:
+      return 0
     pairs = embedding_pairs(self.teacher, self.student.model)
     if self.schedule.copies == schedules.COPY_NON_ENCODER:
       pairs += masked_lm_pairs(self.teacher, self.student.model)
@@ -138,8 +151,8 @@ class Trainer:
   # -- one step ----------------------------------------------------------------------------------
 
   def _rate_scales(self, stage: int) -> list:
-    num_layers = self.layout.num_layers
-    rates = (self.schedule.layer_stage_rates(stage, num_layers) if stage < num_layers
+    num_layers = self.student.config.num_hidden_layers
+    rates = (self.schedule.layer_stage_rates(stage, num_layers) if stage < self.layout.num_layers
              else schedules.distillation_rates(num_layers))
     blocks, embedding = self.student.block_variables(), self.student.embedding_variables()
     return [rates.blocks if id(v) in blocks else rates.embedding if id(v) in embedding else rates.heads
@@ -167,7 +180,7 @@ class Trainer:
           normalizer=global_sum(batch["input_mask"]))
       terms["loss"] = terms.pop("total") * self.schedule.loss_scale(stage)
       return terms
-    _, teacher_logits = self.teacher.mlm_logits(inputs, training=False)
+    teacher_logits = None if self.teacher is None else self.teacher.mlm_logits(inputs, training=False)[1]
     mlm_logits, next_sentence_logits = self.student.pretraining_logits(inputs, training=True)
     terms = {
         "masked_lm": losses.masked_lm_distillation_loss(
@@ -222,7 +235,9 @@ class Trainer:
         stage, step_in_stage = self.layout.locate(step)
         if step_in_stage == 0:
           self.optimizer.reset()  # a fresh optimizer each stage
-          log(f"stage {stage} ({'layer ' + str(stage) if stage < self.layout.num_layers else 'distillation'})")
+          name = (f"layer {stage}" if stage < self.layout.num_layers
+                  else "distillation" if self.teacher is not None else PRETRAINING)
+          log(f"stage {stage} ({name})")
         batch = self._distribute(batch_for_step(self.examples, step, self.options.batch_size))
         terms = self._step_function(stage)(batch, tf.constant(step_in_stage, tf.int64))
         record = {"step": step, "stage": stage, **{k: float(v) for k, v in sorted(terms.items())}}

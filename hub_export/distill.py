@@ -138,6 +138,8 @@ def _prepare_out(out: Path, overwrite: bool) -> None:
   from hub_export.savedmodel.atomic import check_target
 
   checkpoints = "checkpoints"  # trainer.CHECKPOINTS, without importing TensorFlow here
+  if out.name.startswith(WORKER_PREFIX):  # inside the chief's folder, which the chief may not have made yet
+    out.parent.mkdir(parents=True, exist_ok=True)
   check_target(out, overwrite=True)
   ours = lambda p: p.name == checkpoints or p.name.startswith(WORKER_PREFIX)
   if out.is_dir() and any(out.iterdir()) and not any(ours(p) for p in out.iterdir()):

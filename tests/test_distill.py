@@ -98,9 +98,9 @@ def test_multi_worker_over_two_processes_equals_one_device(setup, finished, tmp_
            "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
     workers.append(subprocess.Popen([sys.executable, "-m", "hub_export.distill", *argv], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE, text=True, cwd=REPO, env=env))
-  for worker in workers:
-    _, stderr = worker.communicate(timeout=400)
-    assert worker.returncode == 0, stderr[-3000:]
+  logs = [worker.communicate(timeout=400)[1] for worker in workers]
+  for index, (worker, stderr) in enumerate(zip(workers, logs)):
+    assert worker.returncode == 0, f"worker {index}: {stderr[-3000:]}"
     assert "on 2 replica(s)" in stderr
   chief, other, reference = _losses(out), _losses(out / ".worker-1"), _losses(single)
   assert chief == other and len(chief) == len(reference) == 10

@@ -257,3 +257,29 @@ def test_bad_input_is_one_line_before_training(setup, finished, tmp_path, capsys
   _, out = finished  # a run made with 3 steps a stage, resumed with 2
   argv = distill_setup.distill_argv(setup, out, *STEPS[2:], "--steps_per_stage", 2)
   assert "was made for another stage layout" in _one_line_error(capsys, argv)
+
+
+def test_held_out_masked_lm_accuracy_counts_weighted_positions(setup, finished):
+  """Accuracy over the masked positions, each by its weight, across uneven batches."""
+  from hub_export.distillation import records
+  from hub_export.distillation.evaluation import evaluate_checkpoint, masked_lm_accuracy
+  from hub_export.distillation.trainer import model_inputs
+
+  trainer, out = finished
+  model = trainer.student.model
+  examples = records.load_examples(setup["data"])
+  examples = {k: v[:13] for k, v in examples.items()}
+  # The model's own top predictions, one example at a time, as the "original" tokens.
+  top = np.stack([np.argmax(model.mlm_logits(model_inputs({k: v[i:i + 1] for k, v in examples.items()}))[1][0], -1)
+                  for i in range(13)])
+  weights = examples["masked_lm_weights"]
+  assert masked_lm_accuracy(model, {**examples, "masked_lm_ids": top.astype(np.int32)}, batch_size=4) == {
+      "accuracy": 1.0, "predictions": float(weights.sum())}
+  wrong = np.where(top == 0, 1, 0).astype(np.int32)
+  # Wrong ids on every position of the first five rows and on every zero-weight position (which must not count).
+  ids = np.where((np.arange(13)[:, None] < 5) | (weights == 0), wrong, top).astype(np.int32)
+  result = masked_lm_accuracy(model, {**examples, "masked_lm_ids": ids}, batch_size=4)
+  assert result["accuracy"] == pytest.approx(float(weights[5:].sum() / weights.sum()))
+  # The written student, restored from its checkpoint, measures as the trained one does.
+  full = records.load_examples(setup["data"])
+  assert evaluate_checkpoint(out / "student", setup["data"]) == pytest.approx(masked_lm_accuracy(model, full))

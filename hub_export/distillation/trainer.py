@@ -82,7 +82,7 @@ def batch_for_step(examples: dict, step: int, batch_size: int) -> dict:
   return {name: values[rows] for name, values in examples.items()}
 
 
-def _model_inputs(batch) -> dict:
+def model_inputs(batch) -> dict:
   return {sig.INPUT_WORD_IDS: batch["input_ids"], sig.INPUT_MASK: batch["input_mask"],
           sig.INPUT_TYPE_IDS: batch["segment_ids"], sig.MASKED_LM_POSITIONS: batch["masked_lm_positions"]}
 
@@ -169,7 +169,7 @@ class Trainer:
   def _stage_loss(self, stage: int, batch) -> dict:
     """This replica's share of the global-batch loss terms (they sum to the global loss)."""
     context = tf.distribute.get_replica_context()
-    inputs = _model_inputs(batch)
+    inputs = model_inputs(batch)
     global_sum = lambda x: context.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(tf.cast(x, tf.float32)))
     if stage < self.layout.num_layers:
       teacher = self.teacher.encoder.transfer_outputs(inputs, stage + 1, training=False)

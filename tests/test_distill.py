@@ -192,10 +192,12 @@ def test_a_run_killed_mid_stage_resumes_to_the_same_student(setup, finished, tmp
     np.testing.assert_allclose(ours.get_tensor(key), theirs.get_tensor(key), rtol=0, atol=1e-6, err_msg=key)
 
 
-def test_the_student_restores_in_the_project_layout_and_exports(finished, tmp_path):
+def test_the_student_restores_in_the_project_layout_exports_verifies_and_publishes(finished, tmp_path):
+  from hub_export import publish
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.export_encoder import export_encoder
+  from hub_export.verification import verify_path
 
   trainer, out = finished
   restored, report = load_mobilebert(locate_checkpoint(out / "student"))
@@ -203,7 +205,13 @@ def test_the_student_restores_in_the_project_layout_and_exports(finished, tmp_pa
   for ours, theirs in zip(restored.encoder.trainable_variables, trainer.student.model.encoder.trainable_variables):
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
   export = export_encoder(out / "student", tmp_path / "encoder", lower_case=True)
-  assert (export / "saved_model.pb").is_file()
+  report = verify_path(export)
+  assert report.ok, report.lines()
+  dist = tmp_path / "dist"
+  assert publish.main(["--out", str(dist), "--name", "distilled_en_uncased", "--language", "en", "--publisher", "acme",
+                       "--encoder", str(export)]) == 0
+  report = verify_path(dist / "distilled_en_uncased" / "distilled_en_uncased_1.tar.gz")
+  assert report.ok, report.lines()
 
 
 def test_teacher_only_pretrains_the_teacher_config_from_scratch(setup, tmp_path):

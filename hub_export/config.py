@@ -24,6 +24,17 @@ MASK_BIAS = -1e9
 ACTIVATIONS = {"relu": "relu", "gelu": "gelu_tanh", "gelu_new": "gelu_tanh", "relu6": "relu6", "tanh": "tanh",
                "swish": "silu", "linear": "linear"}
 REQUIRED_KEYS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
+# What a config is for decides the defaults of its absent keys. The student (the released
+# OPT model, every exporter's input) takes the dataclass defaults below. The IB-BERT
+# teacher of knowledge transfer was read by the original code's `BertConfig`, whose
+# defaults differ on these keys; read as a student, a teacher JSON without them would
+# silently become a no_norm, shared key/query, 4-FFN network.
+STUDENT, TEACHER = "student", "teacher"
+ROLE_DEFAULTS = {
+    STUDENT: {},
+    TEACHER: {"normalization_type": "layer_norm", "key_query_shared_bottleneck": False,
+              "num_feedforward_networks": 1},
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +105,10 @@ class MobileBertConfig:
                            f"{self.hidden_size} (the MLM head needs hidden_size - embedding_size >= 0)")
 
   @classmethod
-  def from_dict(cls, values: dict, source: str = "bert_config") -> "MobileBertConfig":
+  def from_dict(cls, values: dict, source: str = "bert_config", role: str = STUDENT) -> "MobileBertConfig":
+    """`role` picks the defaults of absent keys (`ROLE_DEFAULTS`): "student" or "teacher"."""
+    if role not in ROLE_DEFAULTS:
+      raise ValueError(f"role must be one of {', '.join(ROLE_DEFAULTS)}, got {role!r}")
     if not isinstance(values, dict):
       raise HubExportError(f"{source}: expected a JSON object, got {type(values).__name__}")
     missing = [k for k in REQUIRED_KEYS if k not in values]
@@ -103,10 +117,10 @@ class MobileBertConfig:
     known = {f.name for f in dataclasses.fields(cls)}
     # Unknown keys (e.g. `hidden_act` extras from other BERT configs) are ignored, as the
     # original reader ignores them; only known keys shape the model.
-    return cls(**{k: v for k, v in values.items() if k in known})
+    return cls(**{**ROLE_DEFAULTS[role], **{k: v for k, v in values.items() if k in known}})
 
   @classmethod
-  def from_json_file(cls, path) -> "MobileBertConfig":
+  def from_json_file(cls, path, role: str = STUDENT) -> "MobileBertConfig":
     path = Path(path)
     try:
       text = path.read_text(encoding="utf-8")
@@ -118,7 +132,7 @@ class MobileBertConfig:
       values = json.loads(text)
     except json.JSONDecodeError as e:
       raise HubExportError(f"config {path} is not valid JSON: {e.msg} at line {e.lineno}") from None
-    return cls.from_dict(values, source=str(path))
+    return cls.from_dict(values, source=str(path), role=role)
 
   def to_dict(self) -> dict:
     return dataclasses.asdict(self)

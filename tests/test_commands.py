@@ -22,6 +22,8 @@ COMMANDS = {
     "hub_export.demo": "hub_export.demo.run_demo",
     "hub_export.embed_corpus": "hub_export.embed_corpus",
     "hub_export.export_keras": "hub_export.export_keras",
+    "hub_export.pretraining_data": "hub_export.pretraining_data",
+    "hub_export.distill": "hub_export.distill",
 }
 
 # Runs in one fresh process (one TensorFlow import for all): argv[1:] are "-m MODULE" and

@@ -19,7 +19,7 @@ from hub_export.checkpoint import model_garden, native, tf1_names, tf1_release
 from hub_export.checkpoint.layout import Layout, TF1_MARKER, detect_layout
 from hub_export.checkpoint.locate import CONFIG_NAME, CheckpointLocation
 from hub_export.checkpoint.target import Target
-from hub_export.config import MobileBertConfig
+from hub_export.config import STUDENT, MobileBertConfig
 from hub_export.errors import HubExportError, first_line
 from hub_export.model import MobileBert, build_mobilebert
 
@@ -187,8 +187,10 @@ def _check_size(config: MobileBertConfig, reader, prefix: str) -> None:
                          f"{needed:,} values, the checkpoint holds {stored:,}")
 
 
-def read_config(location: CheckpointLocation, reader, bert_config=None) -> MobileBertConfig:
-  """The config a checkpoint is restored with: stored in it, given, or beside it."""
+def read_config(location: CheckpointLocation, reader, bert_config=None, role: str = STUDENT) -> MobileBertConfig:
+  """The config a checkpoint is restored with: stored in it, given, or beside it.
+
+  `role` picks the defaults of keys a JSON file leaves out (`config.ROLE_DEFAULTS`)."""
   stored = None
   if native.CONFIG_KEY in reader.get_variable_to_shape_map():
     try:
@@ -197,7 +199,7 @@ def read_config(location: CheckpointLocation, reader, bert_config=None) -> Mobil
       raise HubExportError(f"checkpoint {location.prefix} is corrupt: cannot read its stored config: "
                            f"{first_line(e)}") from None
   if bert_config is not None:
-    given = MobileBertConfig.from_json_file(bert_config)
+    given = MobileBertConfig.from_json_file(bert_config, role=role)
     if stored is not None and stored != given:
       raise HubExportError(f"--bert_config {bert_config} differs from the config stored in {location.prefix}")
     return given
@@ -206,7 +208,7 @@ def read_config(location: CheckpointLocation, reader, bert_config=None) -> Mobil
   beside = location.sibling(CONFIG_NAME)
   if beside is None:
     raise HubExportError(f"no {CONFIG_NAME} beside {location.prefix}; pass --bert_config")
-  return MobileBertConfig.from_json_file(beside)
+  return MobileBertConfig.from_json_file(beside, role=role)
 
 
 def restore_model(model: MobileBert, reader, prefix: str) -> RestoreReport:
@@ -223,10 +225,10 @@ def restore_model(model: MobileBert, reader, prefix: str) -> RestoreReport:
   return RestoreReport(layout, prefix, restored=len(_model_variables(model)), unused=[], ignored=0)
 
 
-def load_mobilebert(location: CheckpointLocation, bert_config=None):
+def load_mobilebert(location: CheckpointLocation, bert_config=None, role: str = STUDENT):
   """Builds the model for the checkpoint's config and restores it; returns (model, report)."""
   reader = _open_reader(location.prefix)
-  config = read_config(location, reader, bert_config)
+  config = read_config(location, reader, bert_config, role)
   _check_size(config, reader, location.prefix)
   model = build_mobilebert(config)
   return model, restore_model(model, reader, location.prefix)

@@ -19,7 +19,8 @@ from tensorflow.core.framework import attr_value_pb2
 
 from hub_export.config import MobileBertConfig
 from hub_export.model.initializers import truncated_normal
-from hub_export.model.transformer_block import shared_block_function, shared_single_sequence_block_function
+from hub_export.model.transformer_block import (shared_block_function, shared_single_sequence_block_function,
+                                                transfer_block_function)
 from hub_export.weight_layout import block_weight_shapes
 
 _CONSTANT_INITIALIZERS = {"gamma": "ones", "beta": "zeros", "bias": "zeros"}
@@ -43,13 +44,29 @@ class BlockStack(tf_keras.layers.Layer):
       self.stacked[name] = self.add_weight(name.replace("/", "."), shape=(layers, *shape), initializer=initializer)
     super().build(input_shape)
 
+  def _layer_weights(self, num_layers: int) -> list:
+    """Each of the first `num_layers` blocks' weights, {name: slice}, unstacked (a view, no copy)."""
+    per_layer = {name: tf.unstack(variable, axis=0) for name, variable in self.stacked.items()}
+    return [{name: values[layer] for name, values in per_layer.items()} for layer in range(num_layers)]
+
+  def transfer_outputs(self, inputs, mask, batch_seq, num_layers: int, training=False):
+    """The first `num_layers` blocks, batched: [(output, attention distribution)] per block.
+
+    Knowledge transfer's training-only path (the exports call `call`); blocks above
+    `num_layers` are not computed, so they take no part in the loss.
+    """
+    block = transfer_block_function(self.config, bool(training))
+    hidden, outputs = inputs, []
+    for weights in self._layer_weights(num_layers):
+      hidden, probs = block(hidden, mask, batch_seq, weights)
+      outputs.append((hidden, probs))
+    return outputs
+
   def call(self, inputs, mask, batch_seq, training=False, bounded_mask=False, split_batch_of_one=True):
     """`split_batch_of_one`: in inference, a batch of one sequence runs as two half-sequence
     streams (`transformer_block._single_sequence_block_forward`), chosen in the graph by
     batch size; the halves stay apart from block to block and are joined for the outputs."""
-    per_layer = {name: tf.unstack(variable, axis=0) for name, variable in self.stacked.items()}
-    layer_weights = [{name: values[layer] for name, values in per_layer.items()}
-                     for layer in range(self.config.num_hidden_layers)]
+    layer_weights = self._layer_weights(self.config.num_hidden_layers)
 
     def batched():
       block = shared_block_function(self.config, bool(training), bool(bounded_mask))

@@ -48,6 +48,23 @@ class MobileBertEncoder(tf_keras.layers.Layer):
         sig.ENCODER_OUTPUTS: encoder_outputs,
     }
 
+  def transfer_outputs(self, inputs, num_layers=None, training=False) -> dict:
+    """What knowledge transfer reads, on a training-only path the exports never trace.
+
+    Returns `embedding` [B,S,H], `block_outputs` (a list of [B,S,H]) and `attentions` (a
+    list of [B,heads,S,S]) for the first `num_layers` blocks (default: all).
+    """
+    num_layers = self.config.num_hidden_layers if num_layers is None else num_layers
+    word_ids = inputs[sig.INPUT_WORD_IDS]
+    batch_seq = tf.shape(word_ids)
+    shape = [batch_seq[0], batch_seq[1], self.config.hidden_size]
+    mask = attention_mask(inputs[sig.INPUT_MASK])
+    hidden = self.embedding(word_ids, inputs[sig.INPUT_TYPE_IDS], inputs[sig.INPUT_MASK], training=training)
+    blocks = self.blocks.transfer_outputs(hidden, mask, batch_seq, num_layers, training=training)
+    return {"embedding": tf.reshape(hidden, shape),
+            "block_outputs": [tf.reshape(h, shape) for h, _ in blocks],
+            "attentions": [probs for _, probs in blocks]}
+
   def dummy_inputs(self, batch: int = 1, length: int = 2) -> dict:
     """Small valid inputs, to create every variable before a restore."""
     zeros = tf.zeros([batch, length], tf.int32)

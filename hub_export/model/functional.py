@@ -72,8 +72,12 @@ def dropout(x, rate: float, training: bool):
 
 
 def multi_head_attention(query, key, value, mask, batch_seq, num_heads: int, dropout_rate: float,
-                         training: bool, bounded_mask: bool = False):
-  """Scaled dot-product attention; inputs [batch * seq, heads * size], output the same."""
+                         training: bool, bounded_mask: bool = False, return_probs: bool = False):
+  """Scaled dot-product attention; inputs [batch * seq, heads * size], output the same.
+
+  `return_probs` also returns the attention distribution [batch, heads, seq, seq] before
+  dropout (what attention transfer compares).
+  """
   head_size = query.shape[-1] // num_heads
 
   def split_heads(x):
@@ -82,9 +86,9 @@ def multi_head_attention(query, key, value, mask, batch_seq, num_heads: int, dro
 
   scores = tf.matmul(split_heads(query), split_heads(key), transpose_b=True)
   probs = masked_softmax(scores * (1.0 / math.sqrt(head_size)), mask, bounded_mask)
-  probs = dropout(probs, dropout_rate, training)
-  context = tf.transpose(tf.matmul(probs, split_heads(value)), [0, 2, 1, 3])
-  return tf.reshape(context, [-1, num_heads * head_size])
+  context = tf.transpose(tf.matmul(dropout(probs, dropout_rate, training), split_heads(value)), [0, 2, 1, 3])
+  context = tf.reshape(context, [-1, num_heads * head_size])
+  return (context, probs) if return_probs else context
 
 
 def single_sequence_attention(queries, key, value, mask, num_heads: int, bounded_mask: bool = False):

@@ -75,15 +75,27 @@ def _block_end(config: MobileBertConfig, w, context, residual, inputs, training:
   return norm("bottleneck_output_norm", out + inputs)
 
 
-def _block_forward(config: MobileBertConfig, inputs, mask, batch_seq, w, training: bool, bounded_mask: bool):
+def _block_forward(config: MobileBertConfig, inputs, mask, batch_seq, w, training: bool, bounded_mask: bool,
+                   with_attention: bool = False):
   """The block on [batch * seq, hidden] inputs; `w` maps `weight_layout.block_weight_shapes` names to tensors.
 
-  `mask` is `functional.attention_mask(input_mask, bounded_mask)`.
+  `mask` is `functional.attention_mask(input_mask, bounded_mask)`. `with_attention` returns
+  (output, attention distribution [batch, heads, seq, seq]) for knowledge transfer.
   """
   [(residual, query, key, value)] = _block_starts(config, w, [inputs])
   context = F.multi_head_attention(query, key, value, mask, batch_seq, config.num_attention_heads,
-                                   config.attention_probs_dropout_prob, training, bounded_mask)
+                                   config.attention_probs_dropout_prob, training, bounded_mask,
+                                   return_probs=with_attention)
+  if with_attention:
+    context, probs = context
+    return _block_end(config, w, context, residual, inputs, training), probs
   return _block_end(config, w, context, residual, inputs, training)
+
+
+def transfer_block_function(config: MobileBertConfig, training: bool):
+  """The batched block returning its attention distribution too: the training-only path of
+  knowledge transfer, untraced (the caller's train step traces it), never in an export."""
+  return functools.partial(_block_forward, config, training=training, bounded_mask=False, with_attention=True)
 
 
 def _single_sequence_block_forward(config: MobileBertConfig, first, second, mask, w, bounded_mask: bool):

@@ -1,0 +1,219 @@
+"""Trains a MobileBERT student from an IB-BERT teacher by progressive knowledge transfer.
+
+    python -m hub_export.distill --teacher_config FILE --teacher_ckpt PATH --student_config FILE
+        --data DIR --out DIR [--schedule model_garden|original] [--strategy default|mirrored|multi_worker]
+        [--steps_per_stage N] [--distill_steps N] [--batch_size N] [...every rate and factor...]
+
+With `--teacher_only`, instead pre-trains the --teacher_config network from scratch (masked
+LM + next sentence) into `--out/teacher/`, a `--teacher_ckpt` for a later run (no teacher
+checkpoint was released).
+
+One stage per block (feature-map and attention transfer at that block), then pre-training
+distillation (masked LM against mixed teacher targets, plus next sentence). The teacher
+never changes. `--out` holds checkpoints (rerunning the command resumes from the latest),
+`losses.jsonl`, and at the end `student/`: the student in this project's own checkpoint
+layout with its bert_config.json and vocab.txt, a valid `--ckpt` for export_encoder.
+The teacher config's absent keys take the original code's IB-BERT defaults.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from hub_export import cli
+from hub_export.distillation.options import SCHEDULES, LayerFactors, TrainOptions
+from hub_export.errors import HubExportError
+
+STRATEGIES = ("default", "mirrored", "multi_worker")
+STUDENT_DIR = "student"
+TEACHER_DIR = "teacher"
+STUDENT_PREFIX = "student"
+WORKER_PREFIX = ".worker-"
+
+
+def parse_args(argv):
+  defaults, factors = TrainOptions(), LayerFactors()
+  parser = argparse.ArgumentParser(prog="python -m hub_export.distill", description=__doc__.split("\n")[0])
+  parser.add_argument("--teacher_config", required=True, help="the teacher's bert_config.json (IB-BERT defaults)")
+  parser.add_argument("--teacher_ckpt", help="teacher checkpoint prefix or directory (any layout)")
+  parser.add_argument("--student_config", help="the student's bert_config.json")
+  parser.add_argument("--teacher_only", action="store_true",
+                      help="pre-train the teacher config from scratch (needs --vocab; no --teacher_ckpt, --student_config)")
+  parser.add_argument("--data", required=True, help="folder written by python -m hub_export.pretraining_data")
+  parser.add_argument("--out", required=True, help="run folder: checkpoints, losses.jsonl, student/")
+  parser.add_argument("--vocab", help="vocab.txt to put beside the student (default: the one beside the teacher)")
+  parser.add_argument("--schedule", choices=SCHEDULES, default=defaults.schedule)
+  parser.add_argument("--strategy", choices=STRATEGIES, default="default",
+                      help="mirrored: all local devices; multi_worker: the cluster in TF_CONFIG")
+  parser.add_argument("--cpu_devices", type=int, default=0,
+                      help="split the CPU into this many logical devices first (to run mirrored on a CPU)")
+  parser.add_argument("--steps_per_stage", type=int, default=defaults.steps_per_stage, help="steps of each layer stage")
+  parser.add_argument("--distill_steps", type=int, default=defaults.distill_steps)
+  parser.add_argument("--batch_size", type=int, default=defaults.batch_size, help="global batch size")
+  parser.add_argument("--layer_learning_rate", type=float, default=defaults.layer_learning_rate,
+                      help="constant rate of the layer stages")
+  parser.add_argument("--learning_rate", type=float, default=defaults.learning_rate, help="distillation peak rate")
+  parser.add_argument("--end_learning_rate", type=float, default=defaults.end_learning_rate)
+  parser.add_argument("--warmup_steps", type=int, default=defaults.warmup_steps)
+  parser.add_argument("--weight_decay", type=float, default=defaults.weight_decay)
+  parser.add_argument("--clip_norm", type=float, default=defaults.clip_norm, help="global gradient norm clip")
+  parser.add_argument("--hidden_distill_factor", type=float, default=factors.feature_map)
+  parser.add_argument("--beta_distill_factor", type=float, default=factors.mean, help="per-token mean term")
+  parser.add_argument("--gamma_distill_factor", type=float, default=factors.variance, help="per-token variance term")
+  parser.add_argument("--attention_distill_factor", type=float, default=factors.attention)
+  parser.add_argument("--distill_ground_truth_ratio", type=float, default=defaults.ground_truth_ratio,
+                      help="weight of the one-hot target against the teacher's distribution")
+  parser.add_argument("--checkpoint_every", type=int, default=defaults.checkpoint_every)
+  parser.add_argument("--seed", type=int, default=defaults.seed, help="seeds the student's initial values")
+  parser.add_argument("--overwrite", action="store_true", help="discard a finished or foreign --out folder")
+  args = parser.parse_args(argv)
+  if args.teacher_only:
+    if args.teacher_ckpt or args.student_config or not args.vocab:
+      parser.error("--teacher_only takes --vocab and no --teacher_ckpt or --student_config")
+  elif not (args.teacher_ckpt and args.student_config):
+    parser.error("--teacher_ckpt and --student_config are required (or pass --teacher_only)")
+  for name in ("steps_per_stage", "distill_steps", "warmup_steps", "cpu_devices"):
+    if getattr(args, name) < 0:
+      parser.error(f"--{name} must not be negative")
+  for name in ("batch_size", "checkpoint_every"):
+    if getattr(args, name) < 1:
+      parser.error(f"--{name} must be at least 1")
+  return args
+
+
+def train_options(args) -> TrainOptions:
+  factors = LayerFactors(feature_map=args.hidden_distill_factor, mean=args.beta_distill_factor,
+                         variance=args.gamma_distill_factor, attention=args.attention_distill_factor)
+  return TrainOptions(schedule=args.schedule, steps_per_stage=args.steps_per_stage, distill_steps=args.distill_steps,
+                      batch_size=args.batch_size, layer_learning_rate=args.layer_learning_rate,
+                      learning_rate=args.learning_rate, end_learning_rate=args.end_learning_rate,
+                      warmup_steps=args.warmup_steps, weight_decay=args.weight_decay, clip_norm=args.clip_norm,
+                      factors=factors, ground_truth_ratio=args.distill_ground_truth_ratio,
+                      checkpoint_every=args.checkpoint_every, seed=args.seed)
+
+
+def make_strategy(name: str, cpu_devices: int):
+  import tensorflow as tf
+
+  if cpu_devices:
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
+  if name == "default":
+    return tf.distribute.get_strategy()
+  if name == "mirrored":
+    gpus = tf.config.list_logical_devices("GPU")
+    if gpus:
+      return tf.distribute.MirroredStrategy()
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+    return tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
+  if "TF_CONFIG" not in os.environ:
+    raise HubExportError("--strategy multi_worker needs the cluster in the TF_CONFIG environment variable")
+  return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+def _vocab_for(args, teacher_location) -> Path:
+  from hub_export.checkpoint.locate import VOCAB_NAME
+
+  vocab = Path(args.vocab) if args.vocab or teacher_location is None else teacher_location.sibling(VOCAB_NAME)
+  if vocab is None:
+    raise HubExportError(f"no vocab.txt beside the teacher checkpoint {teacher_location.prefix}; pass --vocab")
+  if not vocab.is_file():
+    raise HubExportError(f"--vocab {vocab} is not a file")
+  return vocab
+
+
+def _worker_folder(strategy, out: Path) -> Path:
+  """Where this process writes: `out` for the chief (and single-process runs); a private
+  `.worker-N` folder inside it for the other workers of a multi-worker run, which must
+  save too (their checkpoints and student equal the chief's)."""
+  resolver = getattr(strategy, "cluster_resolver", None)
+  if resolver is None or strategy.extended.should_checkpoint:
+    return out
+  return out / f"{WORKER_PREFIX}{resolver.task_id}"
+
+
+def _prepare_out(out: Path, overwrite: bool) -> None:
+  from hub_export.savedmodel.atomic import check_target
+
+  checkpoints = "checkpoints"  # trainer.CHECKPOINTS, without importing TensorFlow here
+  if out.name.startswith(WORKER_PREFIX):  # inside the chief's folder, which the chief may not have made yet
+    out.parent.mkdir(parents=True, exist_ok=True)
+  check_target(out, overwrite=True)
+  ours = lambda p: p.name == checkpoints or p.name.startswith(WORKER_PREFIX)
+  if out.is_dir() and any(out.iterdir()) and not any(ours(p) for p in out.iterdir()):
+    if not overwrite:
+      raise HubExportError(f"--out {out} exists and holds no run of this command; pass --overwrite to replace it")
+  if overwrite and out.is_dir():
+    shutil.rmtree(out)
+  out.mkdir(parents=True, exist_ok=True)
+
+
+def write_student(trainer, out: Path, vocab: Path, name: str = STUDENT_DIR) -> Path:
+  """The trained encoder and masked-LM head in the project's checkpoint layout, with config and vocab."""
+  from hub_export.checkpoint.native import write_native_checkpoint
+  from hub_export.savedmodel.atomic import atomic_directory
+
+  model = trainer.student.model
+  with atomic_directory(out / name, overwrite=True) as tmp:
+    write_native_checkpoint(model, str(tmp / STUDENT_PREFIX))
+    (tmp / "checkpoint").write_text(f'model_checkpoint_path: "{STUDENT_PREFIX}"\n', encoding="utf-8")
+    (tmp / "bert_config.json").write_text(model.config.to_json_string(), encoding="utf-8")
+    shutil.copyfile(vocab, tmp / "vocab.txt")
+  return out / name
+
+
+def build_trainer(args):
+  """Checks every input (one line on the first problem, before any training), restores the
+  teacher and builds the trainer; returns (trainer, vocab path)."""
+  from hub_export.checkpoint.locate import locate_checkpoint
+  from hub_export.config import TEACHER, MobileBertConfig
+  from hub_export.distillation import records, trainer as training
+
+  teacher_config = MobileBertConfig.from_json_file(args.teacher_config, role=TEACHER)
+  if args.teacher_only:
+    student_config, teacher_location, vocab = teacher_config, None, _vocab_for(args, None)
+  else:
+    student_config = MobileBertConfig.from_json_file(args.student_config)
+    training.check_pair(teacher_config, student_config)
+    teacher_location = locate_checkpoint(args.teacher_ckpt)
+    vocab = _vocab_for(args, teacher_location)
+  metadata = records.read_metadata(args.data)
+  options = train_options(args)
+  strategy = make_strategy(args.strategy, args.cpu_devices)
+  training.check_data(metadata, student_config, options, strategy.num_replicas_in_sync)
+  out = _worker_folder(strategy, Path(args.out).expanduser().absolute())
+  _prepare_out(out, args.overwrite)
+
+  from hub_export.checkpoint.restore import load_mobilebert
+
+  examples = records.load_examples(args.data)
+  teacher = None
+  if teacher_location is not None:
+    with strategy.scope(), cli.step("restore the teacher"):
+      teacher, _ = load_mobilebert(teacher_location, args.teacher_config, role=TEACHER)
+  trainer = training.Trainer(strategy, teacher, student_config, examples, out, options)
+  trainer.check_resumable()
+  return trainer, vocab
+
+
+def distill(args) -> Path:
+  trainer, vocab = build_trainer(args)
+  with cli.step(f"train {trainer.layout.total_steps} steps on {trainer.strategy.num_replicas_in_sync} replica(s)"):
+    trainer.run(log=cli.LOG.info)
+  student = write_student(trainer, trainer.out, vocab, TEACHER_DIR if args.teacher_only else STUDENT_DIR)
+  cli.LOG.info("wrote %s", student)
+  return student
+
+
+def _main(argv):
+  distill(parse_args(argv))
+
+
+def main(argv=None):
+  sys.exit(cli.run(_main, argv))
+
+
+if __name__ == "__main__":
+  main()

@@ -1,0 +1,1 @@
+"""Knowledge transfer: pre-training data, transfer losses, and the progressive distillation loop."""

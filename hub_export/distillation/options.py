@@ -1,0 +1,34 @@
+"""Every rate and factor of a transfer run, defaulting to the published values (Model Garden's
+`LayerWiseDistillConfig` / `PretrainDistillConfig`, the original run's flags). No TensorFlow
+here, so the command answers --help without loading it."""
+
+import dataclasses
+
+MODEL_GARDEN, ORIGINAL = "model_garden", "original"
+SCHEDULES = (MODEL_GARDEN, ORIGINAL)
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerFactors:
+  feature_map: float = 100.0  # hidden_distill_factor
+  mean: float = 5000.0  # beta_distill_factor
+  variance: float = 5.0  # gamma_distill_factor
+  attention: float = 1.0  # attention_distill_factor
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainOptions:
+  schedule: str = MODEL_GARDEN
+  steps_per_stage: int = 10000
+  distill_steps: int = 500000
+  batch_size: int = 2048
+  layer_learning_rate: float = 1.5e-3  # constant in the layer stages
+  learning_rate: float = 1.5e-3  # distillation: warm-up to this, then linear decay
+  end_learning_rate: float = 1.5e-7
+  warmup_steps: int = 10000
+  weight_decay: float = 0.01
+  clip_norm: float = 1.0
+  factors: LayerFactors = LayerFactors()
+  ground_truth_ratio: float = 0.5
+  checkpoint_every: int = 1000
+  seed: int = 0

@@ -1,0 +1,115 @@
+"""The pre-training TFRecord layout: writing instances, and reading them back as padded batches.
+
+Feature names and dtypes are the standard BERT pre-training ones (int64 ids, float
+weights), so the files also feed Model Garden's and the original code's readers. A
+`pretraining_data.json` beside the shards records what made them.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from hub_export.errors import HubExportError
+
+SHARD_PATTERN = "pretraining-{index:05d}-of-{count:05d}.tfrecord"
+METADATA_NAME = "pretraining_data.json"
+SEQUENCE_FEATURES = ("input_ids", "input_mask", "segment_ids")
+PREDICTION_FEATURES = ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights")
+FEATURES = SEQUENCE_FEATURES + PREDICTION_FEATURES + ("next_sentence_labels",)
+
+
+def _int64(values):
+  import tensorflow as tf
+
+  return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
+
+
+def _float(values):
+  import tensorflow as tf
+
+  return tf.train.Feature(float_list=tf.train.FloatList(value=list(values)))
+
+
+def serialize(instance, seq_length: int, max_predictions: int) -> bytes:
+  """One tf.train.Example, padded to `seq_length` and `max_predictions`."""
+  import tensorflow as tf
+
+  pad = seq_length - len(instance.tokens)
+  predictions = len(instance.masked_lm_positions)
+  fill = max_predictions - predictions
+  features = {
+      "input_ids": _int64(list(instance.tokens) + [0] * pad),
+      "input_mask": _int64([1] * len(instance.tokens) + [0] * pad),
+      "segment_ids": _int64(list(instance.segment_ids) + [0] * pad),
+      "masked_lm_positions": _int64(list(instance.masked_lm_positions) + [0] * fill),
+      "masked_lm_ids": _int64(list(instance.masked_lm_ids) + [0] * fill),
+      "masked_lm_weights": _float([1.0] * predictions + [0.0] * fill),
+      "next_sentence_labels": _int64([1 if instance.is_random_next else 0]),
+  }
+  return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+
+
+def write_shards(directory: Path, records: list, num_shards: int) -> list:
+  """Round-robin over `num_shards` files, in order; returns the file names."""
+  import tensorflow as tf
+
+  names = [SHARD_PATTERN.format(index=i, count=num_shards) for i in range(num_shards)]
+  writers = [tf.io.TFRecordWriter(str(directory / name)) for name in names]
+  for index, record in enumerate(records):
+    writers[index % num_shards].write(record)
+  for writer in writers:
+    writer.close()
+  return names
+
+
+def read_metadata(directory) -> dict:
+  """The data folder's metadata, checked to list every feature a trainer needs."""
+  path = Path(directory) / METADATA_NAME
+  try:
+    metadata = json.loads(path.read_text(encoding="utf-8"))
+  except FileNotFoundError:
+    raise HubExportError(f"data folder {directory} has no {METADATA_NAME} (write it with "
+                         "python -m hub_export.pretraining_data)") from None
+  except (OSError, ValueError) as e:
+    raise HubExportError(f"cannot read {path}: {e}") from None
+  missing = [name for name in FEATURES if name not in metadata.get("features", [])]
+  if missing:
+    raise HubExportError(f"data folder {directory} lacks feature(s) {', '.join(missing)} "
+                         f"(its {METADATA_NAME} lists {', '.join(metadata.get('features', [])) or 'none'})")
+  files = [Path(directory) / name for name in metadata.get("files", [])]
+  absent = [str(f) for f in files if not f.is_file()]
+  if not files or absent:
+    raise HubExportError(f"data folder {directory}: shard(s) missing: {', '.join(absent) or 'none listed'}")
+  return {**metadata, "paths": [str(f) for f in files]}
+
+
+def parse_spec(seq_length: int, max_predictions: int) -> dict:
+  import tensorflow as tf
+
+  spec = {name: tf.io.FixedLenFeature([seq_length], tf.int64) for name in SEQUENCE_FEATURES}
+  spec["masked_lm_positions"] = tf.io.FixedLenFeature([max_predictions], tf.int64)
+  spec["masked_lm_ids"] = tf.io.FixedLenFeature([max_predictions], tf.int64)
+  spec["masked_lm_weights"] = tf.io.FixedLenFeature([max_predictions], tf.float32)
+  spec["next_sentence_labels"] = tf.io.FixedLenFeature([1], tf.int64)
+  return spec
+
+
+def load_examples(directory) -> dict:
+  """Every example of a data folder as numpy arrays (int32 ids, float32 weights), in file order."""
+  import tensorflow as tf
+
+  metadata = read_metadata(directory)
+  spec = parse_spec(metadata["seq_length"], metadata["max_predictions"])
+  columns = {name: [] for name in FEATURES}
+  try:
+    for batch in tf.data.TFRecordDataset(metadata["paths"]).batch(4096):
+      parsed = tf.io.parse_example(batch, spec)
+      for name in FEATURES:
+        columns[name].append(parsed[name].numpy())
+  except tf.errors.OpError as e:
+    raise HubExportError(f"data folder {directory}: cannot parse its records: {e.message.splitlines()[0]}") from None
+  if not columns["input_ids"]:
+    raise HubExportError(f"data folder {directory} holds no examples")
+  return {name: np.concatenate(values).astype(np.float32 if name == "masked_lm_weights" else np.int32)
+          for name, values in columns.items()}

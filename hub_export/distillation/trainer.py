@@ -1,0 +1,249 @@
+"""Progressive knowledge transfer under `tf.distribute`: one stage a block, then distillation.
+
+The run is a sequence of global steps; `StageLayout` maps each to its stage and the step
+within it. Each step reads a fixed slice of the data (the same global batch under any
+strategy, split evenly over the replicas), every loss is normalized by global weight sums,
+and gradients are summed over replicas, so a mirrored run computes the single-device run.
+Checkpoints hold the student, the optimizer, the global step and the stage layout, so a run
+resumes where it stopped and refuses a checkpoint made for another layout.
+"""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from hub_export import signatures as sig
+from hub_export.config import MobileBertConfig
+from hub_export.distillation import losses, schedules
+from hub_export.distillation.optimizer import Lamb
+from hub_export.distillation.options import TrainOptions
+from hub_export.distillation.student import (Pretrainer, embedding_pairs, masked_lm_pairs,
+                                             seeded_initialization)
+from hub_export.errors import HubExportError
+
+LOSS_LOG = "losses.jsonl"
+CHECKPOINTS = "checkpoints"
+
+
+@dataclasses.dataclass(frozen=True)
+class StageLayout:
+  num_layers: int
+  steps_per_stage: int
+  distill_steps: int
+  schedule: str
+
+  @property
+  def total_steps(self) -> int:
+    return self.num_layers * self.steps_per_stage + self.distill_steps
+
+  def locate(self, step: int):
+    """(stage, step within the stage) of a global step; stage `num_layers` is distillation."""
+    stage = min(step // self.steps_per_stage, self.num_layers) if self.steps_per_stage else self.num_layers
+    return stage, step - stage * self.steps_per_stage
+
+  def describe(self) -> str:
+    return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+
+def check_pair(teacher: MobileBertConfig, student: MobileBertConfig) -> None:
+  """What transfer needs the two networks to share; one line naming the first mismatch."""
+  why = {"hidden_size": "layer transfer compares their block outputs",
+         "num_attention_heads": "attention transfer compares them head by head",
+         "num_hidden_layers": "each student block learns from the teacher block at its depth",
+         "vocab_size": "distillation compares their masked-LM distributions",
+         "embedding_size": "the student's embedding starts as the teacher's",
+         "trigram_input": "the student's embedding starts as the teacher's",
+         "max_position_embeddings": "the student's embedding starts as the teacher's",
+         "type_vocab_size": "the student's embedding starts as the teacher's"}
+  for key, reason in why.items():
+    if getattr(teacher, key) != getattr(student, key):
+      raise HubExportError(f"teacher {key} {getattr(teacher, key)} differs from student {key} "
+                           f"{getattr(student, key)}: {reason}")
+
+
+def check_data(metadata: dict, config: MobileBertConfig, options: TrainOptions, replicas: int) -> None:
+  if metadata["vocab_size"] > config.vocab_size:
+    raise HubExportError(f"the data's vocab has {metadata['vocab_size']} tokens, more than the model's vocab_size "
+                         f"{config.vocab_size}")
+  if metadata["seq_length"] > config.max_position_embeddings:
+    raise HubExportError(f"the data's seq_length {metadata['seq_length']} exceeds max_position_embeddings "
+                         f"{config.max_position_embeddings}")
+  if options.batch_size % replicas:
+    raise HubExportError(f"--batch_size {options.batch_size} does not split evenly over {replicas} replicas")
+
+
+def batch_for_step(examples: dict, step: int, batch_size: int) -> dict:
+  """The global batch of a step: consecutive examples, wrapping around the data."""
+  count = len(examples["input_ids"])
+  rows = (np.arange(batch_size) + step * batch_size) % count
+  return {name: values[rows] for name, values in examples.items()}
+
+
+def model_inputs(batch) -> dict:
+  return {sig.INPUT_WORD_IDS: batch["input_ids"], sig.INPUT_MASK: batch["input_mask"],
+          sig.INPUT_TYPE_IDS: batch["segment_ids"], sig.MASKED_LM_POSITIONS: batch["masked_lm_positions"]}
+
+
+PRETRAINING = "pretraining"  # the layout's schedule name without a teacher
+
+
+class Trainer:
+  """Builds teacher and student under `strategy`, then runs or resumes the stages into `out`.
+
+  With `teacher` None the run is plain pre-training (masked LM + next sentence) of the
+  network from scratch: no layer stages, one-hot targets. That trains a teacher, or the
+  from-scratch baseline of a student.
+  """
+
+  def __init__(self, strategy, teacher, student_config: MobileBertConfig, examples: dict, out: Path,
+               options: TrainOptions):
+    self.strategy, self.teacher, self.examples, self.out, self.options = strategy, teacher, examples, out, options
+    self.schedule = schedules.get_schedule(options.schedule)
+    if teacher is None:
+      self.layout = StageLayout(0, 0, options.distill_steps, PRETRAINING)
+    else:
+      self.layout = StageLayout(student_config.num_hidden_layers, options.steps_per_stage, options.distill_steps,
+                                options.schedule)
+    with strategy.scope():
+      self.student = Pretrainer(student_config)
+      self.variables = list(self.student.trainable_variables)
+      blocks = self.student.block_variables()
+      self.optimizer = Lamb(self.variables, [id(v) in blocks for v in self.variables],
+                            weight_decay=options.weight_decay, clip_norm=options.clip_norm)
+      self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+    self.stage_layout = tf.Variable(self.layout.describe(), dtype=tf.string, trainable=False, name="stage_layout")
+    self.checkpoint = tf.train.Checkpoint(student=self.student, optimizer=self.optimizer,
+                                          global_step=self.global_step, stage_layout=self.stage_layout)
+    self.manager = tf.train.CheckpointManager(self.checkpoint, str(out / CHECKPOINTS), max_to_keep=2)
+    self._step_functions = {}
+
+  # -- start or resume ---------------------------------------------------------------------------
+
+  def check_resumable(self) -> None:
+    """Refuses, before any training, a checkpoint made for another stage layout."""
+    latest = self.manager.latest_checkpoint
+    if latest is None:
+      return
+    stored = tf.train.load_variable(latest, "stage_layout/.ATTRIBUTES/VARIABLE_VALUE").decode("utf-8")
+    if stored != self.layout.describe():
+      raise HubExportError(f"checkpoint {latest} was made for another stage layout ({stored}); this run has "
+                           f"{self.layout.describe()}: use a new --out or the same settings")
+
+  def start(self) -> int:
+    """Restores the latest checkpoint, or initializes the student; returns the first step to run."""
+    self.check_resumable()
+    if self.manager.latest_checkpoint:
+      self.checkpoint.restore(self.manager.latest_checkpoint).assert_consumed()
+      return int(self.global_step.numpy())
+    seeded_initialization(self.variables, self.student.config, self.options.seed)
+    if self.teacher is None:
+      return 0
+    pairs = embedding_pairs(self.teacher, self.student.model)
+    if self.schedule.copies == schedules.COPY_NON_ENCODER:
+      pairs += masked_lm_pairs(self.teacher, self.student.model)
+    for teacher_variable, student_variable in pairs:
+      student_variable.assign(teacher_variable)
+    return 0
+
+  # -- one step ----------------------------------------------------------------------------------
+
+  def _rate_scales(self, stage: int) -> list:
+    num_layers = self.student.config.num_hidden_layers
+    rates = (self.schedule.layer_stage_rates(stage, num_layers) if stage < self.layout.num_layers
+             else schedules.distillation_rates(num_layers))
+    blocks, embedding = self.student.block_variables(), self.student.embedding_variables()
+    return [rates.blocks if id(v) in blocks else rates.embedding if id(v) in embedding else rates.heads
+            for v in self.variables]
+
+  def _learning_rate(self, stage: int, step_in_stage):
+    o = self.options
+    if stage < self.layout.num_layers:
+      return schedules.learning_rate(step_in_stage, o.steps_per_stage, o.layer_learning_rate,
+                                     o.layer_learning_rate, 0)
+    return schedules.learning_rate(step_in_stage, o.distill_steps, o.learning_rate, o.end_learning_rate,
+                                   o.warmup_steps)
+
+  def _stage_loss(self, stage: int, batch) -> dict:
+    """This replica's share of the global-batch loss terms (they sum to the global loss)."""
+    context = tf.distribute.get_replica_context()
+    inputs = model_inputs(batch)
+    global_sum = lambda x: context.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(tf.cast(x, tf.float32)))
+    if stage < self.layout.num_layers:
+      teacher = self.teacher.encoder.transfer_outputs(inputs, stage + 1, training=False)
+      student = self.student.model.encoder.transfer_outputs(inputs, stage + 1, training=True)
+      terms = losses.layer_transfer_losses(
+          teacher["block_outputs"][stage], student["block_outputs"][stage], teacher["attentions"][stage],
+          student["attentions"][stage], batch["input_mask"], self.options.factors,
+          normalizer=global_sum(batch["input_mask"]))
+      terms["loss"] = terms.pop("total") * self.schedule.loss_scale(stage)
+      return terms
+    teacher_logits = None if self.teacher is None else self.teacher.mlm_logits(inputs, training=False)[1]
+    mlm_logits, next_sentence_logits = self.student.pretraining_logits(inputs, training=True)
+    terms = {
+        "masked_lm": losses.masked_lm_distillation_loss(
+            mlm_logits, teacher_logits, batch["masked_lm_ids"], batch["masked_lm_weights"],
+            self.options.ground_truth_ratio, normalizer=global_sum(batch["masked_lm_weights"])),
+        "next_sentence": losses.next_sentence_loss(next_sentence_logits, batch["next_sentence_labels"],
+                                                   normalizer=global_sum(tf.ones_like(batch["input_ids"][:, 0]))),
+    }
+    terms["loss"] = terms["masked_lm"] + terms["next_sentence"]
+    return terms
+
+  def _replica_step(self, stage: int, batch, step_in_stage):
+    with tf.GradientTape() as tape:
+      terms = self._stage_loss(stage, batch)
+    gradients = tape.gradient(terms["loss"], self.variables)
+    gradients = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in zip(gradients, self.variables)]
+    gradients = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, gradients)
+    self.optimizer.apply(gradients, self._learning_rate(stage, step_in_stage), self._rate_scales(stage))
+    return terms
+
+  def _step_function(self, stage: int):
+    if stage not in self._step_functions:
+      @tf.function
+      def step(batch, step_in_stage):
+        terms = self.strategy.run(lambda b, s: self._replica_step(stage, b, s), args=(batch, step_in_stage))
+        return {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in terms.items()}
+      self._step_functions[stage] = step
+    return self._step_functions[stage]
+
+  def _distribute(self, batch: dict):
+    replicas = self.strategy.num_replicas_in_sync
+    share = self.options.batch_size // replicas
+
+    def slice_for(context):
+      start = context.replica_id_in_sync_group * share
+      return {name: tf.constant(values[start:start + share]) for name, values in batch.items()}
+
+    return self.strategy.experimental_distribute_values_from_function(slice_for)
+
+  # -- the run -----------------------------------------------------------------------------------
+
+  def run(self, log=print, until=None) -> None:
+    """Runs (or resumes) the stages up to global step `until` (default: the end), checkpointing on the way."""
+    first = self.start()
+    until = self.layout.total_steps if until is None else min(until, self.layout.total_steps)
+    log_path = self.out / LOSS_LOG
+    kept = [line for line in (log_path.read_text().splitlines() if log_path.exists() else [])
+            if json.loads(line)["step"] < first]
+    with open(log_path, "w", encoding="utf-8") as log_file:
+      log_file.writelines(f"{line}\n" for line in kept)
+      for step in range(first, until):
+        stage, step_in_stage = self.layout.locate(step)
+        if step_in_stage == 0:
+          self.optimizer.reset()  # a fresh optimizer each stage
+          name = (f"layer {stage}" if stage < self.layout.num_layers
+                  else "distillation" if self.teacher is not None else PRETRAINING)
+          log(f"stage {stage} ({name})")
+        batch = self._distribute(batch_for_step(self.examples, step, self.options.batch_size))
+        terms = self._step_function(stage)(batch, tf.constant(step_in_stage, tf.int64))
+        record = {"step": step, "stage": stage, **{k: float(v) for k, v in sorted(terms.items())}}
+        log_file.write(json.dumps(record) + "\n")
+        log_file.flush()
+        self.global_step.assign(step + 1)
+        stage_ends = self.layout.locate(step + 1)[0] != stage or step + 1 == self.layout.total_steps
+        if (step + 1) % self.options.checkpoint_every == 0 or stage_ends or step + 1 == until:
+          self.manager.save(checkpoint_number=step + 1)

@@ -158,8 +158,7 @@ def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=
                   calibration_samples=DEFAULT_CALIBRATION_SAMPLES, overwrite=False, allow_larger_vocab=False,
                   metadata=True, name=None, model_version=DEFAULT_VERSION, license=DEFAULT_LICENSE) -> Path:
   """The whole job; returns the written file. Raises HubExportError on bad input."""
-  if quantize not in QUANTIZATIONS:
-    raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
+  _check_quantize(quantize)
   if seq_length < MIN_SEQ_LENGTH:
     raise HubExportError(f"--seq_length must be at least {MIN_SEQ_LENGTH} ([CLS] and [SEP]), got {seq_length}")
   check_file_target(out, overwrite)
@@ -179,10 +178,7 @@ def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=
     flatbuffer = _with_metadata(flatbuffer, encoder_info(text_encoder.vocab.path, text_encoder.lower_case, seq_length,
                                                          quantize, name or ENCODER_NAME, model_version, license),
                                 text_encoder.lower_case)
-  with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
-    tmp.write_bytes(flatbuffer)
-    with cli.step("check with LiteRT"):
-      _check_with_litert(tmp, quantize, probes, reference)
+  _write_checked(out, overwrite, source, flatbuffer, lambda tmp: _check_with_litert(tmp, quantize, probes, reference))
   cli.LOG.info("wrote %s (%.1f MB, %s, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize, seq_length)
   return Path(out)
 
@@ -193,8 +189,7 @@ def export_classifier(out, classifier, labels, quantize="none", vocab=None, lowe
   """A fine-tuned classifier SavedModel -> a .tflite MediaPipe's TextClassifier runs; returns the file."""
   from hub_export.tflite.classifier_source import read_labels
 
-  if quantize not in QUANTIZATIONS:
-    raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
+  _check_quantize(quantize)
   check_file_target(out, overwrite)
   label_names = read_labels(labels)
   _require_litert()
@@ -219,10 +214,8 @@ def export_classifier(out, classifier, labels, quantize="none", vocab=None, lowe
                                                           source.seq_length, label_names, name or CLASSIFIER_NAME,
                                                           model_version, license),
                               text_encoder.lower_case)
-  with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
-    tmp.write_bytes(flatbuffer)
-    with cli.step("check with LiteRT"):
-      _check_classifier_with_litert(tmp, quantize, probes, reference)
+  _write_checked(out, overwrite, source, flatbuffer,
+                 lambda tmp: _check_classifier_with_litert(tmp, quantize, probes, reference))
   cli.LOG.info("wrote %s (%.1f MB, %s, %d labels, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize,
                len(label_names), source.seq_length)
   return Path(out)
@@ -256,6 +249,19 @@ def _with_metadata(flatbuffer: bytes, info, lower_case: bool) -> bytes:
     flatbuffer = populate(flatbuffer, info)
   cli.LOG.warning("warning: on MediaPipe Tasks: %s", mediapipe_tokenizer_note(lower_case))
   return flatbuffer
+
+
+def _check_quantize(quantize) -> None:
+  if quantize not in QUANTIZATIONS:
+    raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
+
+
+def _write_checked(out, overwrite, source, flatbuffer: bytes, check) -> None:
+  """Writes the file beside `out`, runs `check` on it, and only then renames it into place."""
+  with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
+    tmp.write_bytes(flatbuffer)
+    with cli.step("check with LiteRT"):
+      check(tmp)
 
 
 def _check_same_vocab(vocab_flag, source) -> None:

@@ -4,6 +4,7 @@
         [--quantize none|dynamic|int8] [--seq_length 128] [--bert_config FILE] [--vocab FILE]
         [--lower_case true|false] [--calibration_text FILE] [--calibration_samples N] [--overwrite]
         [--allow_vocab_larger_than_model] [--no_metadata] [--name NAME] [--model_version V] [--license L]
+        [--text_input]
 
 The model takes the TF-Hub encoder inputs (input_word_ids, input_mask, input_type_ids) as
 int32 [1, seq_length] -- batch 1 and a fixed length, as on-device interpreters expect --
@@ -17,6 +18,12 @@ The file carries TFLite metadata (unless --no_metadata): the inputs described un
 names MediaPipe Tasks look up (`ids`, `mask`, `segment_ids`), a BERT tokenizer with the
 vocab packed into the file, and each output described, so MediaPipe's TextEmbedder runs it
 on raw strings.
+
+With --text_input the model takes the text itself instead (one string, `text` [1]) and
+tokenizes it in the graph with TensorFlow Text's ops, which have TFLite kernels: it runs
+in LiteRT with those kernels registered (hub_export.tflite.runtime.TFLiteTextEncoder), not
+in MediaPipe Tasks, and carries no MediaPipe metadata. Its tokenizer is close to the
+preprocessor's, not identical (see hub_export/tflite/text_input.py); none and dynamic only.
 
     python -m hub_export.export_tflite --classifier DIR --labels labels.txt --out FILE.tflite
 
@@ -69,6 +76,9 @@ def parse_args(argv):
   parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
   parser.add_argument(ALLOW_LARGER_VOCAB_FLAG, action="store_true",
                       help="export even if the vocab has more tokens than the model's vocab_size")
+  parser.add_argument("--text_input", action="store_true",
+                      help="the model takes one string and tokenizes it in the graph (TensorFlow Text's TFLite "
+                           "kernels; not for MediaPipe)")
   metadata = parser.add_argument_group("metadata (for MediaPipe Tasks)")
   metadata.add_argument("--no_metadata", action="store_true", help="write the bare model, without TFLite metadata")
   metadata.add_argument("--name", help=f"the model's name in its metadata (default {ENCODER_NAME!r}, or {CLASSIFIER_NAME!r})")
@@ -138,13 +148,19 @@ def _check_classifier_with_litert(model_path, quantize, probes, reference) -> No
                          f"{error:.3g} > {FLOAT_TOLERANCE}")
 
 
-def _check_with_litert(model_path, quantize, probes, reference) -> None:
-  """Runs the written file with LiteRT on the probes; the float model must match the source."""
+def _check_with_litert(model_path, quantize, probes, reference, lines=None) -> None:
+  """Runs the written file with LiteRT on the probes (or on their `lines`, for a model taking text); the float
+  model must match the source."""
   from hub_export.tflite.agreement import measure
-  from hub_export.tflite.runtime import TFLiteEncoder
+  from hub_export.tflite.runtime import TFLiteEncoder, TFLiteTextEncoder
 
-  encoder = TFLiteEncoder(model_path)
-  agreement = measure(probes, [encoder(p) for p in probes], reference)
+  if lines is None:
+    encoder = TFLiteEncoder(model_path)
+    got = [encoder(p) for p in probes]
+  else:
+    encoder = TFLiteTextEncoder(model_path)
+    got = [encoder(line) for line in lines]
+  agreement = measure(probes, got, reference)
   cli.LOG.info("LiteRT vs source (%s): %s", quantize, agreement.summary())
   if not agreement.max_relative_error < float("inf"):
     raise HubExportError(f"the {quantize} .tflite model gives non-finite outputs")
@@ -156,9 +172,13 @@ def _check_with_litert(model_path, quantize, probes, reference) -> None:
 def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=signatures.DEFAULT_SEQ_LENGTH,
                   bert_config=None, vocab=None, lower_case=None, calibration_text=DEFAULT_CALIBRATION_TEXT,
                   calibration_samples=DEFAULT_CALIBRATION_SAMPLES, overwrite=False, allow_larger_vocab=False,
-                  metadata=True, name=None, model_version=DEFAULT_VERSION, license=DEFAULT_LICENSE) -> Path:
+                  metadata=True, name=None, model_version=DEFAULT_VERSION, license=DEFAULT_LICENSE,
+                  text_input=False) -> Path:
   """The whole job; returns the written file. Raises HubExportError on bad input."""
   _check_quantize(quantize)
+  if text_input and quantize == "int8":
+    raise HubExportError("--text_input takes --quantize none or dynamic: int8 calibrates on token ids, "
+                         "not on text")
   if seq_length < MIN_SEQ_LENGTH:
     raise HubExportError(f"--seq_length must be at least {MIN_SEQ_LENGTH} ([CLS] and [SEP]), got {seq_length}")
   check_file_target(out, overwrite)
@@ -171,7 +191,17 @@ def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=
 
   flatbuffer, probes, reference = _trace_and_convert(
       source.encode, signatures.TFLITE_OUTPUT_KEYS, seq_length, source, quantize, text_encoder, calibration_text,
-      calibration_samples)
+      calibration_samples, text_input)
+  if text_input:
+    from hub_export.tflite.representative_data import read_lines
+
+    cli.LOG.info("no TFLite metadata: the model takes text, and MediaPipe Tasks need the token-id inputs")
+    lines = read_lines(calibration_text, CHECK_SAMPLES)
+    _write_checked(out, overwrite, source, flatbuffer,
+                   lambda tmp: _check_with_litert(tmp, quantize, probes, reference, lines))
+    cli.LOG.info("wrote %s (%.1f MB, %s, input text [1], tokenized to %d)", out, len(flatbuffer) / 1e6, quantize,
+                 seq_length)
+    return Path(out)
   if metadata:
     from hub_export.tflite.model_info import encoder_info
 
@@ -222,13 +252,20 @@ def export_classifier(out, classifier, labels, quantize="none", vocab=None, lowe
 
 
 def _trace_and_convert(encode, output_keys, seq_length, source, quantize, text_encoder, calibration_text,
-                       calibration_samples) -> tuple:
-  """Traces and converts `encode`; returns the flatbuffer, the probe inputs and the source's outputs on them."""
+                       calibration_samples, text_input=False) -> tuple:
+  """Traces and converts `encode` (behind the in-graph tokenizer with `text_input`); returns the flatbuffer, the
+  probe inputs and the source's outputs on them."""
   from hub_export.tflite.convert import convert, serving_function
   from hub_export.tflite.representative_data import calibration_inputs, read_lines
 
   with cli.step("trace"):
     function = serving_function(encode, seq_length, source.description, output_keys)
+    converted = function
+    if text_input:
+      from hub_export.tflite.text_input import InGraphTokenizer, text_serving_function
+
+      tokenizer = InGraphTokenizer(text_encoder.vocab, text_encoder.lower_case, seq_length)
+      converted = text_serving_function(encode, tokenizer, output_keys)
   with cli.step("run the source model"):
     probes = text_encoder.encode(read_lines(calibration_text, CHECK_SAMPLES))
     reference = [_run(function, probe, source.description, seq_length) for probe in probes]
@@ -237,7 +274,7 @@ def _trace_and_convert(encode, output_keys, seq_length, source, quantize, text_e
     with cli.step("tokenize calibration text"):
       calibration = calibration_inputs(text_encoder, calibration_text, calibration_samples)
   with cli.step(f"convert ({quantize})"):
-    return convert(function, source.trackable, quantize, calibration), probes, reference
+    return convert(converted, source.trackable, quantize, calibration, custom_ops=text_input), probes, reference
 
 
 def _with_metadata(flatbuffer: bytes, info, lower_case: bool) -> bytes:
@@ -291,6 +328,8 @@ def _run(function, inputs, description, seq_length) -> dict:
 def _main(argv):
   args = parse_args(argv)
   if args.classifier is not None:
+    if args.text_input:
+      raise HubExportError("--text_input applies to encoders (--ckpt, --saved_model), not to --classifier")
     for flag, value in (("--seq_length", args.seq_length), ("--bert_config", args.bert_config)):
       if value is not None:
         raise HubExportError(f"{flag} does not apply to --classifier (it keeps the length it was trained with)")
@@ -306,7 +345,8 @@ def _main(argv):
     args.seq_length = signatures.DEFAULT_SEQ_LENGTH
   export_tflite(args.out, args.quantize, args.ckpt, args.saved_model, args.seq_length, args.bert_config,
                 args.vocab, args.lower_case, args.calibration_text, args.calibration_samples, args.overwrite,
-                args.allow_vocab_larger_than_model, not args.no_metadata, args.name, args.model_version, args.license)
+                args.allow_vocab_larger_than_model, not args.no_metadata, args.name, args.model_version, args.license,
+                args.text_input)
 
 
 def main(argv=None):

@@ -26,13 +26,15 @@ def serving_function(encode, seq_length: int, description: str, output_keys=sig.
     raise HubExportError(f"{description} cannot be traced at seq_length {seq_length}: {first_line(e)}") from None
 
 
-def convert(concrete_function, trackable, quantize: str, representative_inputs=None) -> bytes:
+def convert(concrete_function, trackable, quantize: str, representative_inputs=None, custom_ops=False) -> bytes:
   """Runs the TFLite converter.
 
   `dynamic` stores weights as int8 and keeps activations float (no calibration).
   `int8` quantizes weights and activations to int8 with ranges calibrated on
   `representative_inputs` (a list of input dicts) and allows int8 builtin ops only;
   inputs stay int32 and outputs float32 so every variant has the same interface.
+  `custom_ops` keeps ops without a builtin kernel as custom ops (TensorFlow Text's, for a
+  model that takes text) instead of failing.
   """
   if quantize not in QUANTIZATIONS:
     raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
@@ -44,6 +46,7 @@ def convert(concrete_function, trackable, quantize: str, representative_inputs=N
       raise HubExportError("int8 quantization needs calibration inputs, got none")
     converter.representative_dataset = lambda: iter(representative_inputs)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+  converter.allow_custom_ops = custom_ops
   try:
     return converter.convert()
   except Exception as e:  # the converter is a black box: any failure of it is a clear error for us

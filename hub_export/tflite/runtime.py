@@ -38,3 +38,32 @@ class TFLiteEncoder:
   def __call__(self, inputs: dict) -> dict:
     outputs = self._runner(**{key: np.asarray(inputs[key], np.int32) for key in sig.ENCODER_INPUT_KEYS})
     return {key: outputs[key] for key in self.output_keys}
+
+
+class TFLiteTextEncoder:
+  """A .tflite model that takes text (`export_tflite --text_input`): call it with one string.
+
+  Its tokenizer ops are TensorFlow Text's, so the interpreter is made with TensorFlow Text's
+  TFLite kernels registered (`tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS`); an
+  app links the same kernels into its LiteRT build.
+  """
+
+  def __init__(self, model_path, num_threads: int = 2, output_keys=sig.TFLITE_OUTPUT_KEYS):
+    import tensorflow_text as tf_text
+    from ai_edge_litert.interpreter import InterpreterWithCustomOps
+
+    from hub_export.tflite.text_input import TEXT
+
+    try:
+      self.interpreter = InterpreterWithCustomOps(
+          custom_op_registerers=tf_text.tflite_registrar.SELECT_TFTEXT_OPS, model_path=str(model_path),
+          num_threads=num_threads)
+      self._runner = self.interpreter.get_signature_runner(SIGNATURE)
+    except (ValueError, RuntimeError) as e:
+      raise HubExportError(f"LiteRT cannot load {model_path}: {first_line(e)}") from None
+    self.output_keys = output_keys
+    self._input = TEXT
+
+  def __call__(self, text: str) -> dict:
+    outputs = self._runner(**{self._input: np.array([text.encode("utf-8")], dtype=object)})
+    return {key: outputs[key] for key in self.output_keys}

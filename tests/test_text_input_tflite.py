@@ -1,0 +1,95 @@
+"""`export_tflite --text_input`: a LiteRT model that takes the text, its tokenizer in the graph.
+
+One float export of the small English model (2 layers, a real-word vocab from the corpus,
+sequence length 64), run with LiteRT and TensorFlow Text's TFLite kernels registered, is
+compared with the preprocessor SavedModel feeding the encoder SavedModel, on ASCII corpus
+lines and on non-ASCII lines whose characters TensorFlow Text's normalizer maps as BERT does.
+How often the two tokenizers agree on the whole corpora is a bench
+(`bench/text_input_tokenizer_agreement.py`, figures in BUILD_NOTES).
+"""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert (a test extra) is not installed")
+
+from hub_export import signatures as sig  # noqa: E402
+from hub_export.export_tflite import export_tflite, main  # noqa: E402
+from hub_export.tflite.runtime import TFLiteTextEncoder  # noqa: E402
+from hub_export.tflite.text_input import CUSTOM_OPS  # noqa: E402
+from tokenization_test_data import corpus  # noqa: E402
+
+SEQ = 64
+NON_ASCII = ["Café au lait à Zürich, s'il vous plaît.", "Les élèves ont résumé l'histoire — “vraiment” bien !",
+             "東京は日本の首都です。", "Привет, мир! Ελληνικά και 한국어.", "naïve\u00a0coöperation\tof the CAFÉ"]
+
+
+@pytest.fixture(scope="module")
+def text_model(small_english_exports, tmp_path_factory):
+  release, encoder, preprocessor = small_english_exports
+  out = tmp_path_factory.mktemp("text_input") / "small_text.tflite"
+  export_tflite(out, "none", ckpt=release, lower_case=True, seq_length=SEQ, text_input=True)
+  return {"file": out, "encoder": encoder, "preprocessor": preprocessor}
+
+
+def _lines():
+  return [line.strip() for line in corpus("english") if line.strip() and line.isascii()][:6] + NON_ASCII
+
+
+def test_text_model_matches_the_preprocessor_and_encoder_saved_models(text_model):
+  import tensorflow as tf
+  import tensorflow_text  # noqa: F401
+
+  lines = _lines()
+  preprocessor = tf.saved_model.load(str(text_model["preprocessor"]))
+  encoder = tf.saved_model.load(str(text_model["encoder"]))
+  inputs = preprocessor.bert_pack_inputs([preprocessor.tokenize(tf.constant(lines))], seq_length=SEQ)
+  want = encoder(inputs, training=False)
+  mask = inputs[sig.INPUT_MASK].numpy().astype(bool)
+  model = TFLiteTextEncoder(text_model["file"])
+  for i, line in enumerate(lines):
+    got = model(line)
+    seq_got, seq_want = got[sig.SEQUENCE_OUTPUT][0][mask[i]], want[sig.SEQUENCE_OUTPUT][i].numpy()[mask[i]]
+    pooled_got, pooled_want = got[sig.POOLED_OUTPUT][0], want[sig.POOLED_OUTPUT][i].numpy()
+    errors = np.linalg.norm(seq_got - seq_want, axis=-1) / np.linalg.norm(seq_want, axis=-1)
+    assert errors.max() <= 1e-4, line
+    assert np.linalg.norm(pooled_got - pooled_want) / np.linalg.norm(pooled_want) <= 1e-4, line
+
+
+def test_text_model_is_builtins_and_tensorflow_text_kernels_only(text_model):
+  from tensorflow.lite.tools import flatbuffer_utils
+
+  model = flatbuffer_utils.read_model(str(text_model["file"]))
+  custom = {code.customCode.decode() for code in model.operatorCodes if code.customCode}
+  assert custom == set(CUSTOM_OPS)  # no Flex (Select TF) op, nothing a phone's LiteRT lacks but these
+  signature = model.signatureDefs[0]
+  assert [t.name.decode() for t in signature.inputs] == ["text"]
+  assert sorted(t.name.decode() for t in signature.outputs) == sorted(sig.TFLITE_OUTPUT_KEYS)
+
+
+def test_without_the_tensorflow_text_kernels_litert_cannot_run_it(text_model):
+  from ai_edge_litert.interpreter import Interpreter
+
+  with pytest.raises(RuntimeError, match="unresolved custom op: FastBertNormalize"):
+    runner = Interpreter(model_path=str(text_model["file"])).get_signature_runner()
+    runner(text=np.array([b"hello"], dtype=object))
+
+
+def _refusal(tmp_path, capsys, *args) -> str:
+  with pytest.raises(SystemExit) as exit_info:
+    main([str(a) for a in ["--out", tmp_path / "out.tflite", "--text_input", *args]])
+  assert exit_info.value.code != 0
+  assert list(tmp_path.iterdir()) == []  # nothing written
+  return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_text_input_with_int8_is_refused(small_english_exports, tmp_path, capsys):
+  release, _, _ = small_english_exports
+  line = _refusal(tmp_path, capsys, "--ckpt", release, "--lower_case", "true", "--quantize", "int8")
+  assert line.startswith("error: --text_input takes --quantize none or dynamic")
+
+
+def test_text_input_with_a_classifier_is_refused(small_english_exports, tmp_path, capsys):
+  _, encoder, _ = small_english_exports
+  line = _refusal(tmp_path, capsys, "--classifier", encoder, "--labels", tmp_path / "labels.txt")
+  assert line.startswith("error: --text_input applies to encoders")

@@ -70,28 +70,42 @@ def our_ids(vocab_path, lower_case: bool, lines) -> list:
 
 def agreement(vocab_path, lower_case: bool, lines, work: Path) -> dict:
   model = probe_model(vocab_path, lower_case, work / f"probe_{Path(vocab_path).stem}.tflite")
-  same = [a == b for a, b in zip(mediapipe_ids(model, lines), our_ids(vocab_path, lower_case, lines))]
+  return row_agreement(mediapipe_ids(model, lines), our_ids(vocab_path, lower_case, lines), lines)
+
+
+def row_agreement(theirs: list, ours: list, lines: list) -> dict:
+  """Identical token rows, overall and among pure-ASCII lines, with the first few lines that differ."""
+  same = [a == b for a, b in zip(theirs, ours)]
   ascii_same = [s for s, line in zip(same, lines) if line.isascii()]
   return {"lines": len(lines), "identical": sum(same), "identical_share": round(sum(same) / len(lines), 4),
           "ascii_lines": len(ascii_same), "ascii_identical_share": round(sum(ascii_same) / max(len(ascii_same), 1), 4),
           "examples": [line[:80] for line, s in zip(lines, same) if not s][:3]}
 
 
-def main(argv=None):
+def settings(limit, work: Path):
+  """(name, vocab path, lower_case, lines) for each corpus with the uncased English vocab and a cased test vocab."""
+  texts = {name: [line for line in corpus(name) if line.strip()][:limit] for name in ("english", "multilingual")}
+  cased = {name: write_vocab(build_test_vocab(corpus(name), lower_case=False), work / f"{name}_cased.txt")
+           for name in texts}
+  for name, vocab, lower_case in (("english", ENGLISH_VOCAB, True), ("english", cased["english"], False),
+                                  ("multilingual", ENGLISH_VOCAB, True), ("multilingual", cased["multilingual"], False)):
+    key = f"{name} corpus, {'the uncased English' if lower_case else f'a cased {name} test'} vocab"
+    yield key, vocab, lower_case, texts[name]
+
+
+def run(measure, argv=None):
+  """Parses --limit, measures each setting with `measure(vocab, lower_case, lines, work)`, prints the JSON."""
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--limit", type=int, default=None, help="the first N non-empty lines of each corpus")
   args = parser.parse_args(argv)
-  texts = {name: [line for line in corpus(name) if line.strip()][:args.limit] for name in ("english", "multilingual")}
-  report = {}
   with tempfile.TemporaryDirectory() as work:
-    work = Path(work)
-    cased = {name: write_vocab(build_test_vocab(corpus(name), lower_case=False), work / f"{name}_cased.txt")
-             for name in texts}
-    for name, vocab, lower_case in (("english", ENGLISH_VOCAB, True), ("english", cased["english"], False),
-                                    ("multilingual", ENGLISH_VOCAB, True), ("multilingual", cased["multilingual"], False)):
-      key = f"{name} corpus, {'the uncased English' if lower_case else f'a cased {name} test'} vocab"
-      report[key] = agreement(vocab, lower_case, texts[name], work)
+    report = {key: measure(vocab, lower_case, lines, Path(work))
+              for key, vocab, lower_case, lines in settings(args.limit, Path(work))}
   print(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+def main(argv=None):
+  run(agreement, argv)
 
 
 if __name__ == "__main__":

@@ -2,19 +2,18 @@
 
 Our exact tokenizer (hub_export/tokenization) uses regex and Unicode string ops that have
 no TFLite kernels. TensorFlow Text ships TFLite kernels for its own normalizer and
-tokenizer, so the graph here is `FastBertNormalizer` (lower-case, NFD and accent
-stripping for an uncased vocab; control characters and whitespace cleaned) then
-`FastWordpieceTokenizer` with its own BERT pre-tokenization (whitespace, punctuation, CJK
-ideographs), then [CLS] ... [SEP] and padding in builtin ops (batch 1, one text). The
-converted file has two custom ops, `FastBertNormalize` and
-`FastWordpieceTokenizeWithOffsets`, which an interpreter runs when it is given TensorFlow Text's registrar (`tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS`);
-no Flex (Select TF) op is needed.
+tokenizer, so the graph here is `FastBertNormalizer` driven by a table of our own rules
+(bert_normalizer_model: each codepoint normalized as our preprocessor does, word breaks
+to spaces), then `FastWordpieceTokenizer` with its own BERT pre-tokenization (whitespace,
+punctuation, CJK ideographs), then [CLS] ... [SEP] and padding in builtin ops (batch 1,
+one text). The converted file has two custom ops, `FastBertNormalize` and
+`FastWordpieceTokenizeWithOffsets`, which an interpreter runs when it is given TensorFlow
+Text's registrar (`tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS`); no Flex
+(Select TF) op is needed.
 
-It is close to our preprocessor, not identical: TensorFlow Text's normalizer maps each
-character on its own with its own tables (compatibility forms such as ½ -> 1⁄2 and
-™ -> tm, full case folding such as ß -> ss, no final sigma, control and format characters
-become spaces instead of disappearing), and a word of 201 to 800 UTF-8 bytes is split
-into wordpieces instead of being one [UNK] when it is over 200 characters. The identical
+Where it can differ from our preprocessor: Greek final sigma (a table maps each codepoint
+alone), invalid UTF-8 (a space instead of nothing), and a word of more than 200
+characters but at most 800 UTF-8 bytes (wordpieces instead of one [UNK]). The identical
 rows on the test corpora are measured by `bench/text_input_tokenizer_agreement.py`.
 """
 
@@ -22,6 +21,7 @@ import tensorflow as tf
 
 from hub_export import signatures as sig
 from hub_export.errors import HubExportError, first_line
+from hub_export.tflite.bert_normalizer_model import build_model
 from hub_export.tokenization.bert_tokenizer import MAX_WORD_CHARS
 from hub_export.tokenization.vocab import CLS, PAD, SEP, UNK
 
@@ -38,7 +38,7 @@ class InGraphTokenizer(tf.Module):
     super().__init__(name="in_graph_tokenizer")
     import tensorflow_text as tf_text
 
-    self._normalizer = tf_text.FastBertNormalizer(lower_case_nfd_strip_accents=lower_case)
+    self._normalizer = tf_text.FastBertNormalizer(model_buffer=build_model(lower_case))
     # The same byte limit as our tokenizer (a word over it is over 200 characters).
     try:
       self._wordpiece = tf_text.FastWordpieceTokenizer(

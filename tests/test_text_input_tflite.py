@@ -56,6 +56,25 @@ def test_text_model_matches_the_preprocessor_and_encoder_saved_models(text_model
     assert np.linalg.norm(pooled_got - pooled_want) / np.linalg.norm(pooled_want) <= 1e-4, line
 
 
+@pytest.mark.parametrize("lower_case", [True, False])
+def test_normalizer_model_maps_every_codepoint_as_our_rules(lower_case):
+  """TensorFlow Text's kernel with our table vs our normalization, each codepoint alone (word breaks: spaces)."""
+  import tensorflow as tf
+  import tensorflow_text as tf_text
+
+  from hub_export.tflite.bert_normalizer_model import build_model
+  from hub_export.tokenization import bert_text_normalizer
+
+  chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+  want = bert_text_normalizer.normalize(tf.constant(chars), lower_case).numpy()
+  breaks = bert_text_normalizer.split_words(tf.constant([f"a{c}a" for c in chars])).row_lengths().numpy() == 2
+  want[breaks] = b" "
+  got = tf_text.FastBertNormalizer(model_buffer=build_model(lower_case)).normalize(tf.constant(chars)).numpy()
+  differ = np.flatnonzero(got != want)
+  assert differ.size == 0, [(hex(ord(chars[i])), want[i], got[i]) for i in differ[:5]]
+  assert (got != np.array([c.encode() for c in chars], object)).sum() > (10_000 if lower_case else 200)
+
+
 def test_text_model_is_builtins_and_tensorflow_text_kernels_only(text_model):
   from tensorflow.lite.tools import flatbuffer_utils
 

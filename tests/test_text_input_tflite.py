@@ -21,7 +21,8 @@ from tokenization_test_data import corpus  # noqa: E402
 
 SEQ = 64
 NON_ASCII = ["Café au lait à Zürich, s'il vous plaît.", "Les élèves ont résumé l'histoire — “vraiment” bien !",
-             "東京は日本の首都です。", "Привет, мир! Ελληνικά και 한국어.", "naïve\u00a0coöperation\tof the CAFÉ"]
+             "東京は日本の首都です。", "Привет, мир! Ελληνικά και 한국어.", "naïve\u00a0coöperation\tof the CAFÉ",
+             "co\x0bop\u2060era\u200btion ﬁne ½ … Straße"]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,10 @@ def text_model(small_english_exports, tmp_path_factory):
 
 
 def _lines():
-  return [line.strip() for line in corpus("english") if line.strip() and line.isascii()][:6] + NON_ASCII
+  # Also: no text, and our 200-character word rule (a longer word is one [UNK], a shorter one wordpieces).
+  long_words = [f"{'a' * 201} {'b' * 200} é{'ü' * 199}x ok", "cö" * 101 + " and " + "ö" * 200]
+  return [line.strip() for line in corpus("english") if line.strip() and line.isascii()][:6] + NON_ASCII + [
+      ""] + long_words
 
 
 def test_text_model_matches_the_preprocessor_and_encoder_saved_models(text_model):
@@ -67,8 +71,8 @@ def test_normalizer_model_maps_every_codepoint_as_our_rules(lower_case):
 
   chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
   want = bert_text_normalizer.normalize(tf.constant(chars), lower_case).numpy()
-  breaks = bert_text_normalizer.split_words(tf.constant([f"a{c}a" for c in chars])).row_lengths().numpy() == 2
-  want[breaks] = b" "
+  words = bert_text_normalizer.split_words(tf.constant([f"a{w.decode()}a" for w in want])).row_lengths().numpy()
+  want[words == 2] = b" "
   got = tf_text.FastBertNormalizer(model_buffer=build_model(lower_case)).normalize(tf.constant(chars)).numpy()
   differ = np.flatnonzero(got != want)
   assert differ.size == 0, [(hex(ord(chars[i])), want[i], got[i]) for i in differ[:5]]
@@ -80,7 +84,7 @@ def test_text_model_is_builtins_and_tensorflow_text_kernels_only(text_model):
 
   model = flatbuffer_utils.read_model(str(text_model["file"]))
   custom = {code.customCode.decode() for code in model.operatorCodes if code.customCode}
-  assert custom == set(CUSTOM_OPS)  # no Flex (Select TF) op, nothing a phone's LiteRT lacks but these
+  assert custom == set(CUSTOM_OPS)  # no Flex (Select TF) op: TensorFlow Text's kernels and builtins only
   signature = model.signatureDefs[0]
   assert [t.name.decode() for t in signature.inputs] == ["text"]
   assert sorted(t.name.decode() for t in signature.outputs) == sorted(sig.TFLITE_OUTPUT_KEYS)

@@ -35,8 +35,10 @@ def normalization_table(lower_case: bool) -> dict:
 
   codepoints = [c for c in range(_UNICODE_END) if c not in _SURROGATES]
   chars = [chr(c) for c in codepoints]
-  normalized = bert_text_normalizer.normalize(tf.constant(chars), lower_case).numpy()
-  breaks = bert_text_normalizer.split_words(tf.constant([f"a{c}a" for c in chars])).row_lengths().numpy() == 2
+  normalized = bert_text_normalizer.normalize(tf.constant(chars), lower_case)
+  # A break is what splits a word once normalized (a control character such as U+000B is dropped first).
+  breaks = bert_text_normalizer.split_words(tf.strings.join(["a", normalized, "a"])).row_lengths().numpy() == 2
+  normalized = normalized.numpy()
   table = {}
   for codepoint, char, out, is_break in zip(codepoints, chars, normalized, breaks):
     out = " " if is_break else out.decode("utf-8")

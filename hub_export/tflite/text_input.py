@@ -5,15 +5,16 @@ no TFLite kernels. TensorFlow Text ships TFLite kernels for its own normalizer a
 tokenizer, so the graph here is `FastBertNormalizer` driven by a table of our own rules
 (bert_normalizer_model: each codepoint normalized as our preprocessor does, word breaks
 to spaces), then `FastWordpieceTokenizer` with its own BERT pre-tokenization (whitespace,
-punctuation, CJK ideographs), then [CLS] ... [SEP] and padding in builtin ops (batch 1,
-one text). The converted file has two custom ops, `FastBertNormalize` and
-`FastWordpieceTokenizeWithOffsets`, which an interpreter runs when it is given TensorFlow
-Text's registrar (`tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS`); no Flex
-(Select TF) op is needed.
+punctuation, CJK ideographs), our 200-character word rule from the pieces' offsets and the
+text's bytes, then [CLS] ... [SEP] and padding in builtin ops (batch 1, one text). The
+converted file has three custom ops, `FastBertNormalize`, `FastWordpieceTokenizeWithOffsets`
+and `TFText>ByteSplitWithOffsets`, which an interpreter runs when it is given TensorFlow
+Text's registrar (`tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS`); no Flex (Select
+TF) op is needed.
 
 Where it can differ from our preprocessor: Greek final sigma (a table maps each codepoint
-alone), invalid UTF-8 (a space instead of nothing), and a word of more than 200
-characters but at most 800 UTF-8 bytes (wordpieces instead of one [UNK]). The identical
+alone: Σ at a word's end becomes σ, ours ς) and invalid UTF-8 (a space instead of
+nothing). The identical
 rows on the test corpora are measured by `bench/text_input_tokenizer_agreement.py`.
 """
 
@@ -27,7 +28,7 @@ from hub_export.tokenization.vocab import CLS, PAD, SEP, UNK
 
 TEXT = "text"  # the signature's one input: a string tensor [1]
 # The custom ops the converted model holds; each has a kernel in TensorFlow Text's TFLite registrar.
-CUSTOM_OPS = ("FastBertNormalize", "FastWordpieceTokenizeWithOffsets")
+CUSTOM_OPS = ("FastBertNormalize", "FastWordpieceTokenizeWithOffsets", "TFText>ByteSplitWithOffsets")
 _MAX_UTF8_BYTES_PER_CHAR = 4
 
 
@@ -48,12 +49,16 @@ class InGraphTokenizer(tf.Module):
     except RuntimeError as e:  # e.g. a vocab of special tokens only: nothing a split word can match
       raise HubExportError(f"vocab {vocab.path} cannot build the in-graph WordPiece tokenizer: {first_line(e)}") from None
     ids = vocab.special_ids()
-    self._cls, self._sep, self._pad = ids[CLS], ids[SEP], ids[PAD]
+    self._cls, self._sep, self._pad, self._unk = ids[CLS], ids[SEP], ids[PAD], ids[UNK]
+    self._is_suffix = tf.constant([token.startswith("##") for token in vocab.tokens])
+    self._bytes = tf_text.ByteSplitter()
     self.seq_length = seq_length
 
   def __call__(self, text: tf.Tensor) -> dict:
     """`text` is a string tensor [1]; returns the packed inputs, as the preprocessor packs one segment."""
-    pieces = self._wordpiece.tokenize(self._normalizer.normalize(text)).flat_values
+    normalized = self._normalizer.normalize(text)
+    pieces, starts, limits = (x.flat_values for x in self._wordpiece.tokenize_with_offsets(normalized))
+    pieces = self._long_words_unknown(pieces, starts, limits, normalized)
     word_ids = tf.concat([[self._cls], pieces[:self.seq_length - 2], [self._sep]], axis=0)
     padding = [[0, self.seq_length - tf.shape(word_ids)[0]]]
     packed = {
@@ -62,6 +67,26 @@ class InGraphTokenizer(tf.Module):
         sig.INPUT_TYPE_IDS: tf.zeros([self.seq_length], tf.int32),
     }
     return {key: tf.reshape(value, [1, self.seq_length]) for key, value in packed.items()}
+
+  def _long_words_unknown(self, pieces, starts, limits, normalized):
+    """Our rule: a word of more than 200 characters is one [UNK] (the byte limit only catches those over 800).
+
+    A word is a piece that is no `##` piece and the pieces after it; its characters are the
+    UTF-8 lead bytes between its first piece's start and its last piece's limit.
+    """
+    word = tf.cumsum(tf.cast(~tf.gather(self._is_suffix, pieces), tf.int32)) - 1
+    new_word = word[1:] != word[:-1]
+    first_of_word = tf.concat([[True], new_word], axis=0)
+    last_of_word = tf.concat([new_word, [True]], axis=0)
+    # Per piece, its word's first byte and limit (gathers only: LiteRT's segment ops lack int64).
+    word_start = tf.gather(starts, tf.gather(tf.where(first_of_word)[:, 0], word))
+    word_limit = tf.gather(limits, tf.gather(tf.where(last_of_word)[:, 0], word))
+    data = tf.cast(self._bytes.split(normalized).flat_values, tf.int32)
+    is_lead = tf.cast((data < 0x80) | (data >= 0xC0), tf.int32)
+    chars_before = tf.concat([[0], tf.cumsum(is_lead)], axis=0)
+    piece_too_long = tf.gather(chars_before, word_limit) - tf.gather(chars_before, word_start) > MAX_WORD_CHARS
+    keep = ~piece_too_long | first_of_word
+    return tf.boolean_mask(tf.where(piece_too_long, self._unk, pieces), keep)
 
 
 def text_serving_function(encode, tokenizer: InGraphTokenizer, output_keys=sig.TFLITE_OUTPUT_KEYS):

@@ -14,8 +14,8 @@ TF) op is needed.
 
 Where it can differ from our preprocessor: Greek final sigma (a table maps each codepoint
 alone: Σ at a word's end becomes σ, ours ς) and invalid UTF-8 (a space instead of
-nothing). The identical
-rows on the test corpora are measured by `bench/text_input_tokenizer_agreement.py`.
+nothing). The identical rows on the test corpora are measured by
+`bench/text_input_tokenizer_agreement.py`.
 """
 
 import tensorflow as tf

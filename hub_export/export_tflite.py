@@ -22,8 +22,9 @@ on raw strings.
 With --text_input the model takes the text itself instead (one string, `text` [1]) and
 tokenizes it in the graph with TensorFlow Text's ops, which have TFLite kernels: it runs
 in LiteRT with those kernels registered (hub_export.tflite.runtime.TFLiteTextEncoder), not
-in MediaPipe Tasks, and carries no MediaPipe metadata. Its tokenizer is close to the
-preprocessor's, not identical (see hub_export/tflite/text_input.py); none and dynamic only.
+in MediaPipe Tasks, and carries no MediaPipe metadata. Its tokenizer gives the
+preprocessor's ids but for Greek final sigma and invalid UTF-8 (hub_export/tflite/text_input.py);
+none and dynamic only.
 
     python -m hub_export.export_tflite --classifier DIR --labels labels.txt --out FILE.tflite
 

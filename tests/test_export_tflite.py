@@ -251,6 +251,26 @@ def test_converter_failure_becomes_a_hub_export_error(tiny):
   assert "\n" not in str(info.value)
 
 
+def test_float_ops_lists_the_ops_reading_float32(tiny):
+  from hub_export.tflite.convert import FLOAT_OPS_IN_INT8, float_ops
+
+  assert float_ops(tiny["files"]["int8"].read_bytes()) == set(FLOAT_OPS_IN_INT8)
+  assert float_ops(tiny["files"]["none"].read_bytes()) >= {"FULLY_CONNECTED", "ADD", "MUL", *FLOAT_OPS_IN_INT8}
+
+
+def test_int8_that_leaves_other_ops_in_float_is_refused(tiny, monkeypatch):
+  """Only FLOAT_OPS_IN_INT8 may stay float32: a quantizer result with other float ops (here
+  the float model in its place) is a one-line error naming them, not a slow "int8" file."""
+  from hub_export.tflite import convert as convert_module
+
+  float_model = tiny["files"]["none"].read_bytes()
+  monkeypatch.setattr(convert_module, "_quantize_except", lambda converter, ops: float_model)
+  function = convert_module.serving_function(lambda x: tiny["model"].encoder(x, training=False), SEQ, "tiny")
+  with pytest.raises(HubExportError, match=r"^int8 quantization left ADD, .*FULLY_CONNECTED.* in float32; ") as info:
+    convert_module.convert(function, tiny["model"], "int8", tiny["inputs"][:1])
+  assert "\n" not in str(info.value)
+
+
 def test_existing_output_needs_overwrite(tiny, tmp_path, capsys):
   out = tmp_path / "m.tflite"
   out.write_bytes(b"keep me")

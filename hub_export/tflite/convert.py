@@ -53,9 +53,15 @@ def convert(concrete_function, trackable, quantize: str, representative_inputs=N
     converter.representative_dataset = lambda: iter(representative_inputs)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
   try:
-    return converter.convert() if quantize != "int8" else _quantize_except(converter, FLOAT_OPS_IN_INT8)
+    flatbuffer = converter.convert() if quantize != "int8" else _quantize_except(converter, FLOAT_OPS_IN_INT8)
   except Exception as e:  # the converter is a black box: any failure of it is a clear error for us
     raise HubExportError(f"the TFLite converter failed (--quantize {quantize}): {first_line(e)}") from e
+  if quantize == "int8":
+    left_in_float = float_ops(flatbuffer) - set(FLOAT_OPS_IN_INT8)
+    if left_in_float:
+      raise HubExportError(f"int8 quantization left {', '.join(sorted(left_in_float))} in float32; the model has an "
+                           f"op the int8 quantizer cannot take (only {', '.join(FLOAT_OPS_IN_INT8)} may stay float)")
+  return flatbuffer
 
 
 def _quantize_except(converter, float_ops) -> bytes:
@@ -70,3 +76,19 @@ def _quantize_except(converter, float_ops) -> bytes:
   converter._experimental_calibrate_only = True  # pylint: disable=protected-access
   calibrated = converter.convert()
   return lite_convert.mlir_quantize(calibrated, denylisted_ops=list(float_ops))
+
+
+def float_ops(flatbuffer: bytes) -> set:
+  """The builtin names of the ops in a .tflite model that read a float32 tensor, QUANTIZE aside."""
+  from tensorflow.lite.python import schema_py_generated as schema
+  from tensorflow.lite.tools import flatbuffer_utils
+
+  model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
+  names = {code: name for name, code in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+  found = set()
+  for subgraph in model.subgraphs:
+    for op in subgraph.operators:
+      opcode = model.operatorCodes[op.opcodeIndex]
+      if any(i >= 0 and subgraph.tensors[i].type == schema.TensorType.FLOAT32 for i in op.inputs):
+        found.add(names.get(max(opcode.builtinCode, opcode.deprecatedBuiltinCode), "CUSTOM"))
+  return found - {"QUANTIZE"}

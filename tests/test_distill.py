@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -304,8 +305,8 @@ def test_evaluate_mlm_command_prints_the_held_out_accuracy_and_refuses_data_it_c
   printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
   assert printed == pytest.approx(evaluate_checkpoint(out / "student", setup["data"]))
   data = tmp_path / "wide_vocab"
-  data.mkdir()
-  metadata = json.loads((setup["data"] / "pretraining_data.json").read_text())
+  shutil.copytree(setup["data"], data)
+  metadata = json.loads((data / "pretraining_data.json").read_text())
   (data / "pretraining_data.json").write_text(json.dumps({**metadata, "vocab_size": metadata["vocab_size"] + 1}))
   assert cli.run(_main, ["--ckpt", str(out / "student"), "--data", str(data)]) == 2
   lines = capsys.readouterr().err.strip().splitlines()

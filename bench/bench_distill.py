@@ -2,15 +2,17 @@
 
     .venv/bin/python -m bench.bench_distill --vocab VOCAB.txt --work DIR [--svg FILE]
         [--teacher_steps 600] [--steps_per_stage 50] [--distill_steps 200] [--batch_size 32]
+        [--schedules model_garden,original]
 
 On the offline English corpus (`hub_export.distillation.corpus`: the Python reference's
 topic texts, held-out topics apart): writes train and held-out pre-training records, pre-trains a
 small IB-BERT-shaped teacher (`distill --teacher_only`), distills a small MobileBERT-shaped
-student from it (a stage a block, then distillation), and trains the same student config
-from scratch for the same number of steps on the same batches (`--teacher_only` with the
-student's full config). Prints, and writes to DIR/bench_distill.json: each layer stage's
-transfer loss at its start and end, the held-out masked-LM accuracy of teacher, distilled
-and scratch student, and timings; with --svg, the loss curves as an SVG drawn here.
+student from it under each schedule asked for (a stage a block, then distillation), and
+trains the same student config from scratch for the same number of steps on the same
+batches (`--teacher_only` with the student's full config). Prints, and writes to
+DIR/bench_distill.json: each layer stage's transfer loss at its start and end, the held-out
+masked-LM accuracy of teacher, distilled and scratch students and of always predicting the
+most frequent training token, and timings; with --svg, the loss curves as an SVG drawn here.
 """
 
 import argparse
@@ -41,6 +43,8 @@ def parse_args(argv=None):
   parser.add_argument("--distill_steps", type=int, default=200)
   parser.add_argument("--batch_size", type=int, default=32)
   parser.add_argument("--learning_rate", type=float, default=5e-3, help="every phase's (peak) rate")
+  parser.add_argument("--schedules", default="model_garden,original",
+                      help="comma-separated transfer schedules, one distilled student each")
   return parser.parse_args(argv)
 
 
@@ -66,19 +70,32 @@ def stage_ends(records: list, num_layers: int) -> list:
   return ends
 
 
-def _polyline(points, x_range, y_range, box, color) -> str:
+def most_frequent_token_accuracy(train: Path, held_out: Path) -> dict:
+  """The floor a masked LM has to clear: always predict the training data's most frequent masked token."""
+  import numpy as np
+  from hub_export.distillation import records
+
+  train_examples, held = records.load_examples(train), records.load_examples(held_out)
+  counts = np.bincount(train_examples["masked_lm_ids"].ravel(), weights=train_examples["masked_lm_weights"].ravel())
+  token, weights = int(np.argmax(counts)), held["masked_lm_weights"]
+  return {"accuracy": float(np.sum((held["masked_lm_ids"] == token) * weights) / np.sum(weights)),
+          "predictions": float(np.sum(weights)), "token_id": token}
+
+
+def _polyline(points, x_range, y_range, box, color, dash) -> str:
   (x0, x1), (y0, y1), (left, top, width, height) = x_range, y_range, box
   xy = [(left + (x - x0) / (x1 - x0) * width, top + height - (y - y0) / (y1 - y0) * height) for x, y in points]
-  return (f'<polyline fill="none" stroke="{color}" stroke-width="1.2" points="'
+  dashes = ' stroke-dasharray="5,3"' if dash else ""
+  return (f'<polyline fill="none" stroke="{color}" stroke-width="1.2"{dashes} points="'
           + " ".join(f"{x:.1f},{y:.1f}" for x, y in xy) + '"/>')
 
 
 def _panel(title, series, box, log_y, y_label) -> list:
-  """An axis box with its series [(label, color, [(x, y)])]: lines, ticks and a legend."""
+  """An axis box with its series [(label, color, dashed, [(x, y)])]: lines, ticks and a legend."""
   left, top, width, height = box
   transform = (lambda v: math.log10(v)) if log_y else (lambda v: v)
-  xs = [x for _, _, points in series for x, _ in points]
-  ys = [transform(y) for _, _, points in series for _, y in points]
+  xs = [x for *_, points in series for x, _ in points]
+  ys = [transform(y) for *_, points in series for _, y in points]
   x_range, y_range = (min(xs), max(xs)), (min(ys), max(ys) + 1e-9)
   parts = [f'<rect x="{left}" y="{top}" width="{width}" height="{height}" fill="none" stroke="#444"/>',
            f'<text x="{left}" y="{top - 8}" font-size="13">{title}</text>',
@@ -92,25 +109,29 @@ def _panel(title, series, box, log_y, y_label) -> list:
     label = f"{10 ** y:.3g}" if log_y else f"{y:.3g}"
     parts += [f'<text x="{px}" y="{top + height + 16}" font-size="10" text-anchor="middle">{x:.0f}</text>',
               f'<text x="{left - 4}" y="{py + 3}" font-size="10" text-anchor="end">{label}</text>']
-  for index, (label, color, points) in enumerate(series):
-    parts.append(_polyline([(x, transform(y)) for x, y in points], x_range, y_range, box, color))
+  for index, (label, color, dash, points) in enumerate(series):
+    parts.append(_polyline([(x, transform(y)) for x, y in points], x_range, y_range, box, color, dash))
     parts.append(f'<text x="{left + width - 6}" y="{top + 16 + 14 * index}" font-size="11" fill="{color}" '
                  f'text-anchor="end">{label}</text>')
   return parts
 
 
-def write_svg(path: Path, distilled: list, scratch: list, num_layers: int, accuracy: dict) -> None:
+def write_svg(path: Path, distilled: dict, scratch: list, num_layers: int, accuracy: dict) -> None:
+  """`distilled`: {schedule: loss records}; the first schedule's lines are solid, the others dashed."""
   colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
-  stages = [(f"layer stage {s}: transfer loss", colors[s % len(colors)],
-             [(r["step"], r["loss"]) for r in distilled if r["stage"] == s]) for s in range(num_layers)]
-  mlm = [("scratch student: masked LM (one-hot)", "#d62728", [(r["step"], r["masked_lm"]) for r in scratch]),
-         ("distilled student: masked LM (mixed targets)", "#1f77b4",
-          [(r["step"], r["masked_lm"]) for r in distilled if r["stage"] == num_layers])]
-  caption = ("held-out masked-LM accuracy: " + ", ".join(f"{k} {v:.4f}" for k, v in accuracy.items()))
-  body = (_panel("Layer stages (log scale)", stages, (70, 40, 560, 260), True, "loss")
+  stages = [(f"{name} layer stage {s}", colors[s % len(colors)], index > 0,
+             [(r["step"], r["loss"]) for r in records if r["stage"] == s])
+            for index, (name, records) in enumerate(distilled.items()) for s in range(num_layers)]
+  mlm = [("scratch student: masked LM (one-hot)", "#d62728", False, [(r["step"], r["masked_lm"]) for r in scratch])]
+  mlm += [(f"distilled, {name}: masked LM (mixed targets)", "#1f77b4", index > 0,
+           [(r["step"], r["masked_lm"]) for r in records if r["stage"] == num_layers])
+          for index, (name, records) in enumerate(distilled.items())]
+  captions = ["held-out masked-LM accuracy:"] + [f"{k} {v:.4f}" for k, v in accuracy.items()]
+  body = (_panel("Layer stages: transfer loss (log scale)", stages, (70, 40, 560, 260), True, "loss")
           + _panel("Masked-LM loss on the training batches", mlm, (70, 380, 560, 260), False, "loss")
-          + [f'<text x="70" y="700" font-size="12">{caption}</text>'])
-  path.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="680" height="720" font-family="sans-serif">\n'
+          + [f'<text x="70" y="{700 + 15 * i}" font-size="12">{line}</text>' for i, line in enumerate(captions)])
+  height = 720 + 15 * len(captions)
+  path.write_text(f'<svg xmlns="http://www.w3.org/2000/svg" width="680" height="{height}" font-family="sans-serif">\n'
                   '<rect width="100%" height="100%" fill="white"/>\n' + "\n".join(body) + "\n</svg>\n", encoding="utf-8")
 
 
@@ -139,30 +160,34 @@ def main(argv=None):
   seconds["teacher"] = _train(["--teacher_only", "--teacher_config", str(configs["teacher"]), "--vocab", args.vocab,
                                "--data", str(data), "--out", str(work / "teacher_run"), "--distill_steps",
                                str(args.teacher_steps), "--warmup_steps", str(args.teacher_steps // 10), *lr])
-  seconds["distilled"] = _train(["--teacher_config", str(configs["teacher"]), "--teacher_ckpt",
-                                 str(work / "teacher_run" / "teacher"), "--student_config", str(configs["student"]),
-                                 "--data", str(data), "--out", str(work / "distill_run"), "--steps_per_stage",
-                                 str(args.steps_per_stage), "--distill_steps", str(args.distill_steps),
-                                 "--warmup_steps", str(args.distill_steps // 10), *lr])
+  schedules = args.schedules.split(",")
+  for schedule in schedules:
+    seconds[f"distilled ({schedule})"] = _train(
+        ["--teacher_config", str(configs["teacher"]), "--teacher_ckpt", str(work / "teacher_run" / "teacher"),
+         "--student_config", str(configs["student"]), "--data", str(data), "--out", str(work / f"distill_{schedule}"),
+         "--steps_per_stage", str(args.steps_per_stage), "--distill_steps", str(args.distill_steps),
+         "--warmup_steps", str(args.distill_steps // 10), "--schedule", schedule, *lr])
   seconds["scratch"] = _train(["--teacher_only", "--teacher_config", str(configs["student"]), "--vocab", args.vocab,
                                "--data", str(data), "--out", str(work / "scratch_run"), "--distill_steps",
                                str(student_steps), "--warmup_steps", str(student_steps // 10), *lr])
 
-  accuracy = {
-      "teacher": evaluate_checkpoint(work / "teacher_run" / "teacher", held_out),
-      "distilled": evaluate_checkpoint(work / "distill_run" / "student", held_out),
-      "scratch": evaluate_checkpoint(work / "scratch_run" / "teacher", held_out),
-  }
-  distilled, scratch = _losses(work / "distill_run"), _losses(work / "scratch_run")
+  accuracy = {"teacher": evaluate_checkpoint(work / "teacher_run" / "teacher", held_out)}
+  for schedule in schedules:
+    accuracy[f"distilled ({schedule})"] = evaluate_checkpoint(work / f"distill_{schedule}" / "student", held_out)
+  accuracy["scratch"] = evaluate_checkpoint(work / "scratch_run" / "teacher", held_out)
+  accuracy["most frequent token"] = most_frequent_token_accuracy(data, held_out)
+  distilled = {schedule: _losses(work / f"distill_{schedule}") for schedule in schedules}
+  scratch = _losses(work / "scratch_run")
   results = {
       "corpus": text, "student_steps": student_steps, "teacher_steps": args.teacher_steps,
-      "batch_size": args.batch_size, "learning_rate": args.learning_rate, "seq_length": SEQ_LENGTH,
+      "batch_size": args.batch_size, "learning_rate": args.learning_rate, "schedules": schedules,
+      "seq_length": SEQ_LENGTH,
       "train_examples": json.loads((data / "pretraining_data.json").read_text())["examples"],
       "held_out_examples": json.loads((held_out / "pretraining_data.json").read_text())["examples"],
-      "layer_stages": stage_ends(distilled, STUDENT["num_hidden_layers"]),
+      "layer_stages": {name: stage_ends(records, STUDENT["num_hidden_layers"]) for name, records in distilled.items()},
       "held_out_accuracy": accuracy, "train_seconds": seconds,
-      "final_train_masked_lm": {"distilled (mixed targets)": distilled[-1]["masked_lm"],
-                                "scratch": scratch[-1]["masked_lm"]},
+      "final_train_masked_lm": {**{f"distilled ({name}, mixed targets)": records[-1]["masked_lm"]
+                                   for name, records in distilled.items()}, "scratch": scratch[-1]["masked_lm"]},
   }
   (work / "bench_distill.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
   print(json.dumps(results, indent=2))

@@ -24,6 +24,7 @@ COMMANDS = {
     "hub_export.export_keras": "hub_export.export_keras",
     "hub_export.pretraining_data": "hub_export.pretraining_data",
     "hub_export.distill": "hub_export.distill",
+    "hub_export.evaluate_mlm": "hub_export.evaluate_mlm",
 }
 
 # Runs in one fresh process (one TensorFlow import for all): argv[1:] are "-m MODULE" and

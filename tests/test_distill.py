@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -291,3 +292,22 @@ def test_held_out_masked_lm_accuracy_counts_weighted_positions(setup, finished):
   # The written student, restored from its checkpoint, measures as the trained one does.
   full = records.load_examples(setup["data"])
   assert evaluate_checkpoint(out / "student", setup["data"]) == pytest.approx(masked_lm_accuracy(model, full))
+
+
+def test_evaluate_mlm_command_prints_the_held_out_accuracy_and_refuses_data_it_cannot_read(setup, finished, tmp_path,
+                                                                                         capsys):
+  from hub_export import cli
+  from hub_export.distillation.evaluation import evaluate_checkpoint
+  from hub_export.evaluate_mlm import _main
+
+  _, out = finished
+  assert cli.run(_main, ["--ckpt", str(out / "student"), "--data", str(setup["data"]), "--batch_size", "7"]) == 0
+  printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+  assert printed == pytest.approx(evaluate_checkpoint(out / "student", setup["data"]))
+  data = tmp_path / "wide_vocab"
+  shutil.copytree(setup["data"], data)
+  metadata = json.loads((data / "pretraining_data.json").read_text())
+  (data / "pretraining_data.json").write_text(json.dumps({**metadata, "vocab_size": metadata["vocab_size"] + 1}))
+  assert cli.run(_main, ["--ckpt", str(out / "student"), "--data", str(data)]) == 2
+  lines = capsys.readouterr().err.strip().splitlines()
+  assert len(lines) == 1 and "more than the model's vocab_size" in lines[0], lines

@@ -109,29 +109,37 @@ def test_quantized_tiny_models_stay_close_and_shrink(tiny, quantize, mean_floor,
 
 
 def test_int8_model_computes_in_int8(tiny):
-  """Full-integer: every fully-connected weight and every softmax runs on int8 tensors."""
-  encoder = TFLiteEncoder(tiny["files"]["int8"])
-  interpreter = encoder.interpreter
+  """Full-integer but for attention's core: every op reads int8 (or int32 ids) except the
+  matmuls of two activations and the softmax, which run in float between DEQUANTIZE and QUANTIZE."""
+  from hub_export.tflite.convert import FLOAT_OPS_IN_INT8
+
+  interpreter = TFLiteEncoder(tiny["files"]["int8"]).interpreter
   tensors = {d["index"]: d for d in interpreter.get_tensor_details()}
   ops = interpreter._get_ops_details()  # the only LiteRT view of the op graph
-  checked = [op for op in ops if op["op_name"] in ("FULLY_CONNECTED", "SOFTMAX", "BATCH_MATMUL")]
-  assert len(checked) > 10
-  for op in checked:
-    assert tensors[op["inputs"][0]]["dtype"] == np.int8, op
-  assert {op["op_name"] for op in ops} >= {"QUANTIZE", "DEQUANTIZE"}
+  reads_float = {op["op_name"]: any(tensors[i]["dtype"] == np.float32 for i in op["inputs"] if i in tensors)
+                 for op in ops}  # the same for every op of a type, as the next line checks
+  assert all(reads_float[op["op_name"]] == any(tensors[i]["dtype"] == np.float32 for i in op["inputs"] if i in tensors)
+             for op in ops)
+  assert {name for name, floats in reads_float.items() if floats} == {"QUANTIZE", *FLOAT_OPS_IN_INT8}
+  int8_fc = [op for op in ops if op["op_name"] == "FULLY_CONNECTED"]
+  assert len(int8_fc) > 10 and all(tensors[op["inputs"][1]]["dtype"] == np.int8 for op in int8_fc)
 
 
 def test_int8_softmax_inputs_span_the_bounded_scores(tiny):
-  """From a checkpoint, int8 attention traces the bounded mask: softmax inputs are quantized
-  over [-30, 0] (0.12 a step), not over a range the -1e9 padding bias would stretch to 1e9."""
+  """From a checkpoint, int8 attention traces the bounded mask: the int8 scores each softmax
+  dequantizes span [-30, 0] (0.12 a step), not a range the -1e9 padding bias would stretch to 1e9."""
   from hub_export.model.functional import BOUNDED_SCORE_FLOOR
 
   interpreter = TFLiteEncoder(tiny["files"]["int8"]).interpreter
   tensors = {d["index"]: d for d in interpreter.get_tensor_details()}
-  softmaxes = [op for op in interpreter._get_ops_details() if op["op_name"] == "SOFTMAX"]
+  ops = interpreter._get_ops_details()
+  producer = {out: op for op in ops for out in op["outputs"]}
+  softmaxes = [op for op in ops if op["op_name"] == "SOFTMAX"]
   assert softmaxes
   for op in softmaxes:
-    scale, _ = tensors[op["inputs"][0]]["quantization"]
+    dequantize = producer[op["inputs"][0]]
+    assert dequantize["op_name"] == "DEQUANTIZE", op
+    scale, _ = tensors[dequantize["inputs"][0]]["quantization"]
     assert 0 < scale * 255 <= -BOUNDED_SCORE_FLOOR * 1.01, op
 
 
@@ -240,6 +248,26 @@ def test_converter_failure_becomes_a_hub_export_error(tiny):
   wrong = [{k: np.zeros([1, SEQ + 1], np.int32) for k in sig.ENCODER_INPUT_KEYS}]
   with pytest.raises(HubExportError, match=r"^the TFLite converter failed \(--quantize int8\): ") as info:
     convert(function, tiny["model"], "int8", wrong)
+  assert "\n" not in str(info.value)
+
+
+def test_float_ops_lists_the_ops_reading_float32(tiny):
+  from hub_export.tflite.convert import FLOAT_OPS_IN_INT8, float_ops
+
+  assert float_ops(tiny["files"]["int8"].read_bytes()) == set(FLOAT_OPS_IN_INT8)
+  assert float_ops(tiny["files"]["none"].read_bytes()) >= {"FULLY_CONNECTED", "ADD", "MUL", *FLOAT_OPS_IN_INT8}
+
+
+def test_int8_that_leaves_other_ops_in_float_is_refused(tiny, monkeypatch):
+  """Only FLOAT_OPS_IN_INT8 may stay float32: a quantizer result with other float ops (here
+  the float model in its place) is a one-line error naming them, not a slow "int8" file."""
+  from hub_export.tflite import convert as convert_module
+
+  float_model = tiny["files"]["none"].read_bytes()
+  monkeypatch.setattr(convert_module, "_quantize_except", lambda converter, ops: float_model)
+  function = convert_module.serving_function(lambda x: tiny["model"].encoder(x, training=False), SEQ, "tiny")
+  with pytest.raises(HubExportError, match=r"^int8 quantization left ADD, .*FULLY_CONNECTED.* in float32; ") as info:
+    convert_module.convert(function, tiny["model"], "int8", tiny["inputs"][:1])
   assert "\n" not in str(info.value)
 
 

@@ -110,3 +110,34 @@ def test_every_assigned_code_point_follows_the_rules():
       tf_lower = tf.strings.lower(ch, encoding="utf-8").numpy().decode("utf-8")
       assert lower_case and ch.lower() != ch and tf_lower == ch, f"U+{ord(ch):04X} differs"
     assert len(wrong) < 50
+
+
+def _is_utf8(data: bytes) -> bool:
+  try:
+    data.decode("utf-8")
+    return True
+  except UnicodeDecodeError:
+    return False
+
+
+def test_valid_utf8_pattern_accepts_exactly_what_python_decodes():
+  """The DFA that lets valid batches skip the transcode must never pass an invalid string.
+
+  Every string of one and two bytes, every three-byte string led by E0-EF with the
+  boundary continuation bytes, and four-byte strings around U+10000 and U+10FFFF.
+  """
+  edges = [0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF]
+  samples = [bytes([a]) for a in range(256)] + [bytes([a, b]) for a in range(256) for b in range(256)]
+  samples += [bytes([a, b, c]) for a in range(0xE0, 0xF0) for b in edges for c in edges]
+  samples += [bytes([a, b, c, d]) for a in range(0xF0, 0xF8) for b in edges for c in (0x80, 0xBF) for d in (0x80, 0xBF)]
+  samples += [b"ok " + s + b" ok" for s in (b"\xed\xa0\x80", b"\xe0\x80\xaf", b"\xf4\x90\x80\x80", b"\xc3")]
+  valid = tf.strings.regex_full_match(tf.constant(samples), bert_text_normalizer._VALID_UTF8).numpy()
+  expected = [_is_utf8(s) for s in samples]
+  assert sum(expected) > 1000 and not all(expected)
+  assert [s for s, v, e in zip(samples, valid, expected) if v != e] == []
+
+
+@pytest.mark.parametrize("batch", [[b"caf\xc3\xa9", b"plain"], [b"caf\xc3\xa9", b"a\xffb\xed\xa0\x80c", b"x\xe2\x82"]])
+def test_drop_invalid_utf8_equals_python_decode_ignore(batch):
+  got = bert_text_normalizer.drop_invalid_utf8(tf.constant(batch)).numpy().tolist()
+  assert got == [s.decode("utf-8", "ignore").encode("utf-8") for s in batch]

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from hub_export.config import STUDENT
 from hub_export.distillation import records
-from hub_export.distillation.trainer import model_inputs
+from hub_export.distillation.trainer import check_data_fits, model_inputs
 
 
 def masked_lm_accuracy(model, examples: dict, batch_size: int = 64) -> dict:
@@ -32,5 +32,7 @@ def evaluate_checkpoint(ckpt, data, bert_config=None, role: str = STUDENT, batch
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
 
+  metadata = records.read_metadata(data)
   model, _ = load_mobilebert(locate_checkpoint(ckpt), bert_config, role=role)
+  check_data_fits(metadata, model.config)
   return masked_lm_accuracy(model, records.load_examples(data), batch_size)

@@ -3,8 +3,13 @@
 Our blocks keep each weight stacked over layers in one [layers, ...] variable, so a Keras
 optimizer could neither scale the rate per block (the schedules freeze or slow blocks) nor
 take LAMB's trust ratio per block as the original's one-variable-per-block graph does.
-Here the update of a stacked variable is computed per block slice. Weight decay skips
-LayerNorm/NoNorm weights and biases; gradients are clipped to a global norm first.
+Here the update of a stacked variable is computed per block slice. LayerNorm/NoNorm weights
+and biases get neither weight decay nor the trust ratio (a plain Adam step): both published
+LAMBs (the original's `lamb_optimizer.py`, Model Garden's `lamb.py`) exclude from layer
+adaptation what they exclude from weight decay. With the ratio, a zero-initialized bias
+could only grow geometrically from its first step (each update is `rate` times its own
+norm), so the masked-LM output bias and every other bias stayed near zero for hundreds of
+steps. Gradients are clipped to a global norm first.
 Works under any `tf.distribute` strategy: call `apply` in a replica context with the
 already summed gradients.
 """
@@ -30,6 +35,7 @@ class Lamb(tf.Module):
     self.m = [tf.Variable(tf.zeros(v.shape), trainable=False, name="m") for v in self.variables_]
     self.v = [tf.Variable(tf.zeros(v.shape), trainable=False, name="v") for v in self.variables_]
     self.decays = [leaf_name(v) not in _NO_DECAY_LEAVES for v in self.variables_]
+    self.adapts = self.decays  # layer adaptation skips what weight decay skips, as published
 
   def reset(self):
     """A fresh optimizer (each stage starts with one)."""
@@ -49,24 +55,25 @@ class Lamb(tf.Module):
     correction_1 = 1.0 - tf.pow(self.beta_1, step)
     correction_2 = 1.0 - tf.pow(self.beta_2, step)
 
-    def update(variable, gradient, m, v, rate, decays, stacked, scale):
+    def update(variable, gradient, m, v, rate, decays, adapts, stacked, scale):
       m.assign(self.beta_1 * m + (1.0 - self.beta_1) * gradient)
       v.assign(self.beta_2 * v + (1.0 - self.beta_2) * tf.square(gradient))
       step_direction = (m / correction_1) / (tf.sqrt(v / correction_2) + self.epsilon)
       if decays and self.weight_decay:
         step_direction += self.weight_decay * variable
-      if stacked:  # one trust ratio per block slice
-        weight_norm = tf.norm(tf.reshape(variable, [variable.shape[0], -1]), axis=-1)
-        update_norm = tf.norm(tf.reshape(step_direction, [variable.shape[0], -1]), axis=-1)
-      else:
-        weight_norm, update_norm = tf.norm(variable), tf.norm(step_direction)
-      trust = tf.where((weight_norm > 0) & (update_norm > 0), weight_norm / tf.maximum(update_norm, 1e-30), 1.0)
-      trust = trust * tf.constant(scale, tf.float32)
+      trust = tf.constant(scale, tf.float32)
+      if adapts:
+        if stacked:  # one trust ratio per block slice
+          weight_norm = tf.norm(tf.reshape(variable, [variable.shape[0], -1]), axis=-1)
+          update_norm = tf.norm(tf.reshape(step_direction, [variable.shape[0], -1]), axis=-1)
+        else:
+          weight_norm, update_norm = tf.norm(variable), tf.norm(step_direction)
+        trust *= tf.where((weight_norm > 0) & (update_norm > 0), weight_norm / tf.maximum(update_norm, 1e-30), 1.0)
       if stacked:
         trust = tf.reshape(trust, [-1] + [1] * (len(variable.shape) - 1))
       return variable.assign_sub(rate * trust * step_direction)
 
     for i, variable in enumerate(self.variables_):
       strategy.extended.update(variable, update, args=(gradients[i], self.m[i], self.v[i], learning_rate, self.decays[i],
-                                                       self.stacked[i], rate_scales[i]))
+                                                       self.adapts[i], self.stacked[i], rate_scales[i]))
     strategy.extended.update(self.iterations, lambda it: it.assign_add(1), args=())

@@ -10,8 +10,9 @@ distillation. Both schedules start each stage with a fresh optimizer.
 * `original` (google-research/mobilebert `run_pretraining.py`): every non-encoder
   variable starts as the teacher's (the embedding and the masked-LM head); nothing is
   frozen, the learning rate is scaled per block: x0 before the block's stage, x3 during
-  it, x0.3 after. The embedding trains as a block whose stage is past (x0.3); that rate
-  is this project's choice, the facts we follow do not give it.
+  it, x0.3 after. The embedding trains as a block whose stage is past (x0.3), this
+  project's choice: the original code's layer-wise phases give every variable outside
+  the encoder blocks a rate of 0, and warm the rate up again at each phase's start.
 """
 
 import dataclasses

@@ -65,14 +65,19 @@ def check_pair(teacher: MobileBertConfig, student: MobileBertConfig) -> None:
 
 
 def check_data(metadata: dict, config: MobileBertConfig, options: TrainOptions, replicas: int) -> None:
+  check_data_fits(metadata, config)
+  if options.batch_size % replicas:
+    raise HubExportError(f"--batch_size {options.batch_size} does not split evenly over {replicas} replicas")
+
+
+def check_data_fits(metadata: dict, config: MobileBertConfig) -> None:
+  """The data's token ids and lengths are ones the model can read."""
   if metadata["vocab_size"] > config.vocab_size:
     raise HubExportError(f"the data's vocab has {metadata['vocab_size']} tokens, more than the model's vocab_size "
                          f"{config.vocab_size}")
   if metadata["seq_length"] > config.max_position_embeddings:
     raise HubExportError(f"the data's seq_length {metadata['seq_length']} exceeds max_position_embeddings "
                          f"{config.max_position_embeddings}")
-  if options.batch_size % replicas:
-    raise HubExportError(f"--batch_size {options.batch_size} does not split evenly over {replicas} replicas")
 
 
 def batch_for_step(examples: dict, step: int, batch_size: int) -> dict:

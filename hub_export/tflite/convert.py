@@ -26,15 +26,22 @@ def serving_function(encode, seq_length: int, description: str, output_keys=sig.
     raise HubExportError(f"{description} cannot be traced at seq_length {seq_length}: {first_line(e)}") from None
 
 
+# The ops an int8 model keeps in float32, between a DEQUANTIZE and a QUANTIZE: attention's
+# two matmuls of activations and its softmax. LiteRT runs BATCH_MATMUL in int8 on its
+# reference kernel and SOFTMAX in int8 outside XNNPACK; in float XNNPACK takes both, and the
+# whole model runs 2.5x faster (BUILD_NOTES, "On-device export").
+FLOAT_OPS_IN_INT8 = ("BATCH_MATMUL", "SOFTMAX")
+
+
 def convert(concrete_function, trackable, quantize: str, representative_inputs=None, custom_ops=False) -> bytes:
   """Runs the TFLite converter.
 
   `dynamic` stores weights as int8 and keeps activations float (no calibration).
   `int8` quantizes weights and activations to int8 with ranges calibrated on
-  `representative_inputs` (a list of input dicts) and allows int8 builtin ops only;
-  inputs stay int32 and outputs float32 so every variant has the same interface.
-  `custom_ops` keeps ops without a builtin kernel as custom ops (TensorFlow Text's, for a
-  model that takes text) instead of failing.
+  `representative_inputs` (a list of input dicts): every op is an int8 builtin except
+  `FLOAT_OPS_IN_INT8`. Inputs stay int32 and outputs float32 so every variant has the
+  same interface. `custom_ops` keeps ops without a builtin kernel as custom ops
+  (TensorFlow Text's, for a model that takes text) instead of failing.
   """
   if quantize not in QUANTIZATIONS:
     raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
@@ -48,6 +55,42 @@ def convert(concrete_function, trackable, quantize: str, representative_inputs=N
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
   converter.allow_custom_ops = custom_ops
   try:
-    return converter.convert()
+    flatbuffer = converter.convert() if quantize != "int8" else _quantize_except(converter, FLOAT_OPS_IN_INT8)
   except Exception as e:  # the converter is a black box: any failure of it is a clear error for us
     raise HubExportError(f"the TFLite converter failed (--quantize {quantize}): {first_line(e)}") from e
+  if quantize == "int8":
+    left_in_float = float_ops(flatbuffer) - set(FLOAT_OPS_IN_INT8)
+    if left_in_float:
+      raise HubExportError(f"int8 quantization left {', '.join(sorted(left_in_float))} in float32; the model has an "
+                           f"op the int8 quantizer cannot take (only {', '.join(FLOAT_OPS_IN_INT8)} may stay float)")
+  return flatbuffer
+
+
+def _quantize_except(converter, float_ops) -> bytes:
+  """Calibrates, then quantizes every op to int8 except `float_ops`.
+
+  This is the selective quantization of TFLite's quantization debugger
+  (`QuantizationDebugOptions(denylisted_ops=...)`), without the debugger's instrumented
+  model: the converter stops after calibration and the MLIR quantizer does the rest.
+  """
+  from tensorflow.lite.python import convert as lite_convert
+
+  converter._experimental_calibrate_only = True  # pylint: disable=protected-access
+  calibrated = converter.convert()
+  return lite_convert.mlir_quantize(calibrated, denylisted_ops=list(float_ops))
+
+
+def float_ops(flatbuffer: bytes) -> set:
+  """The builtin names of the ops in a .tflite model that read a float32 tensor, QUANTIZE aside."""
+  from tensorflow.lite.python import schema_py_generated as schema
+  from tensorflow.lite.tools import flatbuffer_utils
+
+  model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
+  names = {code: name for name, code in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+  found = set()
+  for subgraph in model.subgraphs:
+    for op in subgraph.operators:
+      opcode = model.operatorCodes[op.opcodeIndex]
+      if any(i >= 0 and subgraph.tensors[i].type == schema.TensorType.FLOAT32 for i in op.inputs):
+        found.add(names.get(max(opcode.builtinCode, opcode.deprecatedBuiltinCode), "CUSTOM"))
+  return found - {"QUANTIZE"}

@@ -34,6 +34,10 @@ KEEP_PATTERN = _SINGLE_CHAR_WORD
 # The word breaks that tf.strings.split() does not know (it splits on ASCII whitespace):
 # the Zs characters other than U+0020, and U+2028, U+2029.
 _NON_ASCII_WORD_BREAK = r"[\x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}\x{2028}\x{2029}]"
+# Well-formed UTF-8 as RE2 matches it: every scalar value, surrogates excluded. RE2 compiles
+# this class into the exact byte sequences, so overlong forms, surrogates, values above
+# U+10FFFF and stray or truncated bytes fail to match (`test_valid_utf8_pattern_...`).
+_VALID_UTF8 = r"[\x{0}-\x{D7FF}\x{E000}-\x{10FFFF}]*"
 
 
 def normalize(text: tf.Tensor, lower_case: bool) -> tf.Tensor:
@@ -43,13 +47,23 @@ def normalize(text: tf.Tensor, lower_case: bool) -> tf.Tensor:
   (`bytes.decode("utf-8", "ignore")`), and matches it byte sequence for byte sequence.
   Whitespace is left in place: only the word split looks at it.
   """
-  text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="ignore")
+  text = drop_invalid_utf8(text)
   text = tf.strings.regex_replace(text, _DROPPED, "")
   if lower_case:
     text = tf.strings.lower(text, encoding="utf-8")
     text = tf_text.normalize_utf8(text, "NFD")
     text = tf.strings.regex_replace(text, _COMBINING_MARKS, "")
   return text
+
+
+def drop_invalid_utf8(text: tf.Tensor) -> tf.Tensor:
+  """Drops invalid UTF-8 as `bytes.decode("utf-8", "ignore")` does.
+
+  The transcode that drops it decodes and re-encodes every character and was the
+  preprocessor's costliest op; a DFA match says first whether any string needs it.
+  """
+  return tf.cond(tf.reduce_all(tf.strings.regex_full_match(text, _VALID_UTF8)), lambda: tf.identity(text),
+                 lambda: tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="ignore"))
 
 
 def split_words(text: tf.Tensor) -> tf.RaggedTensor:

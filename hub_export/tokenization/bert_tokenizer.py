@@ -33,9 +33,17 @@ class BertTokenizer:
         max_bytes_per_word=MAX_WORD_CHARS * _MAX_UTF8_BYTES_PER_CHAR, no_pretokenization=True)
 
   def _words_for_wordpiece(self, words: tf.Tensor):
-    """Replaces over-long words by the [UNK] token text, which WordPiece maps to [UNK]."""
-    too_long = tf.strings.length(words, unit="UTF8_CHAR") > MAX_WORD_CHARS
-    return tf.where(too_long, UNK, words), too_long
+    """Replaces over-long words by the [UNK] token text, which WordPiece maps to [UNK].
+
+    Counting characters decodes every word; a word of at most 200 bytes has at most 200
+    characters, so the count runs only when some word is longer than that in bytes.
+    """
+    def replace_long_words():
+      too_long = tf.strings.length(words, unit="UTF8_CHAR") > MAX_WORD_CHARS
+      return tf.where(too_long, UNK, words), too_long
+
+    return tf.cond(tf.reduce_any(tf.strings.length(words) > MAX_WORD_CHARS), replace_long_words,
+                   lambda: (tf.identity(words), tf.zeros_like(words, dtype=tf.bool)))
 
   def tokenize(self, text: tf.Tensor) -> tf.RaggedTensor:
     words = bert_text_normalizer.split_words(bert_text_normalizer.normalize(text, self.lower_case))

@@ -1,0 +1,177 @@
+"""Where a call of a loaded encoder SavedModel spends its time, op by op (batch 1 by default).
+
+    python -m bench.profile_encoder --export_dir DIR [--export_dir DIR ...] [--tflite FILE]
+        [--calls 20] [--batch 1] [--seq_length 128] [--json FILE]
+
+Each export is loaded with `tf.saved_model.load` and called as `hub.KerasLayer` calls it
+(`__call__(inputs, training=False)`, no padding, TensorFlow's default threads).
+First plain timing (median wall and process CPU per call over --calls calls, three
+alternating rounds over all exports and the LiteRT file), then --calls calls under
+TensorFlow's profiler, whose trace (`*.xplane.pb`) is read here:
+
+- kernels: every op kernel the executors ran, by op type: ops per call, thread time per
+  call, microseconds per op;
+- executor overhead: the executors' busy time (`ExecutorState::Process`) not spent inside
+  a kernel, per call and per op: what running the graph costs beyond its math;
+- threads: busy time per call of the inter-op threads (which run the graph) and of the
+  intra-op pool (work that ops such as softmax, concat and elementwise ops hand over).
+
+--tflite times the same math in LiteRT (float file from `export_tflite`, 2 threads, its
+XNNPACK default; batch 1 only) in the same rounds: the floor the issue compares with.
+Not a test.
+"""
+
+import argparse
+import collections
+import glob
+import json
+import os
+import statistics
+import tempfile
+import time
+
+import numpy as np
+
+from bench.bench_encoder import encoder_inputs, load_average
+
+ROUNDS = 3
+
+
+def timed(call, calls: int) -> tuple:
+  """(median wall ms, process CPU ms per call) over `calls` calls after two warm-up calls."""
+  for _ in range(2):
+    call()
+  walls, cpu = [], time.process_time()
+  for _ in range(calls):
+    start = time.perf_counter()
+    call()
+    walls.append(time.perf_counter() - start)
+  return 1e3 * statistics.median(walls), 1e3 * (time.process_time() - cpu) / calls
+
+
+def _kernel_type(name: str):
+  """'scope/op:OpType' -> 'OpType' for a kernel event; None for the runtime's own events."""
+  if ":" not in name or "::" in name:
+    return None
+  return name.rsplit(":", 1)[1] or None
+
+
+def summarize_trace(xplane_file: str, calls: int) -> dict:
+  """Per-call kernel, executor and thread figures from one profiler trace."""
+  from tensorflow.tsl.profiler.protobuf import xplane_pb2  # TensorFlow's own copy of the schema
+  space = xplane_pb2.XSpace()
+  with open(xplane_file, "rb") as f:
+    space.ParseFromString(f.read())
+  host = next(plane for plane in space.planes if plane.name == "/host:CPU")
+  names = {key: meta.name for key, meta in host.event_metadata.items()}
+  kernel_ms, kernel_count = collections.Counter(), collections.Counter()
+  executor_ms = intra_ms = inter_ms = 0.0
+  intra_tasks = 0
+  for line in host.lines:
+    events = sorted(line.events, key=lambda e: e.offset_ps)
+    if line.name.startswith("tf_Compute"):
+      for event in events:
+        name, ms = names[event.metadata_id], event.duration_ps / 1e9
+        kernel = _kernel_type(name)
+        if kernel:
+          kernel_ms[kernel] += ms
+          kernel_count[kernel] += 1
+        elif name == "ExecutorState::Process":
+          executor_ms += ms
+      inter_ms += sum(e.duration_ps for e in events if names[e.metadata_id] == "ExecutorState::Process") / 1e9
+    elif "Eigen" in line.name:  # the intra-op pool: a task runs from StartRegion to StopRegion
+      start = None
+      for event in events:
+        name = names[event.metadata_id]
+        if name == "ThreadpoolListener::StartRegion":
+          start = event.offset_ps
+        elif name == "ThreadpoolListener::StopRegion" and start is not None:
+          intra_ms += (event.offset_ps - start) / 1e9
+          intra_tasks += 1
+          start = None
+  # Function-call kernels return at once and their bodies' kernels are counted on their own.
+  total_kernel_ms = sum(ms for kernel, ms in kernel_ms.items() if "Call" not in kernel and kernel != "If")
+  ops = sum(kernel_count.values())
+  return {
+      "ops_per_call": ops / calls,
+      "kernel_ms_per_call": total_kernel_ms / calls,
+      "executor_overhead_ms_per_call": (executor_ms - total_kernel_ms) / calls,
+      "executor_overhead_us_per_op": 1e3 * (executor_ms - total_kernel_ms) / ops,
+      "inter_op_busy_ms_per_call": inter_ms / calls,
+      "intra_op_busy_ms_per_call": intra_ms / calls,
+      "intra_op_tasks_per_call": intra_tasks / calls,
+      "kernels": {kernel: {"ops_per_call": kernel_count[kernel] / calls, "ms_per_call": ms / calls,
+                           "us_per_op": 1e3 * ms / kernel_count[kernel]}
+                  for kernel, ms in kernel_ms.most_common()},
+  }
+
+
+def profile(call, calls: int) -> dict:
+  import tensorflow as tf
+  call()
+  with tempfile.TemporaryDirectory() as logdir:
+    tf.profiler.experimental.start(logdir)
+    start = time.perf_counter()
+    for _ in range(calls):
+      call()
+    wall = time.perf_counter() - start
+    tf.profiler.experimental.stop()
+    trace = sorted(glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True))[-1]
+    summary = summarize_trace(trace, calls)
+  summary["wall_ms_per_call_profiled"] = 1e3 * wall / calls
+  return summary
+
+
+def litert_call(path: str, seq_length: int):
+  from hub_export.tflite.runtime import TFLiteEncoder
+  encoder, inputs = TFLiteEncoder(path, num_threads=2), encoder_inputs(1, seq_length)
+  return lambda: encoder(inputs)
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--export_dir", action="append", required=True)
+  parser.add_argument("--tflite", default=None, help="a float .tflite of the same model, from export_tflite")
+  parser.add_argument("--calls", type=int, default=20)
+  parser.add_argument("--batch", type=int, default=1)
+  parser.add_argument("--seq_length", type=int, default=128)
+  parser.add_argument("--json", default=None)
+  args = parser.parse_args()
+  import tensorflow as tf
+  inputs = {k: tf.constant(v) for k, v in encoder_inputs(args.batch, args.seq_length).items()}
+  runs = {}
+  for path in args.export_dir:
+    model = tf.saved_model.load(path)
+    runs[path] = lambda model=model: model(inputs, training=False)
+  if args.tflite and args.batch == 1:
+    runs[f"LiteRT float {args.tflite}"] = litert_call(args.tflite, args.seq_length)
+  print(f"load average {load_average()}; batch {args.batch} x {args.seq_length}, {args.calls} calls a round, {ROUNDS} rounds")
+  times = collections.defaultdict(list)
+  for _ in range(ROUNDS):
+    for name, call in runs.items():
+      times[name].append(timed(call, args.calls))
+  result = {"load_average_after_timing": load_average(), "runs": {}}
+  for name, rounds in times.items():
+    wall = statistics.median(w for w, _ in rounds)
+    cpu = statistics.median(c for _, c in rounds)
+    result["runs"][name] = {"median_wall_ms": wall, "cpu_ms_per_call": cpu}
+    print(f"{name}: median {wall:.1f} ms, process CPU {cpu:.1f} ms a call")
+  for path in args.export_dir:
+    summary = profile(runs[path], args.calls)
+    result["runs"][path]["profile"] = summary
+    print(f"\nprofile of {path} ({args.calls} calls, {summary['wall_ms_per_call_profiled']:.1f} ms a call profiled)")
+    print(f"  {summary['ops_per_call']:.0f} kernels a call, {summary['kernel_ms_per_call']:.1f} ms in kernels; executor "
+          f"overhead {summary['executor_overhead_ms_per_call']:.1f} ms ({summary['executor_overhead_us_per_op']:.1f} us an op)")
+    print(f"  inter-op threads busy {summary['inter_op_busy_ms_per_call']:.1f} ms, intra-op pool busy "
+          f"{summary['intra_op_busy_ms_per_call']:.1f} ms in {summary['intra_op_tasks_per_call']:.0f} tasks, a call")
+    for kernel, row in list(summary["kernels"].items())[:15]:
+      print(f"  {kernel:28s} {row['ops_per_call']:7.1f} ops {row['ms_per_call']:8.2f} ms {row['us_per_op']:8.1f} us/op")
+  result["load_average_end"] = load_average()
+  print(f"load average {result['load_average_end']}")
+  if args.json:
+    with open(args.json, "w") as f:
+      json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+  main()

@@ -3,8 +3,8 @@
 One float export of the small English model (2 layers, a real-word vocab from the corpus,
 sequence length 64), run with LiteRT and TensorFlow Text's TFLite kernels registered, is
 compared with the preprocessor SavedModel feeding the encoder SavedModel, on ASCII corpus
-lines and on non-ASCII lines whose characters TensorFlow Text's normalizer maps as BERT does.
-How often the two tokenizers agree on the whole corpora is a bench
+lines, non-ASCII lines (accents, other scripts, control and format characters, compatibility
+forms that BERT keeps), the empty text and words around the 200-character rule. How often the two tokenizers agree on the whole corpora is a bench
 (`bench/text_input_tokenizer_agreement.py`, figures in BUILD_NOTES).
 """
 

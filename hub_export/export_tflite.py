@@ -62,7 +62,8 @@ def parse_args(argv):
   parser.add_argument("--labels", type=Path, help="with --classifier: the class names, one a line, in output order")
   parser.add_argument("--out", required=True, type=Path, help="the .tflite file to write")
   parser.add_argument("--quantize", default="none", choices=QUANTIZATIONS,
-                      help="none (default): float32; dynamic: int8 weights; int8: int8 weights and activations")
+                      help="none (default): float32; dynamic: int8 weights; int8: int8 weights and activations, "
+                           "attention's batch matmuls and softmax kept in float32")
   parser.add_argument("--seq_length", type=int, default=None,
                       help="the fixed sequence length of the model's inputs (default 128; a classifier keeps its own)")
   parser.add_argument("--bert_config", help="bert_config.json for --ckpt (default: the one beside the checkpoint)")

@@ -141,3 +141,14 @@ def test_valid_utf8_pattern_accepts_exactly_what_python_decodes():
 def test_drop_invalid_utf8_equals_python_decode_ignore(batch):
   got = bert_text_normalizer.drop_invalid_utf8(tf.constant(batch)).numpy().tolist()
   assert got == [s.decode("utf-8", "ignore").encode("utf-8") for s in batch]
+
+
+def test_a_batch_tokenized_in_halves_keeps_each_line_in_place():
+  """`tokenize` runs a batch as two halves; odd, single and empty batches keep their rows."""
+  tokenizer = BertTokenizer(load_vocab(require_shared(ENGLISH_VOCAB)), True)
+  tokenize = tf.function(tokenizer.tokenize, input_signature=[tf.TensorSpec([None], tf.string)])
+  lines = [line.encode("utf-8") for line in corpus("english")[:5]]
+  alone = [tokenize(tf.constant([line])).to_list()[0] for line in lines]
+  assert len(set(map(str, alone))) == 5
+  for size in (0, 1, 2, 3, 5):
+    assert tokenize(tf.constant(lines[:size], tf.string)).to_list() == alone[:size]

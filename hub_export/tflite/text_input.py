@@ -23,13 +23,12 @@ import tensorflow as tf
 from hub_export import signatures as sig
 from hub_export.errors import HubExportError, first_line
 from hub_export.tflite.bert_normalizer_model import build_model
-from hub_export.tokenization.bert_tokenizer import MAX_WORD_CHARS
+from hub_export.tokenization.bert_tokenizer import MAX_WORD_BYTES, MAX_WORD_CHARS
 from hub_export.tokenization.vocab import CLS, PAD, SEP, UNK
 
 TEXT = "text"  # the signature's one input: a string tensor [1]
 # The custom ops the converted model holds; each has a kernel in TensorFlow Text's TFLite registrar.
 CUSTOM_OPS = ("FastBertNormalize", "FastWordpieceTokenizeWithOffsets", "TFText>ByteSplitWithOffsets")
-_MAX_UTF8_BYTES_PER_CHAR = 4
 
 
 class InGraphTokenizer(tf.Module):
@@ -40,11 +39,11 @@ class InGraphTokenizer(tf.Module):
     import tensorflow_text as tf_text
 
     self._normalizer = tf_text.FastBertNormalizer(model_buffer=build_model(lower_case))
-    # The same byte limit as our tokenizer (a word over it is over 200 characters).
+    # The same byte limit as our tokenizer.
     try:
       self._wordpiece = tf_text.FastWordpieceTokenizer(
           vocab=list(vocab.tokens), suffix_indicator="##", unknown_token=UNK, token_out_type=tf.int32,
-          max_bytes_per_word=MAX_WORD_CHARS * _MAX_UTF8_BYTES_PER_CHAR, no_pretokenization=False,
+          max_bytes_per_word=MAX_WORD_BYTES, no_pretokenization=False,
           support_detokenization=False)
     except RuntimeError as e:  # e.g. a vocab of special tokens only: nothing a split word can match
       raise HubExportError(f"vocab {vocab.path} cannot build the in-graph WordPiece tokenizer: {first_line(e)}") from None

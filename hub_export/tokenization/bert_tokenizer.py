@@ -14,7 +14,8 @@ from hub_export.tokenization.vocab import UNK, Vocab
 
 MAX_WORD_CHARS = 200
 MAX_TOKEN_BYTES = 256  # FastWordpieceTokenizer's limit, "##" excluded
-_MAX_UTF8_BYTES_PER_CHAR = 4
+# WordPiece's own byte limit on a word: a word over it is over 200 characters (4 bytes a character at most).
+MAX_WORD_BYTES = MAX_WORD_CHARS * 4
 
 
 class BertTokenizer:
@@ -30,7 +31,7 @@ class BertTokenizer:
     # ever agrees with the character rule; shorter over-long words are caught below.
     self._wordpiece = tf_text.FastWordpieceTokenizer(
         vocab=list(vocab.tokens), suffix_indicator="##", unknown_token=UNK, token_out_type=tf.int32,
-        max_bytes_per_word=MAX_WORD_CHARS * _MAX_UTF8_BYTES_PER_CHAR, no_pretokenization=True)
+        max_bytes_per_word=MAX_WORD_BYTES, no_pretokenization=True)
 
   def _words_for_wordpiece(self, words: tf.Tensor):
     """Replaces over-long words by the [UNK] token text, which WordPiece maps to [UNK].

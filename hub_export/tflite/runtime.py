@@ -20,17 +20,22 @@ def litert_available() -> bool:
   return True
 
 
+def _load(interpreter_class, model_path, **options) -> tuple:
+  """(interpreter, its serving signature runner); a file LiteRT cannot load is one clear error."""
+  try:
+    interpreter = interpreter_class(model_path=str(model_path), **options)
+    return interpreter, interpreter.get_signature_runner(SIGNATURE)
+  except (ValueError, RuntimeError) as e:
+    raise HubExportError(f"LiteRT cannot load {model_path}: {first_line(e)}") from None
+
+
 class TFLiteEncoder:
   """A loaded .tflite encoder (or classifier, with its `output_keys`): call it with a dict of int32 [1, seq] arrays."""
 
   def __init__(self, model_path, num_threads: int = 2, output_keys=sig.TFLITE_OUTPUT_KEYS):
     from ai_edge_litert.interpreter import Interpreter
 
-    try:
-      self.interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
-      self._runner = self.interpreter.get_signature_runner(SIGNATURE)
-    except (ValueError, RuntimeError) as e:
-      raise HubExportError(f"LiteRT cannot load {model_path}: {first_line(e)}") from None
+    self.interpreter, self._runner = _load(Interpreter, model_path, num_threads=num_threads)
     self.output_keys = output_keys
     self.input_details = self._runner.get_input_details()
     self.output_details = self._runner.get_output_details()
@@ -54,13 +59,8 @@ class TFLiteTextEncoder:
 
     from hub_export.tflite.text_input import TEXT
 
-    try:
-      self.interpreter = InterpreterWithCustomOps(
-          custom_op_registerers=tf_text.tflite_registrar.SELECT_TFTEXT_OPS, model_path=str(model_path),
-          num_threads=num_threads)
-      self._runner = self.interpreter.get_signature_runner(SIGNATURE)
-    except (ValueError, RuntimeError) as e:
-      raise HubExportError(f"LiteRT cannot load {model_path}: {first_line(e)}") from None
+    self.interpreter, self._runner = _load(InterpreterWithCustomOps, model_path, num_threads=num_threads,
+                                           custom_op_registerers=tf_text.tflite_registrar.SELECT_TFTEXT_OPS)
     self.output_keys = output_keys
     self._input = TEXT
 

@@ -42,7 +42,7 @@ from pathlib import Path
 from hub_export import cli, signatures
 from hub_export.savedmodel.atomic import atomic_file, check_file_target
 from hub_export.errors import HubExportError, first_line
-from hub_export.tflite import QUANTIZATIONS
+from hub_export.tflite import QUANTIZATIONS, check_quantize
 from hub_export.tflite.model_info import CLASSIFIER_NAME, DEFAULT_LICENSE, DEFAULT_VERSION, ENCODER_NAME
 from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_TEXT
 from hub_export.tokenization.vocab import ALLOW_LARGER_VOCAB_FLAG
@@ -177,7 +177,7 @@ def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=
                   metadata=True, name=None, model_version=DEFAULT_VERSION, license=DEFAULT_LICENSE,
                   text_input=False) -> Path:
   """The whole job; returns the written file. Raises HubExportError on bad input."""
-  _check_quantize(quantize)
+  check_quantize(quantize)
   if text_input and quantize == "int8":
     raise HubExportError("--text_input takes --quantize none or dynamic: int8 calibrates on token ids, "
                          "not on text")
@@ -221,7 +221,7 @@ def export_classifier(out, classifier, labels, quantize="none", vocab=None, lowe
   """A fine-tuned classifier SavedModel -> a .tflite MediaPipe's TextClassifier runs; returns the file."""
   from hub_export.tflite.classifier_source import read_labels
 
-  _check_quantize(quantize)
+  check_quantize(quantize)
   check_file_target(out, overwrite)
   label_names = read_labels(labels)
   _require_litert()
@@ -288,11 +288,6 @@ def _with_metadata(flatbuffer: bytes, info, lower_case: bool) -> bytes:
     flatbuffer = populate(flatbuffer, info)
   cli.LOG.warning("warning: on MediaPipe Tasks: %s", mediapipe_tokenizer_note(lower_case))
   return flatbuffer
-
-
-def _check_quantize(quantize) -> None:
-  if quantize not in QUANTIZATIONS:
-    raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
 
 
 def _write_checked(out, overwrite, source, flatbuffer: bytes, check) -> None:

@@ -1,7 +1,14 @@
 """On-device export: the TF-Hub encoder as a LiteRT (.tflite) flatbuffer, float or quantized."""
 
+from hub_export.errors import HubExportError
+
 # The --quantize choices (here, so the command can parse them without loading TensorFlow).
 QUANTIZATIONS = ("none", "dynamic", "int8")
+
+
+def check_quantize(quantize: str) -> None:
+  if quantize not in QUANTIZATIONS:
+    raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
 
 # A LiteRT model is a FlatBuffer whose file identifier, bytes 4 to 8, is "TFL3".
 LITERT_FILE_IDENTIFIER = b"TFL3"

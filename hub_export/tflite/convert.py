@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from hub_export import signatures as sig
 from hub_export.errors import HubExportError, first_line
-from hub_export.tflite import QUANTIZATIONS
+from hub_export.tflite import check_quantize
 
 
 def serving_function(encode, seq_length: int, description: str, output_keys=sig.TFLITE_OUTPUT_KEYS):
@@ -29,7 +29,7 @@ def serving_function(encode, seq_length: int, description: str, output_keys=sig.
 # The ops an int8 model keeps in float32, between a DEQUANTIZE and a QUANTIZE: attention's
 # two matmuls of activations and its softmax. LiteRT runs BATCH_MATMUL in int8 on its
 # reference kernel and SOFTMAX in int8 outside XNNPACK; in float XNNPACK takes both, and the
-# whole model runs 2.5x faster (BUILD_NOTES, "On-device export").
+# whole model runs 4-5x faster (BUILD_NOTES, "Fast int8").
 FLOAT_OPS_IN_INT8 = ("BATCH_MATMUL", "SOFTMAX")
 
 
@@ -43,8 +43,7 @@ def convert(concrete_function, trackable, quantize: str, representative_inputs=N
   same interface. `custom_ops` keeps ops without a builtin kernel as custom ops
   (TensorFlow Text's, for a model that takes text) instead of failing.
   """
-  if quantize not in QUANTIZATIONS:
-    raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
+  check_quantize(quantize)
   converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete_function], trackable)
   if quantize != "none":
     converter.optimizations = [tf.lite.Optimize.DEFAULT]

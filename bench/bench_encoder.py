@@ -105,19 +105,24 @@ def find_torch_python(flag):
   return None
 
 
+def timed_calls(call, calls: int, warmup: int) -> list:
+  """[wall seconds, process CPU seconds] of each of `calls` calls of `call`, after `warmup` untimed ones."""
+  times = []
+  for i in range(warmup + calls):
+    start, cpu = time.perf_counter(), time.process_time()
+    call()
+    if i >= warmup:
+      times.append([time.perf_counter() - start, time.process_time() - cpu])
+  return times
+
+
 def tf_timer(export_dir: str):
   import tensorflow as tf
   loaded = tf.saved_model.load(export_dir)
 
   def time_calls(batch: int, length: int, calls: int, warmup: int) -> list:
     inputs = {k: tf.constant(v) for k, v in encoder_inputs(batch, length).items()}
-    times = []
-    for i in range(warmup + calls):
-      start, cpu = time.perf_counter(), time.process_time()
-      loaded(inputs, training=False)["sequence_output"].numpy()
-      if i >= warmup:
-        times.append([time.perf_counter() - start, time.process_time() - cpu])
-    return times
+    return timed_calls(lambda: loaded(inputs, training=False)["sequence_output"].numpy(), calls, warmup)
 
   return time_calls
 

@@ -24,23 +24,17 @@ from bench.bench_encoder import (DEFAULT_SEQ_LENGTH, TorchPeer, alternate_rounds
 
 # Runs with KERAS_BACKEND set: same line protocol as bench_encoder's torch worker.
 _KERAS_WORKER = r"""
-import json, sys, time
+import json, sys
 import keras, keras_hub, numpy as np
 import hub_export.keras3  # noqa: F401
-from bench.bench_encoder import encoder_inputs
+from bench.bench_encoder import encoder_inputs, timed_calls
 backbone = keras_hub.models.Backbone.from_preset(sys.argv[1])
 print("ready " + keras.config.backend(), flush=True)
 for line in sys.stdin:
     batch, length, calls, warmup = (int(x) for x in line.split())
     raw = encoder_inputs(batch, length)
     inputs = {"token_ids": raw["input_word_ids"], "segment_ids": raw["input_type_ids"], "padding_mask": raw["input_mask"]}
-    times = []
-    for i in range(warmup + calls):
-        start, cpu = time.perf_counter(), time.process_time()
-        backbone.predict_on_batch(inputs)
-        if i >= warmup:
-            times.append([time.perf_counter() - start, time.process_time() - cpu])
-    print(json.dumps(times), flush=True)
+    print(json.dumps(timed_calls(lambda: backbone.predict_on_batch(inputs), calls, warmup)), flush=True)
 """
 
 

@@ -5,8 +5,9 @@
 
 Each export is loaded with `tf.saved_model.load` and called as `hub.KerasLayer` calls it
 (`__call__(inputs, training=False)`, no padding, TensorFlow's default threads).
-First plain timing (median wall and process CPU per call over --calls calls, three
-alternating rounds over all exports and the LiteRT file), then --calls calls under
+First plain timing with `bench_encoder`'s runners and figures (median wall and process CPU
+of --calls calls a round, three alternating rounds over all exports and the LiteRT file),
+then --calls calls under
 TensorFlow's profiler, whose trace (`*.xplane.pb`) is read here:
 
 - kernels: every op kernel the executors ran, by op type: ops per call, thread time per
@@ -26,27 +27,14 @@ import collections
 import glob
 import json
 import os
-import statistics
 import tempfile
-import time
 
 import numpy as np
 
-from bench.bench_encoder import encoder_inputs, load_average
+from bench.bench_encoder import encoder_inputs, load_average, summarize, tf_timer, timed_calls
 
 ROUNDS = 3
-
-
-def timed(call, calls: int) -> tuple:
-  """(median wall ms, process CPU ms per call) over `calls` calls after two warm-up calls."""
-  for _ in range(2):
-    call()
-  walls, cpu = [], time.process_time()
-  for _ in range(calls):
-    start = time.perf_counter()
-    call()
-    walls.append(time.perf_counter() - start)
-  return 1e3 * statistics.median(walls), 1e3 * (time.process_time() - cpu) / calls
+WARMUP = 2
 
 
 def _kernel_type(name: str):
@@ -65,7 +53,7 @@ def summarize_trace(xplane_file: str, calls: int) -> dict:
   host = next(plane for plane in space.planes if plane.name == "/host:CPU")
   names = {key: meta.name for key, meta in host.event_metadata.items()}
   kernel_ms, kernel_count = collections.Counter(), collections.Counter()
-  executor_ms = intra_ms = inter_ms = 0.0
+  executor_ms = intra_ms = 0.0
   intra_tasks = 0
   for line in host.lines:
     events = sorted(line.events, key=lambda e: e.offset_ps)
@@ -76,9 +64,8 @@ def summarize_trace(xplane_file: str, calls: int) -> dict:
         if kernel:
           kernel_ms[kernel] += ms
           kernel_count[kernel] += 1
-        elif name == "ExecutorState::Process":
+        elif name == "ExecutorState::Process":  # an inter-op thread running the graph
           executor_ms += ms
-      inter_ms += sum(e.duration_ps for e in events if names[e.metadata_id] == "ExecutorState::Process") / 1e9
     elif "Eigen" in line.name:  # the intra-op pool: a task runs from StartRegion to StopRegion
       start = None
       for event in events:
@@ -97,7 +84,7 @@ def summarize_trace(xplane_file: str, calls: int) -> dict:
       "kernel_ms_per_call": total_kernel_ms / calls,
       "executor_overhead_ms_per_call": (executor_ms - total_kernel_ms) / calls,
       "executor_overhead_us_per_op": 1e3 * (executor_ms - total_kernel_ms) / ops,
-      "inter_op_busy_ms_per_call": inter_ms / calls,
+      "inter_op_busy_ms_per_call": executor_ms / calls,
       "intra_op_busy_ms_per_call": intra_ms / calls,
       "intra_op_tasks_per_call": intra_tasks / calls,
       "kernels": {kernel: {"ops_per_call": kernel_count[kernel] / calls, "ms_per_call": ms / calls,
@@ -106,15 +93,13 @@ def summarize_trace(xplane_file: str, calls: int) -> dict:
   }
 
 
-def profile(call, calls: int) -> dict:
+def profile(time_calls, batch: int, seq_length: int, calls: int) -> dict:
+  """`calls` calls of a runner from `tf_timer` under TensorFlow's profiler, summarized per call."""
   import tensorflow as tf
-  call()
+  time_calls(batch, seq_length, 1, 0)
   with tempfile.TemporaryDirectory() as logdir:
     tf.profiler.experimental.start(logdir)
-    start = time.perf_counter()
-    for _ in range(calls):
-      call()
-    wall = time.perf_counter() - start
+    wall = sum(w for w, _ in time_calls(batch, seq_length, calls, 0))
     tf.profiler.experimental.stop()
     trace = sorted(glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True))[-1]
     summary = summarize_trace(trace, calls)
@@ -122,10 +107,16 @@ def profile(call, calls: int) -> dict:
   return summary
 
 
-def litert_call(path: str, seq_length: int):
+def litert_timer(path: str):
+  """`tf_timer`'s runner for a .tflite file (batch 1, 2 threads)."""
   from hub_export.tflite.runtime import TFLiteEncoder
-  encoder, inputs = TFLiteEncoder(path, num_threads=2), encoder_inputs(1, seq_length)
-  return lambda: encoder(inputs)
+  encoder = TFLiteEncoder(path, num_threads=2)
+
+  def time_calls(batch: int, length: int, calls: int, warmup: int) -> list:
+    inputs = encoder_inputs(batch, length)
+    return timed_calls(lambda: encoder(inputs), calls, warmup)
+
+  return time_calls
 
 
 def main():
@@ -137,27 +128,21 @@ def main():
   parser.add_argument("--seq_length", type=int, default=128)
   parser.add_argument("--json", default=None)
   args = parser.parse_args()
-  import tensorflow as tf
-  inputs = {k: tf.constant(v) for k, v in encoder_inputs(args.batch, args.seq_length).items()}
-  runs = {}
-  for path in args.export_dir:
-    model = tf.saved_model.load(path)
-    runs[path] = lambda model=model: model(inputs, training=False)
+  runs = {path: tf_timer(path) for path in args.export_dir}
   if args.tflite and args.batch == 1:
-    runs[f"LiteRT float {args.tflite}"] = litert_call(args.tflite, args.seq_length)
+    runs[f"LiteRT float {args.tflite}"] = litert_timer(args.tflite)
   print(f"load average {load_average()}; batch {args.batch} x {args.seq_length}, {args.calls} calls a round, {ROUNDS} rounds")
   times = collections.defaultdict(list)
   for _ in range(ROUNDS):
-    for name, call in runs.items():
-      times[name].append(timed(call, args.calls))
+    for name, time_calls in runs.items():
+      times[name] += time_calls(args.batch, args.seq_length, args.calls, WARMUP)
   result = {"load_average_after_timing": load_average(), "runs": {}}
-  for name, rounds in times.items():
-    wall = statistics.median(w for w, _ in rounds)
-    cpu = statistics.median(c for _, c in rounds)
-    result["runs"][name] = {"median_wall_ms": wall, "cpu_ms_per_call": cpu}
-    print(f"{name}: median {wall:.1f} ms, process CPU {cpu:.1f} ms a call")
+  for name, calls in times.items():
+    result["runs"][name] = summarize(calls, args.batch)
+    print(f"{name}: median {result['runs'][name]['median_ms']:.1f} ms, "
+          f"process CPU {result['runs'][name]['cpu_median_ms']:.1f} ms a call (median)")
   for path in args.export_dir:
-    summary = profile(runs[path], args.calls)
+    summary = profile(runs[path], args.batch, args.seq_length, args.calls)
     result["runs"][path]["profile"] = summary
     print(f"\nprofile of {path} ({args.calls} calls, {summary['wall_ms_per_call_profiled']:.1f} ms a call profiled)")
     print(f"  {summary['ops_per_call']:.0f} kernels a call, {summary['kernel_ms_per_call']:.1f} ms in kernels; executor "

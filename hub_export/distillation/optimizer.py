@@ -34,8 +34,8 @@ class Lamb(tf.Module):
     self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False, name="iterations")
     self.m = [tf.Variable(tf.zeros(v.shape), trainable=False, name="m") for v in self.variables_]
     self.v = [tf.Variable(tf.zeros(v.shape), trainable=False, name="v") for v in self.variables_]
-    self.decays = [leaf_name(v) not in _NO_DECAY_LEAVES for v in self.variables_]
-    self.adapts = self.decays  # layer adaptation skips what weight decay skips, as published
+    # Weight decay and the trust ratio skip the same variables (norm weights, biases), as published.
+    self.adaptive = [leaf_name(v) not in _NO_DECAY_LEAVES for v in self.variables_]
 
   def reset(self):
     """A fresh optimizer (each stage starts with one)."""
@@ -55,14 +55,14 @@ class Lamb(tf.Module):
     correction_1 = 1.0 - tf.pow(self.beta_1, step)
     correction_2 = 1.0 - tf.pow(self.beta_2, step)
 
-    def update(variable, gradient, m, v, rate, decays, adapts, stacked, scale):
+    def update(variable, gradient, m, v, rate, adaptive, stacked, scale):
       m.assign(self.beta_1 * m + (1.0 - self.beta_1) * gradient)
       v.assign(self.beta_2 * v + (1.0 - self.beta_2) * tf.square(gradient))
       step_direction = (m / correction_1) / (tf.sqrt(v / correction_2) + self.epsilon)
-      if decays and self.weight_decay:
+      if adaptive and self.weight_decay:
         step_direction += self.weight_decay * variable
       trust = tf.constant(scale, tf.float32)
-      if adapts:
+      if adaptive:
         if stacked:  # one trust ratio per block slice
           weight_norm = tf.norm(tf.reshape(variable, [variable.shape[0], -1]), axis=-1)
           update_norm = tf.norm(tf.reshape(step_direction, [variable.shape[0], -1]), axis=-1)
@@ -74,6 +74,6 @@ class Lamb(tf.Module):
       return variable.assign_sub(rate * trust * step_direction)
 
     for i, variable in enumerate(self.variables_):
-      strategy.extended.update(variable, update, args=(gradients[i], self.m[i], self.v[i], learning_rate, self.decays[i],
-                                                       self.adapts[i], self.stacked[i], rate_scales[i]))
+      strategy.extended.update(variable, update, args=(gradients[i], self.m[i], self.v[i], learning_rate, self.adaptive[i],
+                                                       self.stacked[i], rate_scales[i]))
     strategy.extended.update(self.iterations, lambda it: it.assign_add(1), args=())

@@ -63,7 +63,7 @@ def parse_args(argv):
   parser.add_argument("--out", required=True, type=Path, help="the .tflite file to write")
   parser.add_argument("--quantize", default="none", choices=QUANTIZATIONS,
                       help="none (default): float32; dynamic: int8 weights; int8: int8 weights and activations, "
-                           "attention's batch matmuls and softmax kept in float32")
+                           "attention's batch matmuls, softmax and score arithmetic kept in float32")
   parser.add_argument("--seq_length", type=int, default=None,
                       help="the fixed sequence length of the model's inputs (default 128; a classifier keeps its own)")
   parser.add_argument("--bert_config", help="bert_config.json for --ckpt (default: the one beside the checkpoint)")
@@ -98,11 +98,11 @@ def _load_source(ckpt, saved_model, bert_config, quantize):
     if bert_config is not None:
       raise HubExportError("--bert_config applies to --ckpt only; a SavedModel carries its own architecture")
     if quantize == "int8":
-      cli.LOG.warning("warning: int8 from a SavedModel keeps its additive attention mask, which costs accuracy; "
-                      "--ckpt traces a bounded mask instead (see README)")
+      cli.LOG.warning("warning: int8 from a SavedModel quantizes its attention scores and padding mask, which "
+                      "costs accuracy; --ckpt keeps them in float32 (see README)")
     with cli.step("load SavedModel"):
       return encoder_source.from_saved_model(saved_model)
-  return encoder_source.from_checkpoint(ckpt, bert_config, bounded_mask=quantize == "int8")
+  return encoder_source.from_checkpoint(ckpt, bert_config)
 
 
 def _text_encoder(source, vocab_flag, lower_case_flag, seq_length, allow_larger_vocab):

@@ -9,16 +9,15 @@ from hub_export.model import functional as F
 HEADS, HEAD_SIZE, LENGTH = 4, 8, 11
 
 
-@pytest.mark.parametrize("bounded", [False, True])
 @pytest.mark.parametrize("real", [LENGTH, 7])
-def test_rows_match_batched_attention(bounded, real):
+def test_rows_match_batched_attention(real):
   rng = np.random.default_rng(real)
   query, key, value = (tf.constant(rng.normal(0, 2, [LENGTH, HEADS * HEAD_SIZE]).astype(np.float32)) for _ in range(3))
   input_mask = tf.constant([[1] * real + [0] * (LENGTH - real)])
-  mask = F.attention_mask(input_mask, bounded)
-  want = F.multi_head_attention(query, key, value, mask, [1, LENGTH], HEADS, 0.0, False, bounded).numpy()
+  mask = F.attention_mask(input_mask)
+  want = F.multi_head_attention(query, key, value, mask, [1, LENGTH], HEADS, 0.0, False).numpy()
   groups = (slice(0, 6), slice(6, LENGTH), slice(0, LENGTH))
-  contexts = F.single_sequence_attention([query[rows] for rows in groups], key, value, mask, HEADS, bounded)
+  contexts = F.single_sequence_attention([query[rows] for rows in groups], key, value, mask, HEADS)
   assert len(contexts) == len(groups)
   for rows, got in zip(groups, contexts):
     np.testing.assert_allclose(got.numpy(), want[rows], rtol=0, atol=1e-5)

@@ -62,14 +62,15 @@ class BlockStack(tf_keras.layers.Layer):
       outputs.append((hidden, probs))
     return outputs
 
-  def call(self, inputs, mask, batch_seq, training=False, bounded_mask=False, split_batch_of_one=True):
+  def call(self, inputs, mask, batch_seq, training=False, fold_no_norm=False, split_batch_of_one=True):
     """`split_batch_of_one`: in inference, a batch of one sequence runs as two half-sequence
     streams (`transformer_block._single_sequence_block_forward`), chosen in the graph by
-    batch size; the halves stay apart from block to block and are joined for the outputs."""
+    batch size; the halves stay apart from block to block and are joined for the outputs.
+    `fold_no_norm` applies to the batched form (`transformer_block._block_end`)."""
     layer_weights = self._layer_weights(self.config.num_hidden_layers)
 
     def batched():
-      block = shared_block_function(self.config, bool(training), bool(bounded_mask))
+      block = shared_block_function(self.config, bool(training), bool(fold_no_norm))
       hidden, outputs = inputs, []
       for weights in layer_weights:
         hidden = block(hidden, mask, batch_seq, weights)
@@ -77,7 +78,7 @@ class BlockStack(tf_keras.layers.Layer):
       return outputs
 
     def single_sequence():
-      block = shared_single_sequence_block_function(self.config, bool(bounded_mask))
+      block = shared_single_sequence_block_function(self.config)
       first = (batch_seq[1] + 1) // 2
       halves, outputs = tf.split(inputs, [first, batch_seq[1] - first], axis=0), []
       for weights in layer_weights:

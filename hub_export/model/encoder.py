@@ -14,8 +14,8 @@ from hub_export.model.initializers import truncated_normal
 class MobileBertEncoder(tf_keras.layers.Layer):
   """Takes the three int32 encoder inputs; returns the TF-Hub text-encoder output dict.
 
-  `bounded_mask=True` masks attention with bounded scores (`functional.masked_softmax`),
-  which full-integer TFLite quantization needs; the SavedModel uses the additive mask.
+  `fold_no_norm=True` folds each residual NoNorm into the matmul before it
+  (`transformer_block._block_end`): for a TFLite file, whose weights are constants.
   `split_batch_of_one=False` keeps a batch of one on the batched graph (see `BlockStack`);
   TFLite, which runs one op at a time, does not gain from the two-stream form.
   """
@@ -29,13 +29,13 @@ class MobileBertEncoder(tf_keras.layers.Layer):
       self.pooler = tf_keras.layers.Dense(
           config.hidden_size, activation="tanh", kernel_initializer=truncated_normal(config), name="pooler")
 
-  def call(self, inputs, training=False, bounded_mask=False, split_batch_of_one=True):
+  def call(self, inputs, training=False, fold_no_norm=False, split_batch_of_one=True):
     word_ids = inputs[sig.INPUT_WORD_IDS]
     batch_seq = tf.shape(word_ids)
-    mask = attention_mask(inputs[sig.INPUT_MASK], bounded_mask)
+    mask = attention_mask(inputs[sig.INPUT_MASK])
     hidden = self.embedding(word_ids, inputs[sig.INPUT_TYPE_IDS], inputs[sig.INPUT_MASK], training=training)
     shape = [batch_seq[0], batch_seq[1], self.config.hidden_size]
-    blocks = self.blocks(hidden, mask, batch_seq, training=training, bounded_mask=bounded_mask,
+    blocks = self.blocks(hidden, mask, batch_seq, training=training, fold_no_norm=fold_no_norm,
                          split_batch_of_one=split_batch_of_one)
     encoder_outputs = [tf.reshape(h, shape) for h in blocks]
     hidden = encoder_outputs[-1]

@@ -10,42 +10,27 @@ import tensorflow as tf
 
 from hub_export.config import LAYER_NORM_EPSILON, MASK_BIAS
 
-# The bounded mask's floor: a softmax input this far below the row's largest real score has
-# weight e^-30 = 9e-14 of it, below float32 resolution, so the bounded mask equals the
-# additive one in float32 while its scores span [-30, 0], a range int8 can resolve.
-BOUNDED_SCORE_FLOOR = -30.0
+# The name scope of attention's score arithmetic (scaling and the padding bias). A full-int8
+# TFLite export keeps the ops under it in float32, with BATCH_MATMUL and SOFTMAX: quantized,
+# the -1e9 padding bias would take the scores' whole int8 range, and the quantizer gives the
+# 1/0 mask the bias's scale, which rounds it to zero (no masking at all).
+FLOAT_SCORES_SCOPE = "attention_scores"
 
 
-def attention_mask(input_mask: tf.Tensor, bounded: bool = False) -> tf.Tensor:
-  """[batch, seq] 1/0 mask -> [batch, 1, 1, seq]: the additive bias for the scores, or with
-  `bounded` the 1/0 mask itself, which `masked_softmax` then applies."""
-  # expand_dims rather than tf.newaxis slicing, which the TFLite converter cannot lower.
-  mask = tf.expand_dims(tf.expand_dims(tf.cast(input_mask, tf.float32), 1), 1)
-  return mask if bounded else (1.0 - mask) * MASK_BIAS
+def attention_mask(input_mask: tf.Tensor) -> tf.Tensor:
+  """[batch, seq] 1/0 mask -> [batch, 1, 1, seq]: the additive bias for the scores, -1e9 at padding."""
+  with tf.name_scope(FLOAT_SCORES_SCOPE):
+    # expand_dims rather than tf.newaxis slicing, which the TFLite converter cannot lower.
+    mask = tf.expand_dims(tf.expand_dims(tf.cast(input_mask, tf.float32), 1), 1)
+    return (1.0 - mask) * MASK_BIAS
 
 
-def masked_softmax(scores, mask, bounded: bool = False):
-  """Softmax over the last axis with padding masked; `mask` comes from `attention_mask`.
-
-  Additive (default): padding gets -1e9 and exactly zero weight. Bounded: see
-  `bounded_scores`.
-  """
-  return tf.nn.softmax(bounded_scores(scores, mask) if bounded else scores + mask, axis=-1)
-
-
-def bounded_scores(scores, mask):
-  """Softmax inputs in [-30, 0], for full-integer quantization.
-
-  A -1e9 bias would take the whole int8 range of the scores and leave the real ones
-  unresolved. Instead: scores minus the row's largest real score, floored at -30, and -30
-  at padding. The softmax of this equals the additive mask's in float32 whenever a row's
-  largest real score is above -30 (the shift changes nothing, and what the floor and the
-  padding add is 9e-14 relative, under float32 rounding).
-  """
-  floor = BOUNDED_SCORE_FLOOR
-  padding_at_floor = (mask - 1.0) * -floor
-  shifted = scores - tf.reduce_max(scores * mask + padding_at_floor, axis=-1, keepdims=True)
-  return tf.maximum(shifted, floor) * mask + padding_at_floor
+def masked_softmax(scores, scale: float, mask):
+  """softmax(scores * scale + mask) over the last axis; `mask` comes from `attention_mask`,
+  so padding gets exactly zero weight."""
+  with tf.name_scope(FLOAT_SCORES_SCOPE):
+    logits = scores * scale + mask
+  return tf.nn.softmax(logits, axis=-1)
 
 
 def dense(x, kernel, bias):
@@ -72,7 +57,7 @@ def dropout(x, rate: float, training: bool):
 
 
 def multi_head_attention(query, key, value, mask, batch_seq, num_heads: int, dropout_rate: float,
-                         training: bool, bounded_mask: bool = False, return_probs: bool = False):
+                         training: bool, return_probs: bool = False):
   """Scaled dot-product attention; inputs [batch * seq, heads * size], output the same.
 
   `return_probs` also returns the attention distribution [batch, heads, seq, seq] before
@@ -85,13 +70,13 @@ def multi_head_attention(query, key, value, mask, batch_seq, num_heads: int, dro
     return tf.transpose(x, [0, 2, 1, 3])
 
   scores = tf.matmul(split_heads(query), split_heads(key), transpose_b=True)
-  probs = masked_softmax(scores * (1.0 / math.sqrt(head_size)), mask, bounded_mask)
+  probs = masked_softmax(scores, 1.0 / math.sqrt(head_size), mask)
   context = tf.transpose(tf.matmul(dropout(probs, dropout_rate, training), split_heads(value)), [0, 2, 1, 3])
   context = tf.reshape(context, [-1, num_heads * head_size])
   return (context, probs) if return_probs else context
 
 
-def single_sequence_attention(queries, key, value, mask, num_heads: int, bounded_mask: bool = False):
+def single_sequence_attention(queries, key, value, mask, num_heads: int):
   """Inference attention within one sequence, per head as 2-D matmuls.
 
   `queries` are row groups of the sequence, [rows, heads * size] each; `key` and `value`
@@ -107,7 +92,7 @@ def single_sequence_attention(queries, key, value, mask, num_heads: int, bounded
 
   def attend(query):
     scores = tf.stack([tf.matmul(q, k, transpose_b=True) for q, k in zip(tf.split(query, num_heads, axis=1), keys)])
-    probs = masked_softmax(scores * (1.0 / math.sqrt(head_size)), mask, bounded_mask)
+    probs = masked_softmax(scores, 1.0 / math.sqrt(head_size), mask)
     return tf.concat([tf.matmul(p, v) for p, v in zip(tf.unstack(probs), values)], axis=1)
 
   return [attend(query) for query in queries]

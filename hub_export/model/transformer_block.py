@@ -52,53 +52,62 @@ def _block_starts(config: MobileBertConfig, w, row_groups):
   return [start(rows) for rows in row_groups]
 
 
-def _block_end(config: MobileBertConfig, w, context, residual, inputs, training: bool):
-  """The row-wise end of a block: attention output, the feed-forward stack, the output bottleneck."""
+def _block_end(config: MobileBertConfig, w, context, residual, inputs, training: bool, fold_no_norm: bool = False):
+  """The row-wise end of a block: attention output, the feed-forward stack, the output bottleneck.
+
+  Each sub-block ends in `norm(dense(x) + residual)`. With `fold_no_norm` (inference on
+  NoNorm only) that is written `dense'(x) + residual * gamma`, where dense' has its kernel
+  and bias scaled by gamma and beta added to the bias: one elementwise op instead of three
+  after the matmul. For a TFLite file, whose weights are constants, the converter computes
+  dense' once; a SavedModel would recompute it on every call, so it does not fold.
+  """
   act = get_activation(config.hidden_act)
   norm, dense = _weight_ops(config, w)
+  fold = fold_no_norm and not training and config.normalization_type == "no_norm"
 
-  attended = dense("attention/output", context)
-  if not config.use_bottleneck:
-    attended = F.dropout(attended, config.hidden_dropout_prob, training)
-  hidden = norm("attention_norm", attended + residual)
+  def add_and_norm(dense_name: str, x, residual, norm_name: str, dropout: bool):
+    if fold:
+      gamma = w[f"{norm_name}/gamma"]
+      kernel, bias = w[f"{dense_name}/kernel"] * gamma, w[f"{dense_name}/bias"] * gamma + w[f"{norm_name}/beta"]
+      return F.dense(x, kernel, bias) + residual * gamma
+    out = dense(dense_name, x)
+    if dropout:
+      out = F.dropout(out, config.hidden_dropout_prob, training)
+    return norm(norm_name, out + residual)
 
+  hidden = add_and_norm("attention/output", context, residual, "attention_norm", not config.use_bottleneck)
   last = config.num_feedforward_networks - 1
   for k in range(config.num_feedforward_networks):
-    out = dense(f"ffn_{k}/output", act(dense(f"ffn_{k}/intermediate", hidden)))
-    if k == last and not config.use_bottleneck:
-      out = F.dropout(out, config.hidden_dropout_prob, training)
-    hidden = norm(f"ffn_{k}_norm", out + hidden)
-
+    hidden = add_and_norm(f"ffn_{k}/output", act(dense(f"ffn_{k}/intermediate", hidden)), hidden, f"ffn_{k}_norm",
+                          k == last and not config.use_bottleneck)
   if not config.use_bottleneck:
     return hidden
-  out = F.dropout(dense("bottleneck_output", hidden), config.hidden_dropout_prob, training)
-  return norm("bottleneck_output_norm", out + inputs)
+  return add_and_norm("bottleneck_output", hidden, inputs, "bottleneck_output_norm", True)
 
 
-def _block_forward(config: MobileBertConfig, inputs, mask, batch_seq, w, training: bool, bounded_mask: bool,
+def _block_forward(config: MobileBertConfig, inputs, mask, batch_seq, w, training: bool, fold_no_norm: bool,
                    with_attention: bool = False):
   """The block on [batch * seq, hidden] inputs; `w` maps `weight_layout.block_weight_shapes` names to tensors.
 
-  `mask` is `functional.attention_mask(input_mask, bounded_mask)`. `with_attention` returns
+  `mask` is `functional.attention_mask(input_mask)`; `fold_no_norm`: see `_block_end`. `with_attention` returns
   (output, attention distribution [batch, heads, seq, seq]) for knowledge transfer.
   """
   [(residual, query, key, value)] = _block_starts(config, w, [inputs])
   context = F.multi_head_attention(query, key, value, mask, batch_seq, config.num_attention_heads,
-                                   config.attention_probs_dropout_prob, training, bounded_mask,
-                                   return_probs=with_attention)
+                                   config.attention_probs_dropout_prob, training, return_probs=with_attention)
   if with_attention:
     context, probs = context
     return _block_end(config, w, context, residual, inputs, training), probs
-  return _block_end(config, w, context, residual, inputs, training)
+  return _block_end(config, w, context, residual, inputs, training, fold_no_norm)
 
 
 def transfer_block_function(config: MobileBertConfig, training: bool):
   """The batched block returning its attention distribution too: the training-only path of
   knowledge transfer, untraced (the caller's train step traces it), never in an export."""
-  return functools.partial(_block_forward, config, training=training, bounded_mask=False, with_attention=True)
+  return functools.partial(_block_forward, config, training=training, fold_no_norm=False, with_attention=True)
 
 
-def _single_sequence_block_forward(config: MobileBertConfig, first, second, mask, w, bounded_mask: bool):
+def _single_sequence_block_forward(config: MobileBertConfig, first, second, mask, w):
   """The inference block on one sequence given as its two halves, [rows, hidden] each.
 
   At batch 1 and lengths up to about 300, every matmul is small enough that oneDNN runs
@@ -113,14 +122,14 @@ def _single_sequence_block_forward(config: MobileBertConfig, first, second, mask
   starts = _block_starts(config, w, halves)
   residuals, queries, keys, values = zip(*starts)
   contexts = F.single_sequence_attention(queries, tf.concat(keys, axis=0), tf.concat(values, axis=0), mask,
-                                         config.num_attention_heads, bounded_mask)
+                                         config.num_attention_heads)
   return tuple(_block_end(config, w, context, residual, half, training=False)
                for half, residual, context in zip(halves, residuals, contexts))
 
 
 @functools.lru_cache(maxsize=None)
-def shared_block_function(config: MobileBertConfig, training: bool, bounded_mask: bool = False):
-  """One traced block computation per config, mode and masking, reused by every block.
+def shared_block_function(config: MobileBertConfig, training: bool, fold_no_norm: bool = False):
+  """One traced block computation per config, mode and NoNorm folding, reused by every block.
 
   The training block is kept out of line, so the runtime optimizes one block (and one
   block gradient) instead of 24 inlined copies: building the fine-tuning gradient of a
@@ -129,15 +138,15 @@ def shared_block_function(config: MobileBertConfig, training: bool, bounded_mask
   cannot inline an out-of-line call.
   """
   return _traced(f"{'training' if training else 'inference'}_block",
-                 functools.partial(_block_forward, config, training=training, bounded_mask=bounded_mask),
+                 functools.partial(_block_forward, config, training=training, fold_no_norm=fold_no_norm),
                  inline=not training)
 
 
 @functools.lru_cache(maxsize=None)
-def shared_single_sequence_block_function(config: MobileBertConfig, bounded_mask: bool = False):
-  """`_single_sequence_block_forward` traced once per config and masking, inlined like the above."""
+def shared_single_sequence_block_function(config: MobileBertConfig):
+  """`_single_sequence_block_forward` traced once per config, inlined like the above."""
   return _traced("single_sequence_block",
-                 functools.partial(_single_sequence_block_forward, config, bounded_mask=bounded_mask),
+                 functools.partial(_single_sequence_block_forward, config),
                  inline=True)
 
 

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from hub_export import signatures as sig
 from hub_export.errors import HubExportError, first_line
+from hub_export.model.functional import FLOAT_SCORES_SCOPE
 from hub_export.tflite import check_quantize
 
 
@@ -29,7 +30,8 @@ def serving_function(encode, seq_length: int, description: str, output_keys=sig.
 # The ops an int8 model keeps in float32, between a DEQUANTIZE and a QUANTIZE: attention's
 # two matmuls of activations and its softmax. LiteRT runs BATCH_MATMUL in int8 on its
 # reference kernel and SOFTMAX in int8 outside XNNPACK; in float XNNPACK takes both, and the
-# whole model runs 4-5x faster (BUILD_NOTES, "Fast int8").
+# whole model runs 4-5x faster (BUILD_NOTES, "Fast int8"). The score arithmetic between
+# them (scaling, padding bias) stays float too, picked by name: `FLOAT_SCORES_SCOPE`.
 FLOAT_OPS_IN_INT8 = ("BATCH_MATMUL", "SOFTMAX")
 
 
@@ -58,7 +60,7 @@ def convert(concrete_function, trackable, quantize: str, representative_inputs=N
   except Exception as e:  # the converter is a black box: any failure of it is a clear error for us
     raise HubExportError(f"the TFLite converter failed (--quantize {quantize}): {first_line(e)}") from e
   if quantize == "int8":
-    left_in_float = float_ops(flatbuffer) - set(FLOAT_OPS_IN_INT8)
+    left_in_float = float_ops(flatbuffer, except_scope=FLOAT_SCORES_SCOPE) - set(FLOAT_OPS_IN_INT8)
     if left_in_float:
       raise HubExportError(f"int8 quantization left {', '.join(sorted(left_in_float))} in float32; the model has an "
                            f"op the int8 quantizer cannot take (only {', '.join(FLOAT_OPS_IN_INT8)} may stay float)")
@@ -76,20 +78,32 @@ def _quantize_except(converter, float_ops) -> bytes:
 
   converter._experimental_calibrate_only = True  # pylint: disable=protected-access
   calibrated = converter.convert()
-  return lite_convert.mlir_quantize(calibrated, denylisted_ops=list(float_ops))
+  score_ops = [name for _, name, _ in _ops(calibrated) if _in_scope(name, FLOAT_SCORES_SCOPE)]
+  return lite_convert.mlir_quantize(calibrated, denylisted_ops=list(float_ops), denylisted_nodes=score_ops)
 
 
-def float_ops(flatbuffer: bytes) -> set:
-  """The builtin names of the ops in a .tflite model that read a float32 tensor, QUANTIZE aside."""
+def float_ops(flatbuffer: bytes, except_scope: str = None) -> set:
+  """The builtin names of the ops in a .tflite model that read a float32 tensor, QUANTIZE
+  and the ops named under `except_scope` aside."""
+  return {kind for kind, name, reads_float in _ops(flatbuffer)
+          if reads_float and kind != "QUANTIZE" and not (except_scope and _in_scope(name, except_scope))}
+
+
+def _in_scope(name: str, scope: str) -> bool:
+  """Whether a tensor named by the converter (TensorFlow op names, `;`-joined when ops were fused) is under `scope`."""
+  return any(scope in part.split("/")[:-1] for part in name.split(";"))
+
+
+def _ops(flatbuffer: bytes):
+  """(builtin name, first output's tensor name, reads a float32 tensor) for each op of a .tflite model."""
   from tensorflow.lite.python import schema_py_generated as schema
   from tensorflow.lite.tools import flatbuffer_utils
 
   model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
   names = {code: name for name, code in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
-  found = set()
   for subgraph in model.subgraphs:
     for op in subgraph.operators:
       opcode = model.operatorCodes[op.opcodeIndex]
-      if any(i >= 0 and subgraph.tensors[i].type == schema.TensorType.FLOAT32 for i in op.inputs):
-        found.add(names.get(max(opcode.builtinCode, opcode.deprecatedBuiltinCode), "CUSTOM"))
-  return found - {"QUANTIZE"}
+      kind = names.get(max(opcode.builtinCode, opcode.deprecatedBuiltinCode), "CUSTOM")
+      output = subgraph.tensors[op.outputs[0]].name.decode("utf-8") if len(op.outputs) else ""
+      yield kind, output, any(i >= 0 and subgraph.tensors[i].type == schema.TensorType.FLOAT32 for i in op.inputs)

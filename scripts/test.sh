@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_venv.sh test
-# One worker per core, at most 4; a test file's tests stay in one worker (module fixtures build once).
+# One worker per core, at most 4; a test file's tests stay in one worker (module fixtures build once),
+# and files go out in collection order, the longest first (tests/conftest.py).
 workers=$(nproc 2>/dev/null || echo 2)
 if [ "$workers" -gt 4 ]; then workers=4; fi
-exec .venv/bin/python -m pytest -q -n "$workers" --dist loadfile --durations=30 "$@"
+exec .venv/bin/python -m pytest -q -n "$workers" --dist loadfile --no-loadscope-reorder --durations=30 "$@"

@@ -15,6 +15,23 @@ REFERENCE_ENCODER = TINY / "model_garden_hub_export"
 REFERENCE_PREPROCESSOR = SHARED / "fixtures" / "model_garden_preprocess_en_uncased"
 
 
+# The files that take minutes (measured with --durations, longest first). They are run first:
+# with `--dist loadfile` each file stays in one worker, and a long file started last runs
+# alone on one core while the other worker idles. scripts/test.sh passes
+# --no-loadscope-reorder, which keeps this order (xdist's own puts files with the most
+# tests first, and these have few).
+LONGEST_FILES_FIRST = (
+    "test_readme.py", "test_faults_crash.py", "test_keras3.py", "test_demo.py", "test_export_tflite.py",
+    "test_keras3_full_size.py", "test_embed_corpus.py", "test_export_preprocessor.py", "test_distill.py",
+    "test_reproducible_exports.py", "test_faults_fuzz_checkpoint.py", "test_wheel.py", "test_mediapipe.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+  rank = {name: position for position, name in enumerate(LONGEST_FILES_FIRST)}
+  items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: within a file, and the rest, as collected
+
+
 def ci_requires_shared() -> bool:
   """Under CI (`CI=true`, as CI services set it) the shared material must be there."""
   return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")

@@ -10,6 +10,7 @@ def check_quantize(quantize: str) -> None:
   if quantize not in QUANTIZATIONS:
     raise HubExportError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
 
+
 # A LiteRT model is a FlatBuffer whose file identifier, bytes 4 to 8, is "TFL3".
 LITERT_FILE_IDENTIFIER = b"TFL3"
 

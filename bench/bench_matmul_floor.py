@@ -29,7 +29,12 @@ CHAIN = 25
 def _gflops(step, x, flop_per_step: float, repeats: int = 10) -> float:
   import tensorflow as tf
 
-  chain = tf.function(lambda x: [x := step(x) for _ in range(CHAIN)][-1])
+  @tf.function
+  def chain(x):
+    for _ in range(CHAIN):
+      x = step(x)
+    return x
+
   for _ in range(3):
     chain(x).numpy()
   seconds = []

@@ -19,7 +19,12 @@ TensorFlow's profiler, whose trace (`*.xplane.pb`) is read here:
 
 --tflite times the same math in LiteRT (float file from `export_tflite`, 2 threads, its
 XNNPACK default; batch 1 only) in the same rounds: the floor the issue compares with.
-Not a test.
+
+--ceiling (for batch 32) gives TensorFlow one inter-op thread, so the graph runs one op at a
+time and each matmul kernel's time is its own, then runs `bench_matmul_floor` in the same
+process: the export's matmul kernels (attention's batch-matmuls included, as in the floor's
+5.4 GFLOP a sequence) against the floor's time for the batch. Their ratio is the most the
+export could reach of the floor if every other op were free. Not a test.
 """
 
 import argparse
@@ -119,6 +124,22 @@ def litert_timer(path: str):
   return time_calls
 
 
+def matmul_ceiling(runs: dict, export_dirs: list, batch: int) -> dict:
+  """Each export's matmul kernel time a call against `bench_matmul_floor`'s time for the batch."""
+  from bench import bench_matmul_floor
+  floor = bench_matmul_floor.run()
+  floor_ms = 1e3 * batch / floor["floor_seq_per_s"]["at the block's own shapes"]
+  print(f"\nfloor at the block's own shapes: {floor_ms:.0f} ms for a batch of {batch} ({floor['gflop_per_s']})")
+  ceiling = {"floor_ms_per_call": floor_ms, "floor": floor, "exports": {}}
+  for path in export_dirs:
+    kernels = runs[path]["profile"]["kernels"]
+    matmul_ms = sum(row["ms_per_call"] for kernel, row in kernels.items() if "MatMul" in kernel or "Einsum" in kernel)
+    ceiling["exports"][path] = {"matmul_ms_per_call": matmul_ms, "at_most_of_floor": floor_ms / matmul_ms}
+    print(f"{path}: matmul kernels {matmul_ms:.0f} ms a call; with every other op free, at most "
+          f"{floor_ms / matmul_ms:.2f} of the floor")
+  return ceiling
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--export_dir", action="append", required=True)
@@ -127,7 +148,12 @@ def main():
   parser.add_argument("--batch", type=int, default=1)
   parser.add_argument("--seq_length", type=int, default=128)
   parser.add_argument("--json", default=None)
+  parser.add_argument("--ceiling", action="store_true",
+                      help="one inter-op thread, and the export's matmul time against bench_matmul_floor")
   args = parser.parse_args()
+  if args.ceiling:
+    import tensorflow as tf
+    tf.config.threading.set_inter_op_parallelism_threads(1)
   runs = {path: tf_timer(path) for path in args.export_dir}
   if args.tflite and args.batch == 1:
     runs[f"LiteRT float {args.tflite}"] = litert_timer(args.tflite)
@@ -151,6 +177,8 @@ def main():
           f"{summary['intra_op_busy_ms_per_call']:.1f} ms in {summary['intra_op_tasks_per_call']:.0f} tasks, a call")
     for kernel, row in list(summary["kernels"].items())[:15]:
       print(f"  {kernel:28s} {row['ops_per_call']:7.1f} ops {row['ms_per_call']:8.2f} ms {row['us_per_op']:8.1f} us/op")
+  if args.ceiling:
+    result["ceiling"] = matmul_ceiling(result["runs"], args.export_dir, args.batch)
   result["load_average_end"] = load_average()
   print(f"load average {result['load_average_end']}")
   if args.json:

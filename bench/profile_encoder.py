@@ -17,6 +17,10 @@ TensorFlow's profiler, whose trace (`*.xplane.pb`) is read here:
 - threads: busy time per call of the inter-op threads (which run the graph) and of the
   intra-op pool (work that ops such as softmax, concat and elementwise ops hand over).
 
+A trace does not always hold every small kernel (two traces of one export at batch 1 have
+counted 1,621 and 2,188 kernels a call, the matmuls alike): kernel counts and times are
+lower bounds, and executor overhead is an upper bound.
+
 --tflite times the same math in LiteRT (float file from `export_tflite`, 2 threads, its
 XNNPACK default; batch 1 only) in the same rounds: the floor the issue compares with.
 

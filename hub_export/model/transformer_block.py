@@ -58,8 +58,9 @@ def _block_end(config: MobileBertConfig, w, context, residual, inputs, training:
   Each sub-block ends in `norm(dense(x) + residual)`. With `fold_no_norm` (inference on
   NoNorm only) that is written `dense'(x) + residual * gamma`, where dense' has its kernel
   and bias scaled by gamma and beta added to the bias: two elementwise ops (a multiply of the
-  residual and one add) instead of three after the matmul. For a TFLite file, whose weights are constants, the converter computes
-  dense' once; a SavedModel would recompute it on every call, so it does not fold.
+  residual and one add) instead of three after the matmul. For a TFLite file, whose weights
+  are constants, the converter computes dense' once; a SavedModel would recompute it on
+  every call, so it does not fold.
   """
   act = get_activation(config.hidden_act)
   norm, dense = _weight_ops(config, w)

@@ -1,10 +1,10 @@
 """How near the batch-32 blocks can come to the matmul floor in TensorFlow: take ops away and time.
 
-    /work/main/.venv/bin/python -m bench.bench_block_bound [--rounds 12] [--json FILE]
+    /work/main/.venv/bin/python -m bench.bench_block_bound [--rounds 12] [--one_stream] [--json FILE]
 
-Runs the encoder's 24 blocks as an export runs them for a batch above one (`BlockStack`,
-batched form, inference, full-size OPT English config, random weights) at batch 32 and
-length 128, then the same blocks with parts of the math taken away, each traced anew from
+Runs the encoder's 24 blocks as an export runs them for a batch above one (`BlockStack` in
+inference: two groups of sequences side by side, or with --one_stream the single batched
+stream; full-size OPT English config, random weights) at batch 32 and length 128, then the same blocks with parts of the math taken away, each traced anew from
 the project's own block code with one function replaced:
 
 - `as exported`: unchanged;
@@ -68,7 +68,7 @@ def _both(first, second):
     yield
 
 
-def _block_runners() -> dict:
+def _block_runners(two_streams: bool) -> dict:
   """name -> a no-argument callable running the 24 blocks once in that form."""
   import tensorflow as tf
   from hub_export.config import MobileBertConfig
@@ -86,7 +86,7 @@ def _block_runners() -> dict:
   runners = {}
   for name, form in _forms().items():
     shared_block_function.cache_clear()  # each form traces its own block function
-    run = tf.function(lambda: stack(inputs, mask, batch_seq, training=False, split_batch_of_one=False)[-1])
+    run = tf.function(lambda: stack(inputs, mask, batch_seq, training=False, two_streams=two_streams)[-1])
     with form():
       run().numpy()  # traced here, inside the form
     runners[name] = run
@@ -98,9 +98,9 @@ def _floor_ms() -> float:
   return 1e3 * BATCH / bench_matmul_floor.run()["floor_seq_per_s"][bench_matmul_floor.BLOCK_FLOOR]
 
 
-def run(rounds: int) -> dict:
+def run(rounds: int, two_streams: bool) -> dict:
   floor_before = _floor_ms()
-  runners = _block_runners()
+  runners = _block_runners(two_streams)
   seconds = {name: [] for name in runners}
   for _ in range(rounds):
     for name, call in runners.items():
@@ -109,8 +109,8 @@ def run(rounds: int) -> dict:
       seconds[name].append(time.perf_counter() - start)
   floor_after = _floor_ms()
   floor_ms = min(floor_before, floor_after)
-  result = {"floor_ms": round(floor_ms, 1), "floor_ms_before_after": [round(floor_before, 1), round(floor_after, 1)],
-            "forms": {}}
+  result = {"two_streams": two_streams, "floor_ms": round(floor_ms, 1),
+            "floor_ms_before_after": [round(floor_before, 1), round(floor_after, 1)], "forms": {}}
   for name, times in seconds.items():
     best, median = 1e3 * min(times), 1e3 * statistics.median(times)
     result["forms"][name] = {"best_ms": round(best, 1), "median_ms": round(median, 1),
@@ -121,9 +121,10 @@ def run(rounds: int) -> dict:
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--rounds", type=int, default=12)
+  parser.add_argument("--one_stream", action="store_true", help="the blocks as one batched stream")
   parser.add_argument("--json", default=None, help="also write the figures here")
   args = parser.parse_args()
-  result = run(args.rounds)
+  result = run(args.rounds, two_streams=not args.one_stream)
   print(f"floor at the block's own shapes: {result['floor_ms']} ms for {BATCH} x {LENGTH} "
         f"(before and after: {result['floor_ms_before_after']})")
   for name, row in result["forms"].items():

@@ -112,9 +112,21 @@ def test_padding_does_not_change_real_positions(loaded):
   assert np.abs(a - b).max() <= 1e-5
 
 
+def _block_calls(function_def) -> dict:
+  """{called block function's name stem: calls} among a function's nodes."""
+  calls = {}
+  for node in function_def.node_def:
+    if "f" in node.attr:
+      for stem in ("single_sequence_block", "inference_block"):
+        if stem in node.attr["f"].func.name:
+          calls[stem] = calls.get(stem, 0) + 1
+  return calls
+
+
 def test_inference_holds_the_two_stream_block_and_training_does_not(loaded):
   """BlockStack picks the two-stream block for a batch of one inside the inference graph,
-  with an If that the runtime keeps (so only the branch a call takes is optimized)."""
+  with an If that the runtime keeps (so only the branch a call takes is optimized); a larger
+  batch runs as two groups of sequences, two batched blocks a layer."""
   graphs = [cf.graph.as_graph_def() for cf in loaded.__call__.concrete_functions]
   names = [{f.signature.name for f in graph.library.function} for graph in graphs]
   inference = [i for i, n in enumerate(names) if any("inference_block" in f for f in n)]
@@ -127,6 +139,10 @@ def test_inference_holds_the_two_stream_block_and_training_does_not(loaded):
          if n.op in ("If", "StatelessIf")]
   assert len(ifs) == 1
   assert "_lower_using_switch_merge" in ifs[0].attr and ifs[0].attr["_lower_using_switch_merge"].b is False
+  branches = {f.signature.name: f for f in graph.library.function}
+  layers = GOLDEN_CONFIG.num_hidden_layers
+  assert _block_calls(branches[ifs[0].attr["then_branch"].func.name]) == {"single_sequence_block": layers}
+  assert _block_calls(branches[ifs[0].attr["else_branch"].func.name]) == {"inference_block": 2 * layers}
 
 
 @pytest.mark.parametrize("length,padding", [(1, 0), (2, 0), (17, 5), (64, 0)])

@@ -6,9 +6,11 @@ shared block function once per layer. Compared with one variable per block weigh
 keeps the exported graph, tracing and saving about 24 times smaller and faster, and the
 SavedModel exposes ~50 variables instead of ~1,100.
 
-In inference the stack holds two forms of the block and picks one per call: the batched
-block, and for a batch of one sequence the two-stream block, which keeps both CPU cores
-busy where the batched one keeps one (see `transformer_block`).
+In inference the stack runs as two streams, which the runtime's two inter-op threads run
+side by side: a batch of one sequence as its two halves through the two-stream block (both
+CPU cores busy where the batched block keeps one, see `transformer_block`), a larger batch
+as two groups of sequences, each through the batched block on its own (one group's
+elementwise ops then overlap the other's matmuls). Training runs one batched stream.
 """
 
 import logging
@@ -62,33 +64,45 @@ class BlockStack(tf_keras.layers.Layer):
       outputs.append((hidden, probs))
     return outputs
 
-  def call(self, inputs, mask, batch_seq, training=False, fold_no_norm=False, split_batch_of_one=True):
-    """`split_batch_of_one`: in inference, a batch of one sequence runs as two half-sequence
-    streams (`transformer_block._single_sequence_block_forward`), chosen in the graph by
-    batch size; the halves stay apart from block to block and are joined for the outputs.
-    `fold_no_norm` applies to the batched form (`transformer_block._block_end`)."""
+  def call(self, inputs, mask, batch_seq, training=False, fold_no_norm=False, two_streams=True):
+    """`two_streams`: in inference, run as two streams picked in the graph by batch size: a
+    batch of one sequence as two half-sequence streams
+    (`transformer_block._single_sequence_block_forward`), a larger batch as two groups of
+    sequences; either way each block's output is joined for the outputs. `fold_no_norm`
+    applies to the batched block (`transformer_block._block_end`)."""
     layer_weights = self._layer_weights(self.config.num_hidden_layers)
+    block = shared_block_function(self.config, bool(training), bool(fold_no_norm))
 
     def batched():
-      block = shared_block_function(self.config, bool(training), bool(fold_no_norm))
       hidden, outputs = inputs, []
       for weights in layer_weights:
         hidden = block(hidden, mask, batch_seq, weights)
         outputs.append(hidden)
       return outputs
 
+    def sequence_groups():
+      # The first group takes the odd sequence; the groups never meet inside the blocks.
+      sizes = tf.stack([(batch_seq[0] + 1) // 2, batch_seq[0] // 2])
+      groups, masks = tf.split(inputs, sizes * batch_seq[1], axis=0), tf.split(mask, sizes, axis=0)
+      group_batch_seqs = [tf.stack([size, batch_seq[1]]) for size in tf.unstack(sizes)]
+      outputs = []
+      for weights in layer_weights:
+        groups = [block(*group, weights) for group in zip(groups, masks, group_batch_seqs)]
+        outputs.append(tf.concat(groups, axis=0))
+      return outputs
+
     def single_sequence():
-      block = shared_single_sequence_block_function(self.config)
+      single_sequence_block = shared_single_sequence_block_function(self.config)
       first = (batch_seq[1] + 1) // 2
       halves, outputs = tf.split(inputs, [first, batch_seq[1] - first], axis=0), []
       for weights in layer_weights:
-        halves = block(*halves, mask, weights)
+        halves = single_sequence_block(*halves, mask, weights)
         outputs.append(tf.concat(halves, axis=0))
       return outputs
 
-    if training or not split_batch_of_one:
+    if training or not two_streams:
       return batched()
-    return _cond_run_time_branch(tf.equal(batch_seq[0], 1), single_sequence, batched)
+    return _cond_run_time_branch(tf.equal(batch_seq[0], 1), single_sequence, sequence_groups)
 
 
 def _cond_run_time_branch(pred, true_fn, false_fn):

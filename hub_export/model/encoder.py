@@ -16,8 +16,8 @@ class MobileBertEncoder(tf_keras.layers.Layer):
 
   `fold_no_norm=True` folds each residual NoNorm into the matmul before it
   (`transformer_block._block_end`): for a TFLite file, whose weights are constants.
-  `split_batch_of_one=False` keeps a batch of one on the batched graph (see `BlockStack`);
-  TFLite, which runs one op at a time, does not gain from the two-stream form.
+  `two_streams=False` keeps every batch on one batched stream (see `BlockStack`): TFLite,
+  which runs one op at a time, does not gain from two.
   """
 
   def __init__(self, config: MobileBertConfig, **kwargs):
@@ -29,14 +29,14 @@ class MobileBertEncoder(tf_keras.layers.Layer):
       self.pooler = tf_keras.layers.Dense(
           config.hidden_size, activation="tanh", kernel_initializer=truncated_normal(config), name="pooler")
 
-  def call(self, inputs, training=False, fold_no_norm=False, split_batch_of_one=True):
+  def call(self, inputs, training=False, fold_no_norm=False, two_streams=True):
     word_ids = inputs[sig.INPUT_WORD_IDS]
     batch_seq = tf.shape(word_ids)
     mask = attention_mask(inputs[sig.INPUT_MASK])
     hidden = self.embedding(word_ids, inputs[sig.INPUT_TYPE_IDS], inputs[sig.INPUT_MASK], training=training)
     shape = [batch_seq[0], batch_seq[1], self.config.hidden_size]
     blocks = self.blocks(hidden, mask, batch_seq, training=training, fold_no_norm=fold_no_norm,
-                         split_batch_of_one=split_batch_of_one)
+                         two_streams=two_streams)
     encoder_outputs = [tf.reshape(h, shape) for h in blocks]
     hidden = encoder_outputs[-1]
     first_token = hidden[:, 0, :]

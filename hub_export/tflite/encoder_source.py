@@ -40,7 +40,7 @@ def from_checkpoint(ckpt, bert_config=None) -> EncoderSource:
   cli.LOG.info("restored %d variables from %s (%s)", report.restored, report.prefix, report.layout.value)
   encoder = model.encoder
   return EncoderSource(
-      encode=lambda inputs: encoder(inputs, training=False, fold_no_norm=True, split_batch_of_one=False),
+      encode=lambda inputs: encoder(inputs, training=False, fold_no_norm=True, two_streams=False),
       trackable=model,
       description=f"checkpoint {report.prefix}",
       protected=location.directory,

@@ -81,15 +81,19 @@ def _block_runners(two_streams: bool) -> dict:
   rng = np.random.default_rng(0)
   inputs = tf.constant(rng.normal(0, 1, (BATCH * LENGTH, config.hidden_size)).astype(np.float32))
   mask = attention_mask(tf.ones([BATCH, LENGTH], tf.int32))
-  batch_seq = tf.constant([BATCH, LENGTH])
-  stack(inputs, mask, batch_seq)  # builds the variables
+  stack(inputs, mask, tf.constant([BATCH, LENGTH]))  # builds the variables
+
+  def blocks(hidden):  # batch size from the input, unknown when traced, as in an export
+    batch_seq = tf.stack([tf.shape(hidden)[0] // LENGTH, LENGTH])
+    return stack(hidden, mask, batch_seq, training=False, two_streams=two_streams)[-1]
+
   runners = {}
   for name, form in _forms().items():
     shared_block_function.cache_clear()  # each form traces its own block function
-    run = tf.function(lambda: stack(inputs, mask, batch_seq, training=False, two_streams=two_streams)[-1])
+    run = tf.function(blocks, input_signature=[tf.TensorSpec([None, config.hidden_size])])
     with form():
-      run().numpy()  # traced here, inside the form
-    runners[name] = run
+      run(inputs).numpy()  # traced here, inside the form
+    runners[name] = lambda run=run: run(inputs)
   shared_block_function.cache_clear()
   return runners
 

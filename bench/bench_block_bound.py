@@ -4,8 +4,9 @@
 
 Runs the encoder's 24 blocks as an export runs them for a batch above one (`BlockStack` in
 inference: two groups of sequences side by side, or with --one_stream the single batched
-stream; full-size OPT English config, random weights) at batch 32 and length 128, then the same blocks with parts of the math taken away, each traced anew from
-the project's own block code with one function replaced:
+stream; full-size OPT English config, random weights) at batch 32 and length 128, then the
+same blocks with parts of the math taken away, each traced anew from the project's own
+block code with one function replaced:
 
 - `as exported`: unchanged;
 - `no NoNorm`: every NoNorm an identity (about 190 multiply-add pairs a call gone);
@@ -24,6 +25,7 @@ the fractions are about 1% low. Not a test.
 import argparse
 import contextlib
 import json
+import math
 import statistics
 import time
 from unittest import mock
@@ -45,7 +47,7 @@ def _forms():
 
   def reshape_heads_attention(query, key, value, mask, batch_seq, num_heads, *_, **__):
     q, k, v = (heads(x, batch_seq, num_heads) for x in (query, key, value))
-    probs = F.masked_softmax(tf.matmul(q, k, transpose_b=True), 0.125, mask)
+    probs = F.masked_softmax(tf.matmul(q, k, transpose_b=True), 1.0 / math.sqrt(query.shape[-1] // num_heads), mask)
     return tf.reshape(tf.matmul(probs, v), [-1, query.shape[-1]])
 
   def matmuls_only_attention(query, key, value, mask, batch_seq, num_heads, *_, **__):
@@ -90,10 +92,10 @@ def _block_runners(two_streams: bool) -> dict:
   runners = {}
   for name, form in _forms().items():
     shared_block_function.cache_clear()  # each form traces its own block function
-    run = tf.function(blocks, input_signature=[tf.TensorSpec([None, config.hidden_size])])
+    traced = tf.function(blocks, input_signature=[tf.TensorSpec([None, config.hidden_size])])
     with form():
-      run(inputs).numpy()  # traced here, inside the form
-    runners[name] = lambda run=run: run(inputs)
+      traced(inputs).numpy()  # traced here, inside the form
+    runners[name] = lambda traced=traced: traced(inputs)
   shared_block_function.cache_clear()
   return runners
 

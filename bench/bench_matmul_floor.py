@@ -42,13 +42,13 @@ def _gflops(step, xs: list, flop_per_step: float, repeats: int = 10) -> float:
       outputs.append(x)
     return outputs
 
-  run = lambda: [x.numpy() for x in chains(xs)]
+  call = lambda: [x.numpy() for x in chains(xs)]
   for _ in range(3):
-    run()
+    call()
   seconds = []
   for _ in range(repeats):
     start = time.perf_counter()
-    run()
+    call()
     seconds.append(time.perf_counter() - start)
   return round(flop_per_step * CHAIN / min(seconds) / 1e9)
 

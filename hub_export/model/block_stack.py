@@ -80,25 +80,28 @@ class BlockStack(tf_keras.layers.Layer):
         outputs.append(hidden)
       return outputs
 
+    def joined_after_each_block(streams, run_block):
+      """`run_block(streams, weights)` layer by layer; a layer's output is its streams joined."""
+      outputs = []
+      for weights in layer_weights:
+        streams = run_block(streams, weights)
+        outputs.append(tf.concat(streams, axis=0))
+      return outputs
+
     def sequence_groups():
       # The first group takes the odd sequence; the groups never meet inside the blocks.
       sizes = tf.stack([(batch_seq[0] + 1) // 2, batch_seq[0] // 2])
-      groups, masks = tf.split(inputs, sizes * batch_seq[1], axis=0), tf.split(mask, sizes, axis=0)
+      masks = tf.split(mask, sizes, axis=0)
       group_batch_seqs = [tf.stack([size, batch_seq[1]]) for size in tf.unstack(sizes)]
-      outputs = []
-      for weights in layer_weights:
-        groups = [block(*group, weights) for group in zip(groups, masks, group_batch_seqs)]
-        outputs.append(tf.concat(groups, axis=0))
-      return outputs
+      return joined_after_each_block(
+          tf.split(inputs, sizes * batch_seq[1], axis=0),
+          lambda groups, weights: [block(*group, weights) for group in zip(groups, masks, group_batch_seqs)])
 
     def single_sequence():
       single_sequence_block = shared_single_sequence_block_function(self.config)
       first = (batch_seq[1] + 1) // 2
-      halves, outputs = tf.split(inputs, [first, batch_seq[1] - first], axis=0), []
-      for weights in layer_weights:
-        halves = single_sequence_block(*halves, mask, weights)
-        outputs.append(tf.concat(halves, axis=0))
-      return outputs
+      return joined_after_each_block(tf.split(inputs, [first, batch_seq[1] - first], axis=0),
+                                     lambda halves, weights: single_sequence_block(*halves, mask, weights))
 
     if training or not two_streams:
       return batched()

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from hub_export import cli
-from hub_export.savedmodel.atomic import atomic_directory, write_failure
-from hub_export.checkpoint.locate import VOCAB_NAME, locate_checkpoint
+from hub_export.checkpoint.locate import CHECKPOINT_FILES, VOCAB_NAME, locate_checkpoint
+from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
 from hub_export.errors import HubExportError
 
 
@@ -26,17 +26,6 @@ def parse_args(argv):
   parser.add_argument("--bert_config", help="bert_config.json (default: stored in, or beside, the checkpoint)")
   parser.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
   return parser.parse_args(argv)
-
-
-def _check_replaceable(out: Path, overwrite: bool) -> None:
-  """--overwrite replaces the output directory: only ever one that holds a conversion."""
-  if not overwrite or not out.parent.is_dir():
-    return
-  ours = {"checkpoint", VOCAB_NAME}
-  foreign = [p.name for p in out.parent.iterdir() if p.name not in ours and not p.name.startswith(f"{out.name}.")]
-  if foreign:
-    raise HubExportError(f"--overwrite would replace {out.parent}, which holds more than a converted checkpoint "
-                         f"({', '.join(sorted(foreign)[:5])}); choose an empty or new directory for --out")
 
 
 def convert_checkpoint(ckpt, out, bert_config=None, overwrite=False) -> str:
@@ -50,11 +39,11 @@ def convert_checkpoint(ckpt, out, bert_config=None, overwrite=False) -> str:
   out = Path(out).expanduser().absolute()
   if not out.name:
     raise HubExportError(f"--out {out} must end in a file name prefix, e.g. converted/mobilebert")
-  _check_replaceable(out, overwrite)
+  check_target(out.parent, overwrite, protected=[location.directory], ours=CHECKPOINT_FILES)
   with cli.step("restore"):
     model, report = load_mobilebert(location, bert_config)
   cli.LOG.info("restored %d variables (%s)", report.restored, report.layout.value)
-  with atomic_directory(out.parent, overwrite, protected=[location.directory]) as tmp:
+  with atomic_directory(out.parent, overwrite, protected=[location.directory], ours=CHECKPOINT_FILES) as tmp:
     with cli.step("write"):
       try:
         write_native_checkpoint(model, str(tmp / out.name))

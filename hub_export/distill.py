@@ -31,6 +31,8 @@ STUDENT_DIR = "student"
 TEACHER_DIR = "teacher"
 STUDENT_PREFIX = "student"
 WORKER_PREFIX = ".worker-"
+# What a run folder holds: the files --overwrite may delete.
+RUN_FILES = ("checkpoints/**", f"{WORKER_PREFIX}*/**", f"{STUDENT_DIR}/**", f"{TEACHER_DIR}/**", "losses.jsonl")
 
 
 def parse_args(argv):
@@ -135,28 +137,30 @@ def _worker_folder(strategy, out: Path) -> Path:
 
 
 def _prepare_out(out: Path, overwrite: bool) -> None:
-  from hub_export.savedmodel.atomic import check_target
+  """A folder holding a run is resumed; --overwrite starts afresh, deleting only a run's files."""
+  from hub_export.savedmodel.atomic import check_replaceable, check_target
 
   checkpoints = "checkpoints"  # trainer.CHECKPOINTS, without importing TensorFlow here
   if out.name.startswith(WORKER_PREFIX):  # inside the chief's folder, which the chief may not have made yet
     out.parent.mkdir(parents=True, exist_ok=True)
-  check_target(out, overwrite=True)
-  ours = lambda p: p.name == checkpoints or p.name.startswith(WORKER_PREFIX)
-  if out.is_dir() and any(out.iterdir()) and not any(ours(p) for p in out.iterdir()):
-    if not overwrite:
-      raise HubExportError(f"--out {out} exists and holds no run of this command; pass --overwrite to replace it")
-  if overwrite and out.is_dir():
-    shutil.rmtree(out)
+  check_target(out, overwrite=True, ours=("**",))  # the path's checks; what it holds is judged below
+  if out.is_dir() and any(out.iterdir()):
+    if overwrite:
+      check_replaceable(out, RUN_FILES)
+      shutil.rmtree(out)
+    elif not any(p.name == checkpoints or p.name.startswith(WORKER_PREFIX) for p in out.iterdir()):
+      raise HubExportError(f"--out {out} exists and holds no run of this command to resume; choose another folder")
   out.mkdir(parents=True, exist_ok=True)
 
 
 def write_student(trainer, out: Path, vocab: Path, name: str = STUDENT_DIR) -> Path:
   """The trained encoder and masked-LM head in the project's checkpoint layout, with config and vocab."""
+  from hub_export.checkpoint.locate import CHECKPOINT_FILES
   from hub_export.checkpoint.native import write_native_checkpoint
   from hub_export.savedmodel.atomic import atomic_directory
 
   model = trainer.student.model
-  with atomic_directory(out / name, overwrite=True) as tmp:
+  with atomic_directory(out / name, overwrite=True, ours=CHECKPOINT_FILES) as tmp:
     write_native_checkpoint(model, str(tmp / STUDENT_PREFIX))
     (tmp / "checkpoint").write_text(f'model_checkpoint_path: "{STUDENT_PREFIX}"\n', encoding="utf-8")
     (tmp / "bert_config.json").write_text(model.config.to_json_string(), encoding="utf-8")

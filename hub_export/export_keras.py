@@ -19,6 +19,9 @@ from hub_export import cli
 from hub_export.checkpoint.export_source import add_source_arguments, resolve_source, restore_model
 from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
 
+# What a preset folder holds (keras3/preset.py lists it): the files --overwrite may replace.
+PRESET_FILES = ("*.json", "*.weights.h5", "assets/**")
+
 PRESET_SEQUENCE_LENGTH = 512  # the preprocessors' default length, as KerasHub's BERT presets
 
 
@@ -63,7 +66,7 @@ def export_keras(ckpt, preset_dir, bert_config=None, vocab=None, lower_case=None
                  allow_larger_vocab=False):
   """The whole job; returns the preset directory. Raises HubExportError on bad input."""
   source = resolve_source(ckpt, vocab, lower_case)
-  target = check_target(preset_dir, overwrite, protected=[source.location.directory])
+  target = check_target(preset_dir, overwrite, protected=[source.location.directory], ours=PRESET_FILES)
 
   from hub_export.keras3.convert import convert_weights
   from hub_export.keras3.preset_check import verify_in_fresh_process
@@ -74,7 +77,7 @@ def export_keras(ckpt, preset_dir, bert_config=None, vocab=None, lower_case=None
     count = convert_weights(model, task)
     check_conversion(model, task)
   cli.LOG.info("converted into %d Keras 3 variables", count)
-  with atomic_directory(target, overwrite, protected=[source.location.directory]) as tmp:
+  with atomic_directory(target, overwrite, protected=[source.location.directory], ours=PRESET_FILES) as tmp:
     with cli.step("save"):
       try:
         task.save_to_preset(str(tmp))

@@ -42,7 +42,7 @@ from pathlib import Path
 from hub_export import cli, signatures
 from hub_export.savedmodel.atomic import atomic_file, check_file_target
 from hub_export.errors import HubExportError, first_line
-from hub_export.tflite import QUANTIZATIONS, check_quantize
+from hub_export.tflite import QUANTIZATIONS, check_quantize, is_litert_model
 from hub_export.tflite.model_info import CLASSIFIER_NAME, DEFAULT_LICENSE, DEFAULT_VERSION, ENCODER_NAME
 from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_TEXT
 from hub_export.tokenization.vocab import ALLOW_LARGER_VOCAB_FLAG
@@ -183,7 +183,7 @@ def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=
                          "not on text")
   if seq_length < MIN_SEQ_LENGTH:
     raise HubExportError(f"--seq_length must be at least {MIN_SEQ_LENGTH} ([CLS] and [SEP]), got {seq_length}")
-  check_file_target(out, overwrite)
+  check_file_target(out, overwrite, ours=is_litert_model)
   _require_litert()
   source = _load_source(ckpt, saved_model, bert_config, quantize)
   if source.max_seq_length is not None and seq_length > source.max_seq_length:
@@ -222,7 +222,7 @@ def export_classifier(out, classifier, labels, quantize="none", vocab=None, lowe
   from hub_export.tflite.classifier_source import read_labels
 
   check_quantize(quantize)
-  check_file_target(out, overwrite)
+  check_file_target(out, overwrite, ours=is_litert_model)
   label_names = read_labels(labels)
   _require_litert()
   from hub_export.tflite.classifier_source import from_classifier
@@ -292,7 +292,7 @@ def _with_metadata(flatbuffer: bytes, info, lower_case: bool) -> bytes:
 
 def _write_checked(out, overwrite, source, flatbuffer: bytes, check) -> None:
   """Writes the file beside `out`, runs `check` on it, and only then renames it into place."""
-  with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
+  with atomic_file(out, overwrite, protected=[source.protected], ours=is_litert_model) as tmp:
     tmp.write_bytes(flatbuffer)
     with cli.step("check with LiteRT"):
       check(tmp)

@@ -95,7 +95,7 @@ def write_pretraining_data(vocab_path, inputs, out, *, seq_length=128, max_predi
   from hub_export.tokenization.bert_tokenizer import BertTokenizer
   from hub_export.tokenization.vocab import CLS, MASK, SEP, load_vocab, resolve_lower_case
 
-  check_target(out, overwrite)
+  check_target(out, overwrite, ours=records.DATA_FILES)
   vocab = load_vocab(vocab_path)
   lower_case = resolve_lower_case(vocab, lower_case)
   documents = read_documents(inputs)
@@ -114,7 +114,7 @@ def write_pretraining_data(vocab_path, inputs, out, *, seq_length=128, max_predi
               "masked_lm_prob": masked_lm_prob, "short_seq_prob": short_seq_prob, "dupe_factor": dupe_factor,
               "seed": seed, "lower_case": lower_case, "vocab_size": vocab.size, "vocab_sha256": vocab.sha256,
               "examples": len(serialized), "documents": len(documents)}
-  with atomic_directory(out, overwrite) as tmp:
+  with atomic_directory(out, overwrite, ours=records.DATA_FILES) as tmp:
     metadata["files"] = records.write_shards(tmp, serialized, num_shards)
     (tmp / records.METADATA_NAME).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
   cli.LOG.info("wrote %d examples from %d documents to %s", len(serialized), len(documents), out)

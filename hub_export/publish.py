@@ -29,7 +29,7 @@ import typing
 from pathlib import Path
 
 from hub_export import cli
-from hub_export.savedmodel.atomic import atomic_directory, write_failure
+from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
 from hub_export.errors import HubExportError
 from hub_export.hub_format.tarball import write_tarball
 from hub_export.kaggle_models import handles
@@ -38,6 +38,9 @@ from hub_export.tflite import is_litert_model
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LANGUAGE = re.compile(r"^([a-z]{2}(-[a-z]{2})?|multilingual)$")
+# What --out holds after a run (NAME/ with the tarball and its card, the Kaggle folders, the
+# checksums): the files --overwrite may replace.
+DIST_FILES = ("*/*.tar.gz", "*/*.md", f"{kaggle_folders.FOLDER}/**", checksums.MANIFEST_NAME)
 
 
 def _name(text: str) -> str:
@@ -150,6 +153,8 @@ def publish(args) -> Path:
     if source is not None and not (source / "saved_model.pb").is_file():
       raise HubExportError(f"{source} is not a SavedModel directory (no saved_model.pb)")
   sources = [p for p in (args.encoder, args.preprocessor) if p is not None]
+  protected = sources + list(args.tflite) + ([args.keras_preset] if args.keras_preset else [])
+  check_target(args.out, args.overwrite, protected, ours=DIST_FILES)  # before the models are read
   owner, model = ((args.to.owner, args.to.model) if args.to else
                   (kaggle_metadata.slug(args.publisher), kaggle_metadata.slug(args.name)))
   packages, variations = [], []
@@ -177,8 +182,7 @@ def publish(args) -> Path:
   names = [(v.framework, v.slug) for v in variations]
   if len(set(names)) != len(names):
     raise HubExportError(f"two models would share a Kaggle variation: {', '.join('/'.join(n) for n in names)}")
-  protected = sources + list(args.tflite) + ([args.keras_preset] if args.keras_preset else [])
-  with atomic_directory(args.out, overwrite=args.overwrite, protected=protected) as dist:
+  with atomic_directory(args.out, overwrite=args.overwrite, protected=protected, ours=DIST_FILES) as dist:
     try:
       for release, source, card in packages:
         _write_tfhub_package(dist, release, source, card)

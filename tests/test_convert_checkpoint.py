@@ -57,6 +57,6 @@ def test_overwrite_refuses_a_directory_holding_other_files(tmp_path):
   busy = tmp_path / "busy"
   busy.mkdir()
   (busy / "notes.txt").write_text("keep me")
-  with pytest.raises(HubExportError, match="holds more than a converted checkpoint"):
+  with pytest.raises(HubExportError, match=f"--overwrite would delete {busy / 'notes.txt'}, "):
     convert_checkpoint(release, busy / "mobilebert", overwrite=True)
   assert (busy / "notes.txt").read_text() == "keep me"

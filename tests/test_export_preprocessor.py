@@ -226,8 +226,13 @@ def test_cli_refuses_non_empty_dir_and_overwrites_on_request(tmp_path, capsys):
   args = ["--vocab", vocab, "--export_dir", out, "--lower_case", "false", "--seq_length", "16"]
   code, err = run_cli(args, capsys)
   assert code == 2 and "--overwrite" in err and (out / "old.txt").exists()
+  code, err = run_cli(args + ["--overwrite"], capsys)  # replaces only what an export holds
+  assert code == 2 and f"--overwrite would delete {out / 'old.txt'}" in err and (out / "old.txt").exists()
+  (out / "old.txt").unlink()
+  (out / "assets").mkdir()
+  (out / "assets" / "vocab.txt").write_text("an earlier export's asset")
   code, err = run_cli(args + ["--overwrite"], capsys)
-  assert code == 0 and not (out / "old.txt").exists()
+  assert code == 0 and (out / "assets" / "vocab.txt").read_text() != "an earlier export's asset"
   pre = tf.saved_model.load(str(out))
   assert pre(tf.constant(["hellos"]))["input_word_ids"].numpy().tolist() == [[101, 104, 105, 102] + [0] * 12]
 

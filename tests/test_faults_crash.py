@@ -282,14 +282,14 @@ def rename_then_die(source, destination):
 
 os.rename = rename_then_die
 with atomic_directory(sys.argv[1], overwrite=True) as tmp:
-  (tmp / "version").write_text("new")
+  (tmp / "saved_model.pb").write_text("new")
 """
 
 
 def test_kill_between_the_renames_of_an_overwrite_keeps_the_previous_export(tmp_path):
   target = tmp_path / "export"
   with atomic_directory(target) as tmp:
-    (tmp / "version").write_text("old")
+    (tmp / "saved_model.pb").write_text("old")
   proc = subprocess.run([sys.executable, "-c", RENAME_THEN_DIE, str(target)], capture_output=True, text=True,
                         timeout=120)
   assert proc.returncode == -signal.SIGKILL, proc.stderr
@@ -297,5 +297,5 @@ def test_kill_between_the_renames_of_an_overwrite_keeps_the_previous_export(tmp_
   with pytest.raises(HubExportError, match="exists and is not empty; pass --overwrite"):
     with atomic_directory(target):  # the next run puts the previous export back, then refuses to replace it
       pass
-  assert (target / "version").read_text() == "old"
+  assert (target / "saved_model.pb").read_text() == "old"
   assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]

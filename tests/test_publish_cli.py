@@ -106,15 +106,20 @@ def test_published_tarballs_verify(dist):
     assert report.ok, report.lines()
 
 
-def test_refuses_non_empty_out_without_overwrite(synthetic_preprocessor, tmp_path, capsys):
+def test_refuses_non_empty_out_and_overwrites_only_an_earlier_publish(synthetic_preprocessor, tmp_path, capsys):
   out = tmp_path / "dist"
   out.mkdir()
   (out / "keep.txt").write_text("mine")
   assert _publish(out, preprocessor=synthetic_preprocessor) == 2
   assert "not empty; pass --overwrite" in capsys.readouterr().err
+  assert _publish(out, None, synthetic_preprocessor, "--overwrite") == 2
+  assert f"--overwrite would delete {out / 'keep.txt'}" in capsys.readouterr().err
   assert [p.name for p in out.iterdir()] == ["keep.txt"]
+  (out / "keep.txt").unlink()
+  assert _publish(out, None, synthetic_preprocessor, "--version", "2") == 0
   assert _publish(out, None, synthetic_preprocessor, "--overwrite") == 0
   assert sorted(p.name for p in out.iterdir()) == ["SHA256SUMS", "kaggle", f"{NAME}_preprocess"]
+  assert sorted(p.name for p in (out / f"{NAME}_preprocess").iterdir()) == ["1.md", f"{NAME}_preprocess_1.tar.gz"]
 
 
 def test_refuses_a_directory_that_is_not_a_saved_model(tmp_path, capsys):

@@ -38,6 +38,8 @@ LOG = logging.getLogger("hub_export")
 SHARD_NAME = "embeddings"
 SHARD_SUFFIX = ".parquet"
 SUCCESS_MARKER = "_SUCCESS"
+# What an output folder holds: the files `embed_corpus --overwrite` may replace.
+OUTPUT_FILES = (f"{SHARD_NAME}-*{SHARD_SUFFIX}", SUCCESS_MARKER)
 DEFAULT_RUNNER = "FnApiRunner"  # in-process; the DirectRunner first tries to download Prism
 DOCUMENTS = "documents"
 _SKIP_WARNINGS_PER_FILE = 3
@@ -225,7 +227,7 @@ def embed_corpus(settings: EmbedSettings, beam_args=(), overwrite: bool = False,
   if _is_remote(settings.output):
     counters = _run_remote(options, settings, overwrite, handler)
   else:
-    with atomic_directory(settings.output, overwrite) as tmp:
+    with atomic_directory(settings.output, overwrite, ours=OUTPUT_FILES) as tmp:
       counters = _run(options, settings, str(tmp / SHARD_NAME), handler)
   LOG.info("embedded %d documents from %d file(s) into %s; skipped %d empty and %d invalid-UTF-8 lines",
            counters[DOCUMENTS], len(files), settings.output, counters[SKIPPED_EMPTY],

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from hub_export.checkpoint.locate import CHECKPOINT_FILES
 from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.checkpoint.seeded_values import release_values
 from hub_export.config import MobileBertConfig
@@ -54,7 +55,7 @@ def _object_tree(values: dict) -> dict:
 
 def write_model_garden_checkpoint(out_dir, config: MobileBertConfig, seed: int, *, overwrite: bool = False) -> Path:
   """Writes `out_dir` (atomically): the checkpoint, its state file and `bert_config.json`; returns the path."""
-  with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+  with atomic_directory(out_dir, overwrite=overwrite, ours=CHECKPOINT_FILES) as tmp:
     tf.train.Checkpoint(**_object_tree(seeded_model_garden_values(config, seed))).save(str(tmp / CHECKPOINT_NAME))
     (tmp / "bert_config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
   return Path(out_dir)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from hub_export.checkpoint.locate import CHECKPOINT_FILES
 from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.checkpoint.seeded_values import optimizer_slot_values, release_values
 from hub_export.config import MobileBertConfig
@@ -66,7 +67,7 @@ def write_release_checkpoint(out_dir, config: MobileBertConfig, seed: int, *,
                            f"{config.vocab_size}")
   if not prefix_name or "/" in prefix_name:
     raise HubExportError(f"checkpoint prefix must be a plain file name, got {prefix_name!r}")
-  with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+  with atomic_directory(out_dir, overwrite=overwrite, ours=CHECKPOINT_FILES) as tmp:
     _save_variables(tmp / prefix_name, config, seed, with_optimizer_slots, with_next_sentence_head)
     (tmp / "checkpoint").write_text(_checkpoint_state(prefix_name), encoding="utf-8")
     (tmp / "bert_config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")

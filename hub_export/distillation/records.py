@@ -14,6 +14,8 @@ from hub_export.errors import HubExportError
 
 SHARD_PATTERN = "pretraining-{index:05d}-of-{count:05d}.tfrecord"
 METADATA_NAME = "pretraining_data.json"
+# What a data folder holds: the files `pretraining_data --overwrite` may replace.
+DATA_FILES = ("pretraining-?????-of-?????.tfrecord", METADATA_NAME)
 SEQUENCE_FEATURES = ("input_ids", "input_mask", "segment_ids")
 PREDICTION_FEATURES = ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights")
 FEATURES = SEQUENCE_FEATURES + PREDICTION_FEATURES + ("next_sentence_labels",)

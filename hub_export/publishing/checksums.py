@@ -4,6 +4,7 @@ import hashlib
 from pathlib import Path
 
 _CHUNK = 1 << 20
+MANIFEST_NAME = "SHA256SUMS"
 
 
 def sha256_file(path) -> str:
@@ -14,7 +15,7 @@ def sha256_file(path) -> str:
   return digest.hexdigest()
 
 
-def write_manifest(root, manifest_name: str = "SHA256SUMS") -> Path:
+def write_manifest(root, manifest_name: str = MANIFEST_NAME) -> Path:
   """Writes `root/manifest_name` listing every other file under `root` by relative path.
 
   Lines are `<hex>  <path>` (two spaces: binary-agnostic text mode), sorted by path, so

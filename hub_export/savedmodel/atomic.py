@@ -3,6 +3,10 @@
 Every command that writes a SavedModel or a package goes through `atomic_directory`, and
 every single-file output (a .tflite model) through `atomic_file`, so a killed or failed
 run leaves either nothing at the target or a complete result.
+
+`--overwrite` replaces only what this project writes: each output directory comes with the
+patterns of the files its kind holds (`ours`), and a target holding any other file is
+refused, naming that file, before any work starts.
 """
 
 import contextlib
@@ -10,6 +14,7 @@ import errno
 import fcntl
 import glob
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,22 +28,64 @@ _PREVIOUS = "previous"  # the replaced export, inside an `.old-` directory until
 _WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
+# What a SavedModel directory holds (tf.saved_model.save, tf_keras): the files an export replaces.
+SAVED_MODEL_FILES = ("saved_model.pb", "fingerprint.pb", "keras_metadata.pb", "variables/variables.*",
+                     "assets/**", "assets.extra/**")
+
+
 def _is_within(path: Path, other: Path) -> bool:
   return path == other or other in path.parents
 
 
 def _absolute_with_writable_parent(target) -> Path:
+  """The absolute target; its nearest existing ancestor must be a writable directory (the
+  missing folders between are made when the output is written)."""
   target = Path(target).expanduser().absolute()
-  parent = target.parent
-  if not parent.is_dir():
-    raise HubExportError(f"parent directory of {target} does not exist: {parent}")
-  if not os.access(parent, os.W_OK | os.X_OK):
-    raise HubExportError(f"parent directory of {target} is not writable: {parent}")
+  ancestor = target.parent
+  while not (ancestor.exists() or ancestor.is_symlink()):
+    ancestor = ancestor.parent
+  if not ancestor.is_dir():
+    raise HubExportError(f"cannot create the parent directory of {target}: {ancestor} is not a directory")
+  if not os.access(ancestor, os.W_OK | os.X_OK):
+    raise HubExportError(f"parent directory of {target} is not writable: {ancestor}")
   return target
 
 
-def check_target(target, overwrite: bool, protected=()) -> Path:
-  """Validates an output directory before any work starts; returns its absolute path."""
+def _pattern(pattern: str) -> re.Pattern:
+  """A relative-path pattern as a regex: `*` stays inside one folder, `**` crosses folders."""
+  parts = re.split(r"(\*\*|\*|\?)", pattern)
+  wildcards = {"**": ".*", "*": "[^/]*", "?": "[^/]"}
+  return re.compile("".join(wildcards.get(part, re.escape(part)) for part in parts) + r"\Z")
+
+
+def _foreign_file(directory: Path, ours) -> Path | None:
+  """The first file (or link) under `directory` that no pattern in `ours` matches, if any."""
+  patterns = [_pattern(p) for p in ours]
+  for root, folders, files in os.walk(directory):
+    folders.sort()
+    links = [f for f in folders if os.path.islink(os.path.join(root, f))]  # os.walk does not enter them
+    for name in sorted(files + links):
+      path = Path(root, name)
+      relative = path.relative_to(directory).as_posix()
+      if not any(p.match(relative) for p in patterns):
+        return path
+  return None
+
+
+def check_replaceable(directory: Path, ours) -> None:
+  """Refuses to replace `directory` when it holds a file that is not one of `ours`, naming it."""
+  foreign = _foreign_file(directory, ours)
+  if foreign is not None:
+    raise HubExportError(f"--overwrite would delete {foreign}, which an earlier run of this command did not "
+                         f"write; choose another output directory or move that file away")
+
+
+def check_target(target, overwrite: bool, protected=(), ours=SAVED_MODEL_FILES) -> Path:
+  """Validates an output directory before any work starts; returns its absolute path.
+
+  A non-empty target is replaced only with `overwrite`, and only when every file in it is
+  one this kind of output writes (`ours`, patterns relative to the target).
+  """
   target = _absolute_with_writable_parent(target)
   for source in protected:
     source = Path(source).expanduser().absolute()
@@ -47,8 +94,10 @@ def check_target(target, overwrite: bool, protected=()) -> Path:
   if target.exists() or target.is_symlink():
     if not target.is_dir() or target.is_symlink():
       raise HubExportError(f"output {target} exists and is not a directory")
-    if any(target.iterdir()) and not overwrite:
-      raise HubExportError(f"output {target} exists and is not empty; pass --overwrite to replace it")
+    if any(target.iterdir()):
+      if not overwrite:
+        raise HubExportError(f"output {target} exists and is not empty; pass --overwrite to replace it")
+      check_replaceable(target, ours)
   return target
 
 
@@ -97,17 +146,18 @@ def _remove_stale(target: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_directory(target, overwrite: bool = False, protected=()):
+def atomic_directory(target, overwrite: bool = False, protected=(), ours=SAVED_MODEL_FILES):
   """Yields an empty temporary directory that becomes `target` only if the block succeeds.
 
   The temporary sits beside the target (same filesystem, so the final rename is atomic),
   is named `.NAME.tmp-*`, and is removed on any failure. A lock file refuses a second
-  concurrent export to the same target.
+  concurrent export to the same target. Missing parent folders are made.
   """
-  target = check_target(target, overwrite, protected)
+  target = check_target(target, overwrite, protected, ours)
+  target.parent.mkdir(parents=True, exist_ok=True)
   with _lock(target):
     _remove_stale(target)
-    check_target(target, overwrite, protected)  # the lock holder's view is the one that counts
+    check_target(target, overwrite, protected, ours)  # the lock holder's view is the one that counts
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}{_TMP_TAG}", dir=target.parent))
     try:
       yield tmp
@@ -124,8 +174,12 @@ def atomic_directory(target, overwrite: bool = False, protected=()):
       raise
 
 
-def check_file_target(target, overwrite: bool, protected=()) -> Path:
-  """Validates an output file path before any work starts; returns its absolute path."""
+def check_file_target(target, overwrite: bool, protected=(), ours=None) -> Path:
+  """Validates an output file path before any work starts; returns its absolute path.
+
+  `ours(path)` says whether an existing file is one this command writes: `overwrite`
+  replaces no other.
+  """
   target = _absolute_with_writable_parent(target)
   for source in protected:
     source = Path(source).expanduser().absolute()
@@ -133,21 +187,26 @@ def check_file_target(target, overwrite: bool, protected=()) -> Path:
       raise HubExportError(f"output {target} must not be or sit inside the input {source}")
   if target.is_dir():
     raise HubExportError(f"output {target} is a directory, expected a file path")
-  if (target.exists() or target.is_symlink()) and not overwrite:
-    raise HubExportError(f"output {target} exists; pass --overwrite to replace it")
+  if target.exists() or target.is_symlink():
+    if not overwrite:
+      raise HubExportError(f"output {target} exists; pass --overwrite to replace it")
+    if ours is not None and (target.is_symlink() or not ours(target)):
+      raise HubExportError(f"--overwrite would replace {target}, which an earlier run of this command did not write; "
+                           f"choose another output file or move that one away")
   return target
 
 
 @contextlib.contextmanager
-def atomic_file(target, overwrite: bool = False, protected=()):
+def atomic_file(target, overwrite: bool = False, protected=(), ours=None):
   """Yields a temporary file path beside `target` that replaces it only if the block succeeds.
 
   The temporary is named `.NAME.tmp-*` in the target's directory (so `os.replace` is
   atomic), is removed on any failure, and a lock refuses a concurrent write to `target`.
   """
-  target = check_file_target(target, overwrite, protected)
+  target = check_file_target(target, overwrite, protected, ours)
+  target.parent.mkdir(parents=True, exist_ok=True)
   with _lock(target):
-    check_file_target(target, overwrite, protected)
+    check_file_target(target, overwrite, protected, ours)
     for stale in target.parent.glob(f".{glob.escape(target.name)}{_TMP_TAG}*"):
       with contextlib.suppress(FileNotFoundError):
         os.unlink(stale)

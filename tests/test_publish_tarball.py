@@ -151,7 +151,8 @@ def test_safe_extract_refuses_a_flipped_byte(tmp_path):
   assert _refusal(flipped, tmp_path).startswith(f"tarball {flipped} is damaged: ")
 
 
-@pytest.mark.parametrize("content, reason", [(b"", "is empty"), (b"saved_model.pb" * 100, "is not gzip-compressed")])
+@pytest.mark.parametrize("content, reason", [(b"", "is empty"), (b"saved_model.pb" * 100, "is not gzip-compressed")],
+                         ids=["empty", "uncompressed"])
 def test_safe_extract_refuses_an_empty_or_uncompressed_file_in_one_line(tmp_path, content, reason):
   bogus = tmp_path / "bogus.tar.gz"
   bogus.write_bytes(content)

@@ -206,3 +206,13 @@ def test_cli_leaves_no_json_report_when_the_disk_is_full(synthetic_encoder, tmp_
 
 def _no_space(*_):
   raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_cli_max_unpacked_mb_bounds_what_a_package_may_unpack_to(tmp_path, capsys):
+  source = tmp_path / "source"
+  source.mkdir()
+  (source / "saved_model.pb").write_bytes(bytes(2 << 20))
+  bomb = write_tarball(source, tmp_path / "bomb.tar.gz")
+  assert verify.main([str(bomb), "--max_unpacked_mb", "1"]) == 2
+  assert _error_lines(capsys)[-1] == (f"error: refusing to unpack {bomb}: it unpacks to more than 1.0 MiB "
+                                      f"(verify --max_unpacked_mb raises the limit)")

@@ -43,6 +43,13 @@ def str2bool(text: str) -> bool:
   raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
+def positive_int(text: str) -> int:
+  """Parses a count flag such as `--version 3`, with a clear error for 0, negatives and non-numbers."""
+  if not text.isdigit() or int(text) < 1:
+    raise argparse.ArgumentTypeError(f"{text!r}: expected a positive integer")
+  return int(text)
+
+
 @contextlib.contextmanager
 def _without_tensorflow_startup_lines():
   """Routes descriptor 2 through a thread that drops TensorFlow's start-up lines.

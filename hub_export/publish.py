@@ -31,16 +31,17 @@ from pathlib import Path
 from hub_export import cli
 from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
 from hub_export.errors import HubExportError
+from hub_export.hub_format import checksums
 from hub_export.hub_format.tarball import write_tarball
 from hub_export.kaggle_models import handles
-from hub_export.publishing import checksums, kaggle_folders, kaggle_metadata, model_card
+from hub_export.publishing import kaggle_folders, kaggle_metadata, model_card
 from hub_export.tflite import is_litert_model
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LANGUAGE = re.compile(r"^([a-z]{2}(-[a-z]{2})?|multilingual)$")
 # What --out holds after a run (NAME/ with the tarball and its card, the Kaggle folders, the
 # checksums): the files --overwrite may replace.
-DIST_FILES = ("*/*.tar.gz", "*/*.md", f"{kaggle_folders.FOLDER}/**", checksums.MANIFEST_NAME)
+DIST_FILES = ("*/*.tar.gz", "*/*.md", f"{kaggle_folders.FOLDER}/**", checksums.MANIFEST)
 
 
 def _name(text: str) -> str:
@@ -53,12 +54,6 @@ def _language(text: str) -> str:
   if not _LANGUAGE.match(text):
     raise argparse.ArgumentTypeError(f"{text!r}: expected an ISO 639-1 code such as 'en', or 'multilingual'")
   return text
-
-
-def _positive(text: str) -> int:
-  if not text.isdigit() or int(text) < 1:
-    raise argparse.ArgumentTypeError(f"{text!r}: expected a positive integer")
-  return int(text)
 
 
 def _kaggle_model(text: str) -> handles.ModelHandle:
@@ -80,7 +75,7 @@ def parse_args(argv):
   parser.add_argument("--out", type=Path, required=True, help="output directory (must be empty or absent)")
   parser.add_argument("--name", type=_name, required=True, help="model name, e.g. mobilebert_en_uncased_L-24_H-128_B-512_A-4_F-4_OPT")
   parser.add_argument("--preprocessor-name", type=_name, help="preprocessor model name (default: NAME_preprocess)")
-  parser.add_argument("--version", type=_positive, default=1, help="model version (default 1)")
+  parser.add_argument("--version", type=cli.positive_int, default=1, help="model version (default 1)")
   parser.add_argument("--publisher", type=_name, default="local", help="publisher / Kaggle owner (default 'local')")
   parser.add_argument("--language", type=_language, required=True, help="ISO 639-1 code ('en') or 'multilingual'")
   parser.add_argument("--license", choices=sorted(kaggle_metadata.KAGGLE_LICENSES), default="apache-2.0",

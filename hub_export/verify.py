@@ -1,12 +1,15 @@
 """Checks an export directory, a published `.tar.gz` or a Kaggle variation against the TF-Hub text API contract.
 
-    python -m hub_export.verify PATH [--json REPORT.json]
+    python -m hub_export.verify PATH [--json REPORT.json] [--max_unpacked_mb 1024]
     python -m hub_export.verify kaggle://OWNER/MODEL/tensorFlow2/VARIATION[/VERSION]
 
 Prints one PASS/FAIL line per clause; exits 0 when all pass, 1 on any violation, and 2
-with a one-line error when PATH is unusable (missing, not a SavedModel, unsafe tarball,
-a malformed handle or a failed download). A Kaggle handle is downloaded afresh with
+with a one-line error when PATH is unusable, damaged or unsafe (missing, not a SavedModel,
+a tarball that is hostile, corrupt or unpacks to more than --max_unpacked_mb, files that
+do not match a SHA256SUMS, an op that could touch files, processes or the network, a
+malformed handle or a failed download). A Kaggle handle is downloaded afresh with
 kagglehub (`kagglehub.model_download`, the latest version unless one is given).
+What it guarantees against a hostile package, and what not: docs/verify.md.
 """
 
 import argparse
@@ -15,19 +18,35 @@ import sys
 
 from hub_export import cli
 from hub_export.errors import HubExportError
+from hub_export.hub_format.tarball import MAX_UNPACKED_BYTES
+from hub_export.savedmodel.atomic import atomic_file, check_file_target, write_failure
 
 EXIT_VIOLATION = 1
+_MIB = 1 << 20
 
 
 def _parse(argv):
   parser = argparse.ArgumentParser(prog="python -m hub_export.verify", description=__doc__.split("\n\n")[0])
   parser.add_argument("path", help="SavedModel directory, TF-Hub .tar.gz package, or kaggle:// variation handle")
-  parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+  parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE (its folder must exist)")
+  parser.add_argument("--max_unpacked_mb", type=cli.positive_int, default=MAX_UNPACKED_BYTES // _MIB,
+                      help="refuse a .tar.gz that unpacks to more than this many MiB (default: %(default)s)")
   return parser.parse_args(argv)
+
+
+def _write_json(report, target) -> None:
+  """Writes the report whole or not at all: never an empty or half-written file."""
+  try:
+    with atomic_file(target, overwrite=True) as tmp:
+      tmp.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+  except OSError as e:
+    raise write_failure(target, e) from None
 
 
 def _verify(argv) -> bool:
   args = _parse(argv)
+  if args.json:
+    check_file_target(args.json, overwrite=True)  # before the long verification, not after it
   from hub_export.kaggle_models import handles
   from hub_export.verification import verify_path, verify_saved_model
 
@@ -43,16 +62,14 @@ def _verify(argv) -> bool:
       report = verify_saved_model(folder, label=args.path)
   else:
     with cli.step(f"verify {args.path}"):
-      report = verify_path(args.path)
+      report = verify_path(args.path, args.max_unpacked_mb * _MIB)
   print(f"{report.path}: {report.kind}")
   for line in report.lines():
     print(line)
   failures = len(report.failures)
   print(f"{len(report.checks) - failures} checks passed, {failures} failed")
   if args.json:
-    with open(args.json, "w", encoding="utf-8") as f:
-      json.dump(report.to_dict(), f, indent=2)
-      f.write("\n")
+    _write_json(report, args.json)
   return report.ok
 
 

@@ -85,12 +85,13 @@ def test_a_command_prints_only_its_own_lines_unless_tensorflow_logs_are_asked_fo
   """No TensorFlow start-up lines (CUDA probing, oneDNN notices) and no pkg_resources warning on
   stderr; a user who sets TF_CPP_MIN_LOG_LEVEL gets TensorFlow's lines back. (The demo test
   checks a whole run, device start-up included.)"""
-  (tmp_path / "saved_model.pb").write_bytes(b"not a SavedModel")  # verify imports TensorFlow, then fails it
+  (tmp_path / "saved_model.pb").write_bytes(b"not a SavedModel")  # verify imports TensorFlow, then refuses it
   quiet, asked = _verify(tmp_path), _verify(tmp_path, TF_CPP_MIN_LOG_LEVEL="0")
   quiet_err, asked_err = quiet.communicate(timeout=300)[1], asked.communicate(timeout=300)[1]
-  assert quiet.returncode == asked.returncode == 1, quiet_err[-2000:]
+  assert quiet.returncode == asked.returncode == 2, quiet_err[-2000:]
   lines = quiet_err.splitlines()
-  assert len(lines) == 2 and lines[0] == f"verify {tmp_path} ..." and lines[1].startswith(f"verify {tmp_path} done in ")
+  assert len(lines) == 2 and lines[0] == f"verify {tmp_path} ..."
+  assert lines[1].startswith(f"error: {tmp_path / 'saved_model.pb'} is damaged: ")
   assert any(cli.is_tensorflow_startup_line(line.encode()) for line in asked_err.splitlines()), asked_err[-2000:]
 
 

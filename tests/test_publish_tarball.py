@@ -1,6 +1,7 @@
 """Deterministic TF-Hub tarballs and the refusal of hostile ones."""
 
 import gzip
+import hashlib
 import io
 import os
 import shutil
@@ -109,3 +110,84 @@ def test_safe_extract_rejects_a_file_that_is_not_a_tarball(tmp_path):
   bogus.write_bytes(gzip.compress(b"not a tar archive at all" * 40))
   with pytest.raises(HubExportError, match="bogus.tar.gz"):
     safe_extract(bogus, tmp_path / "out")
+
+
+def _package(tmp_path, payload: bytes) -> bytes:
+  """The bytes of a written tarball whose saved_model.pb is `payload`."""
+  source = tmp_path / "source"
+  source.mkdir()
+  (source / "saved_model.pb").write_bytes(payload)
+  return write_tarball(source, tmp_path / "package.tar.gz").read_bytes()
+
+
+def _incompressible(size: int) -> bytes:
+  blocks = (hashlib.sha256(i.to_bytes(8, "little")).digest() for i in range(size // 32))
+  return b"".join(blocks)
+
+
+def _refusal(tarball, tmp_path, **kwargs) -> str:
+  target = tmp_path / "out"
+  with pytest.raises(HubExportError) as error:
+    safe_extract(tarball, target, **kwargs)
+  assert not target.exists()
+  message = str(error.value)
+  assert "\n" not in message
+  return message
+
+
+def test_safe_extract_refuses_a_cut_gzip_trailer(tmp_path):
+  # The tar data is whole; only the gzip CRC and length (its last 8 bytes) and two more are gone.
+  raw = _package(tmp_path, _incompressible(64 << 10))
+  cut = tmp_path / "cut.tar.gz"
+  cut.write_bytes(raw[:-10])
+  assert _refusal(cut, tmp_path) == f"tarball {cut} is truncated: its gzip stream ends early"
+
+
+def test_safe_extract_refuses_a_flipped_byte(tmp_path):
+  raw = bytearray(_package(tmp_path, _incompressible(64 << 10)))
+  raw[len(raw) // 2] ^= 0xFF
+  flipped = tmp_path / "flipped.tar.gz"
+  flipped.write_bytes(raw)
+  assert _refusal(flipped, tmp_path).startswith(f"tarball {flipped} is damaged: ")
+
+
+@pytest.mark.parametrize("content, reason", [(b"", "is empty"), (b"saved_model.pb" * 100, "is not gzip-compressed")],
+                         ids=["empty", "uncompressed"])
+def test_safe_extract_refuses_an_empty_or_uncompressed_file_in_one_line(tmp_path, content, reason):
+  bogus = tmp_path / "bogus.tar.gz"
+  bogus.write_bytes(content)
+  assert reason in _refusal(bogus, tmp_path)
+
+
+def test_safe_extract_stops_a_stream_that_outgrows_the_limit(tmp_path):
+  bomb = tmp_path / "bomb.tar.gz"
+  bomb.write_bytes(_package(tmp_path, bytes(2 << 20)))  # 2 MiB of zeros: a few KiB packed
+  assert bomb.stat().st_size < 16 << 10
+  assert "it unpacks to more than 1.0 MiB" in _refusal(bomb, tmp_path, max_bytes=1 << 20)
+
+
+def test_safe_extract_refuses_data_after_the_last_entry(tmp_path):
+  raw = gzip.decompress(_package(tmp_path, b"x"))
+  padded = tmp_path / "padded.tar.gz"
+  padded.write_bytes(gzip.compress(raw + bytes(2 << 20)))
+  assert "bytes follow its last entry" in _refusal(padded, tmp_path)
+
+
+def _sparse_entry(name: str, stored: bytes, real_size: int) -> bytes:
+  """An old-GNU sparse entry: `stored` bytes in the archive that unpack to a `real_size` file."""
+  info = tarfile.TarInfo(name)
+  info.type = tarfile.GNUTYPE_SPARSE
+  info.size = len(stored)
+  header = bytearray(info.tobuf(tarfile.GNU_FORMAT))
+  header[386:410] = tarfile.itn(0, 12, tarfile.GNU_FORMAT) + tarfile.itn(len(stored), 12, tarfile.GNU_FORMAT)
+  header[483:495] = tarfile.itn(real_size, 12, tarfile.GNU_FORMAT)
+  header[148:156] = b" " * 8
+  header[148:156] = b"%06o\0 " % sum(header)
+  return bytes(header) + stored.ljust(512, b"\0")
+
+
+def test_safe_extract_refuses_entries_declaring_more_than_the_limit(tmp_path):
+  # A sparse entry declares far more than the stream holds: the stream check alone would pass it.
+  sparse = tmp_path / "sparse.tar.gz"
+  sparse.write_bytes(gzip.compress(_sparse_entry("saved_model.pb", b"x" * 512, 64 << 20) + bytes(1024)))
+  assert "its entries declare 64.0 MiB, more than 1.0 MiB" in _refusal(sparse, tmp_path, max_bytes=1 << 20)

@@ -1,14 +1,21 @@
 """The contract checks: PASS on good exports, a named FAIL for each deliberate flaw."""
 
+import builtins
+import errno
 import io
+import os
+import shutil
 import subprocess
 import sys
 import tarfile
+from pathlib import Path
 
 import pytest
 import tensorflow as tf
 
 from hub_export import verify
+from hub_export.errors import HubExportError
+from hub_export.hub_format.checksums import check_beside, check_tree, write_manifest
 from hub_export.hub_format.tarball import write_tarball
 from hub_export.verification import verify_path
 from synthetic_savedmodels import EncoderFlaws, PreprocessorFlaws, build_encoder, build_preprocessor
@@ -120,3 +127,92 @@ def test_cli_rejects_a_tarball_with_a_leading_directory(tmp_path, capsys):
     tar.addfile(info, io.BytesIO(b"abc"))
   assert verify.main([str(tarball)]) == 2
   assert "no saved_model.pb at its root" in capsys.readouterr().err
+
+
+def _error_lines(capsys) -> list:
+  return [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+
+
+def test_cli_reports_a_damaged_package_as_unusable_not_as_a_model_fault(synthetic_encoder, tmp_path, capsys):
+  raw = bytearray(write_tarball(synthetic_encoder, tmp_path / "enc.tar.gz").read_bytes())
+  raw[len(raw) // 2] ^= 0xFF
+  damaged = tmp_path / "damaged.tar.gz"
+  damaged.write_bytes(raw)
+  assert verify.main([str(damaged)]) == 2
+  assert _error_lines(capsys)[-1].startswith(f"error: tarball {damaged} is damaged: ")
+
+
+def test_cli_checks_a_package_against_the_sha256sums_beside_it(synthetic_encoder, tmp_path, capsys):
+  dist = tmp_path / "dist"
+  package = dist / "toy" / "toy_1.tar.gz"
+  package.parent.mkdir(parents=True)
+  write_tarball(synthetic_encoder, package)
+  manifest = write_manifest(dist)
+  assert check_beside(package) == manifest
+  altered = tmp_path / "altered"
+  shutil.copytree(synthetic_encoder, altered)
+  (altered / "assets" / "notes.txt").write_text("added after publishing\n")
+  write_tarball(altered, package)
+  assert verify.main([str(package)]) == 2
+  assert _error_lines(capsys)[-1] == (f"error: {package} does not match its SHA-256 in {manifest}: "
+                                      f"the package is damaged or altered")
+
+
+def test_a_sha256sums_inside_the_saved_model_is_checked(synthetic_encoder, tmp_path):
+  model = tmp_path / "model"
+  shutil.copytree(synthetic_encoder, model)
+  manifest = write_manifest(model)
+  fingerprint = model / "fingerprint.pb"
+  fingerprint.write_bytes(fingerprint.read_bytes()[::-1])
+  with pytest.raises(HubExportError, match=f"^{fingerprint} does not match its SHA-256 in {manifest}"):
+    verify_path(model)
+
+
+def test_an_unlisted_or_missing_file_fails_the_inside_manifest(tmp_path):
+  (tmp_path / "saved_model.pb").write_bytes(b"x")
+  manifest = write_manifest(tmp_path)
+  assert check_tree(tmp_path) == manifest
+  (tmp_path / "extra.txt").write_text("x")
+  with pytest.raises(HubExportError, match="extra.txt is not listed in"):
+    check_tree(tmp_path)
+  (tmp_path / "saved_model.pb").unlink()
+  with pytest.raises(HubExportError, match="saved_model.pb is listed in .* but absent"):
+    check_tree(tmp_path)
+
+
+def test_cli_refuses_a_json_report_into_a_missing_folder_before_verifying(synthetic_encoder, tmp_path, capsys):
+  report = tmp_path / "missing" / "r.json"
+  assert verify.main([str(synthetic_encoder), "--json", str(report)]) == 2
+  assert _error_lines(capsys) == [f"error: parent directory of {report} does not exist: {report.parent}"]
+
+
+def test_cli_leaves_no_json_report_when_the_disk_is_full(synthetic_encoder, tmp_path, capsys, monkeypatch):
+  reports = tmp_path / "reports"
+  reports.mkdir()
+  real_open = builtins.open
+
+  def full_disk_open(file, mode="r", *args, **kwargs):
+    handle = real_open(file, mode, *args, **kwargs)
+    if "w" in mode and Path(file).parent == reports:
+      handle.write = _no_space
+    return handle
+
+  monkeypatch.setattr(builtins, "open", full_disk_open)
+  monkeypatch.setattr(io, "open", full_disk_open)
+  assert verify.main([str(synthetic_encoder), "--json", str(reports / "r.json")]) == 2
+  assert _error_lines(capsys)[-1] == f"error: cannot write {reports / 'r.json'}: No space left on device"
+  assert list(reports.iterdir()) == []
+
+
+def _no_space(*_):
+  raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_cli_max_unpacked_mb_bounds_what_a_package_may_unpack_to(tmp_path, capsys):
+  source = tmp_path / "source"
+  source.mkdir()
+  (source / "saved_model.pb").write_bytes(bytes(2 << 20))
+  bomb = write_tarball(source, tmp_path / "bomb.tar.gz")
+  assert verify.main([str(bomb), "--max_unpacked_mb", "1"]) == 2
+  assert _error_lines(capsys)[-1] == (f"error: refusing to unpack {bomb}: it unpacks to more than 1.0 MiB "
+                                      f"(verify --max_unpacked_mb raises the limit)")

@@ -20,7 +20,8 @@ from pathlib import Path
 from hub_export import cli
 from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.errors import HubExportError
-from hub_export.publishing import checksums, kaggle_folders
+from hub_export.hub_format import checksums
+from hub_export.publishing import kaggle_folders
 
 MODEL_NAME = "mobilebert_en_uncased_demo"
 PREPROCESSOR_NAME = f"{MODEL_NAME}_preprocess"
@@ -29,7 +30,7 @@ SEED = 0
 DEFAULT_TEXT = "MobileBERT runs on phones, and this demo exports it to TF-Hub!"
 # What a demo run leaves in each output directory; --overwrite replaces nothing else.
 OUT_ENTRIES = ("checkpoint", "export", "from_dist")
-DIST_ENTRIES = (MODEL_NAME, PREPROCESSOR_NAME, kaggle_folders.FOLDER, checksums.MANIFEST_NAME)
+DIST_ENTRIES = (MODEL_NAME, PREPROCESSOR_NAME, kaggle_folders.FOLDER, checksums.MANIFEST)
 
 
 def parse_args(argv):

@@ -19,6 +19,20 @@ def require_saved_model_dir(path) -> Path:
   return path
 
 
+def read_saved_model_proto(path):
+  """The parsed `saved_model.pb` of a SavedModel directory, without running any of it."""
+  from google.protobuf.message import DecodeError
+  from tensorflow.core.protobuf import saved_model_pb2
+
+  pb = require_saved_model_dir(path) / "saved_model.pb"
+  saved_model = saved_model_pb2.SavedModel()
+  try:
+    saved_model.ParseFromString(pb.read_bytes())
+  except DecodeError as e:
+    raise HubExportError(f"{pb} is damaged: {e}") from None
+  return saved_model
+
+
 def load_saved_model(path):
   """Loads the SavedModel the way TF-Hub users do: tensorflow_text first, then hub.load."""
   import tensorflow_text  # noqa: F401 - registers the ops a preprocessor graph uses

@@ -8,8 +8,10 @@ byte-identical, so a checksum identifies the model rather than the moment it was
 
 import gzip
 import os
+import shutil
 import stat
 import tarfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from hub_export.errors import HubExportError
@@ -18,6 +20,14 @@ FILE_MODE = 0o644
 DIR_MODE = 0o755
 FIXED_MTIME = 0
 GZIP_LEVEL = 6
+_MIB = 1 << 20
+# What `verify` unpacks at most by default; a MobileBERT export is a small fraction of it.
+MAX_UNPACKED_BYTES = 1024 * _MIB
+_GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = _MIB
+# After its last entry a tar stream holds two zero blocks padded to a record (10 KiB for
+# GNU tar and tarfile); a larger blocking factor pads more, but never anywhere near this.
+_MAX_TRAILING_BYTES = _MIB
 
 
 def _entries(root: Path) -> list:
@@ -110,16 +120,70 @@ def _normalised(member: tarfile.TarInfo, dest_path: str) -> tarfile.TarInfo:
   return member.replace(mode=DIR_MODE if member.isdir() else FILE_MODE, deep=False)
 
 
-def safe_extract(tarball, target) -> Path:
+def _stream_length(tarball: Path, max_bytes: int) -> int:
+  """Decompresses the whole gzip stream, checking its CRC and length, without writing anything.
+
+  tarfile stops at the archive's end marker, so a cut or altered trailer would pass unseen;
+  reading to the end makes gzip check both. A stream that outgrows `max_bytes` is refused
+  as soon as it does, so a small bomb costs no more than the limit to find.
+  """
+  try:
+    with open(tarball, "rb") as raw:
+      magic = raw.read(2)
+      if not magic:
+        raise HubExportError(f"tarball {tarball} is empty")
+      if magic != _GZIP_MAGIC:
+        raise HubExportError(f"{tarball} is not gzip-compressed (a TF-Hub package is a .tar.gz)")
+      raw.seek(0)
+      length = 0
+      with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
+        while block := gz.read(_CHUNK):
+          length += len(block)
+          if length > max_bytes:
+            raise HubExportError(f"refusing to unpack {tarball}: it unpacks to more than {_mib(max_bytes)} "
+                                 f"(verify --max_unpacked_mb raises the limit)")
+  except EOFError:
+    raise HubExportError(f"tarball {tarball} is truncated: its gzip stream ends early") from None
+  except (gzip.BadGzipFile, zlib.error) as e:
+    raise HubExportError(f"tarball {tarball} is damaged: {e}") from None
+  except OSError as e:
+    raise HubExportError(f"cannot read tarball {tarball}: {e}") from None
+  return length
+
+
+def _check_sizes(tarball: Path, tar: tarfile.TarFile, members: list, stream_length: int, max_bytes: int,
+                 target: Path) -> None:
+  """Refuses entries declaring more than `max_bytes` or the free disk space, and data beyond the last entry."""
+  declared = sum(m.size for m in members if m.isfile())
+  if declared > max_bytes:
+    raise HubExportError(f"refusing to unpack {tarball}: its entries declare {_mib(declared)}, more than "
+                         f"{_mib(max_bytes)} (verify --max_unpacked_mb raises the limit)")
+  trailing = stream_length - tar.offset
+  if trailing > _MAX_TRAILING_BYTES:
+    raise HubExportError(f"refusing to unpack {tarball}: {trailing} bytes follow its last entry, more than "
+                         f"a tar writer pads with")
+  existing = next(p for p in (target, *target.parents) if p.exists())
+  free = shutil.disk_usage(existing).free
+  if declared > free:
+    raise HubExportError(f"cannot unpack {tarball}: it needs {_mib(declared)}, {existing} has {_mib(free)} free")
+
+
+def _mib(size: int) -> str:
+  return f"{size / _MIB:.1f} MiB"
+
+
+def safe_extract(tarball, target, max_bytes: int = MAX_UNPACKED_BYTES) -> Path:
   """Unpacks `tarball` into `target` (absent or empty), refusing anything but files and dirs.
 
-  Every entry is checked, duplicates included, before anything is written; the first
-  offending one is named in the error and `target` is not created. Modes are normalised
-  to 0644/0755 whatever the archive says.
+  The gzip stream is read to its end first (CRC and length checked, at most `max_bytes`),
+  then every entry is checked, duplicates and declared sizes included, before anything is
+  written; the first offending one is named in the error and `target` is not created.
+  Modes are normalised to 0644/0755 whatever the archive says.
   """
   tarball, target = Path(tarball), Path(target)
+  stream_length = _stream_length(tarball, max_bytes)
   try:
-    tar = tarfile.open(tarball, mode="r:*")
+    tar = tarfile.open(tarball, mode="r:gz")
   except (tarfile.TarError, OSError) as e:
     raise HubExportError(f"cannot read tarball {tarball}: {e}") from None
   with tar:
@@ -136,6 +200,7 @@ def safe_extract(tarball, target) -> Path:
       if reason:
         raise HubExportError(f"refusing to unpack {tarball}: entry {member.name!r} {reason}")
       seen.add(relative)
+    _check_sizes(tarball, tar, members, stream_length, max_bytes, target)
     try:
       target.mkdir(parents=True, exist_ok=True)
       tar.extractall(target, members=members, filter=_normalised)

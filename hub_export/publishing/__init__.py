@@ -1,1 +1,1 @@
-"""Packaging SavedModels for TF-Hub and Kaggle Models: tarballs, cards, metadata, checksums."""
+"""Packaging SavedModels for TF-Hub and Kaggle Models: tarballs, cards, metadata."""

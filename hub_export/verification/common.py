@@ -1,8 +1,6 @@
 """Contract clauses shared by encoders and preprocessors."""
 
-from pathlib import Path
-
-from hub_export.hub_format.reading import asset_files
+from hub_export.hub_format.reading import asset_files, read_saved_model_proto
 from hub_export.verification.report import Violation, require
 
 
@@ -56,10 +54,7 @@ def check_no_absolute_asset_paths(export_dir) -> str:
   breaks on every other machine. (Names such as a hash table's shared_name may carry
   the old path harmlessly; they are not read as files, so only constants are checked.)
   """
-  from tensorflow.core.protobuf import saved_model_pb2
-
-  saved_model = saved_model_pb2.SavedModel()
-  saved_model.ParseFromString((Path(export_dir) / "saved_model.pb").read_bytes())
+  saved_model = read_saved_model_proto(export_dir)
   asset_names = {p.name.encode() for p in asset_files(export_dir)}
   for meta_graph in saved_model.meta_graphs:
     for value in _string_constants(meta_graph):

@@ -1,24 +1,33 @@
 """Entry points: verify an export directory, or a published tarball unpacked safely first."""
 
+import logging
 import tempfile
 from pathlib import Path
 
 from hub_export.errors import HubExportError
-from hub_export.hub_format import reading
+from hub_export.hub_format import checksums, reading
+from hub_export.hub_format.tarball import MAX_UNPACKED_BYTES, safe_extract
 from hub_export.verification.encoder import check_encoder
+from hub_export.verification.graph_safety import check_graph
 from hub_export.verification.preprocessor import check_preprocessor
 from hub_export.verification.report import Check, Report
 
 TARBALL_SUFFIXES = (".tar.gz", ".tgz")
+LOG = logging.getLogger("hub_export")
 
 
 def verify_saved_model(export_dir, label=None) -> Report:
   """Loads `export_dir`, detects its kind and checks every clause of that kind's contract.
 
-  Raises HubExportError only for unusable input (missing path, no saved_model.pb);
-  anything wrong with the model itself becomes a FAIL in the report.
+  Raises HubExportError only for unusable or unsafe input (missing path, no saved_model.pb,
+  files that do not match a SHA256SUMS inside, an op that could touch files, processes or
+  the network); anything wrong with the model itself becomes a FAIL in the report.
   """
   export_dir = reading.require_saved_model_dir(export_dir)
+  manifest = checksums.check_tree(export_dir)
+  if manifest:
+    LOG.info("every file matches %s", manifest)
+  check_graph(export_dir)
   report = Report(path=str(label or export_dir), kind="unknown")
   try:
     obj = reading.load_saved_model(export_dir)
@@ -42,18 +51,23 @@ def is_tarball(path) -> bool:
   return str(path).endswith(TARBALL_SUFFIXES)
 
 
-def verify_path(path) -> Report:
-  """Verifies a SavedModel directory, or a `.tar.gz` package after a safe unpack to a temp dir."""
-  from hub_export.hub_format.tarball import safe_extract
+def verify_path(path, max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> Report:
+  """Verifies a SavedModel directory, or a `.tar.gz` package after a safe unpack to a temp dir.
 
+  A package is first checked against a SHA256SUMS beside it (its folder or the one above,
+  as `publish` lays them out) that lists it, and unpacks to at most `max_unpacked_bytes`.
+  """
   path = Path(path)
   if not path.exists():
     raise HubExportError(f"no such file or directory: {path}")
   if path.is_file():
     if not is_tarball(path):
       raise HubExportError(f"{path} is neither a SavedModel directory nor a .tar.gz package")
+    manifest = checksums.check_beside(path)
+    if manifest:
+      LOG.info("%s matches %s", path, manifest)
     with tempfile.TemporaryDirectory(prefix="hub-verify-") as scratch:
-      unpacked = safe_extract(path, Path(scratch) / "model")
+      unpacked = safe_extract(path, Path(scratch) / "model", max_unpacked_bytes)
       if not (unpacked / "saved_model.pb").is_file():
         raise HubExportError(f"{path} has no saved_model.pb at its root (a TF-Hub tarball's root "
                              f"is the SavedModel itself)")

@@ -111,6 +111,14 @@ def test_multi_worker_over_two_processes_equals_one_device(setup, finished, tmp_
   assert (out / "student" / "student.index").is_file()
 
 
+def test_the_student_carries_the_casing_its_data_was_tokenized_with(finished):
+  """pretraining_data recorded lower_case for an unknown vocab; the student's exporters read it, no flag needed."""
+  from hub_export.checkpoint.export_source import resolve_source
+
+  _, out = finished
+  assert resolve_source(out / "student").lower_case is True
+
+
 def test_teacher_never_changes(setup, finished):
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert

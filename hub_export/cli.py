@@ -17,6 +17,8 @@ USER_SET_TF_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL" in os.environ
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 LOG = logging.getLogger("hub_export")
+# Read before run() routes descriptor 2 through the filter below, which is a pipe.
+STDERR_IS_TERMINAL = sys.stderr is not None and sys.stderr.isatty()
 
 # TensorFlow's C++ start-up lines: written straight to file descriptor 2 by absl logging,
 # partly while the shared libraries load (before TF_CPP_MIN_LOG_LEVEL is read), so only a
@@ -71,6 +73,8 @@ def _without_tensorflow_startup_lines():
     while chunk := os.read(read_end, 65536):
       *lines, pending = (pending + chunk).split(b"\n")
       kept = b"".join(line + b"\n" for line in lines if not is_tensorflow_startup_line(line))
+      if pending.startswith(b"\r"):  # a progress bar redrawing its line (never TensorFlow's): shown at once
+        kept, pending = kept + pending, b""
       if kept:
         os.write(original, kept)
     if pending and not is_tensorflow_startup_line(pending):

@@ -4,8 +4,8 @@
 
 The result (PREFIX.index, PREFIX.data-*) is an object checkpoint of our model that also
 stores its `bert_config.json`, so it restores exactly with no other file. A `checkpoint`
-state file and the source's vocab.txt are written beside it, making the output directory
-a valid `--ckpt` for the exporters.
+state file and the source's vocab.txt (and vocab_casing.json, when it has one) are written
+beside it, making the output directory a valid `--ckpt` for the exporters.
 """
 
 import argparse
@@ -17,6 +17,7 @@ from hub_export import cli
 from hub_export.checkpoint.locate import CHECKPOINT_FILES, VOCAB_NAME, locate_checkpoint
 from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
 from hub_export.errors import HubExportError
+from hub_export.tokenization.vocab import CASING_NAME
 
 
 def parse_args(argv):
@@ -48,9 +49,9 @@ def convert_checkpoint(ckpt, out, bert_config=None, overwrite=False) -> str:
       try:
         write_native_checkpoint(model, str(tmp / out.name))
         (tmp / "checkpoint").write_text(f'model_checkpoint_path: "{out.name}"\n', encoding="utf-8")
-        vocab = location.sibling(VOCAB_NAME)
-        if vocab is not None:
-          shutil.copyfile(vocab, tmp / VOCAB_NAME)
+        for name in (VOCAB_NAME, CASING_NAME):  # the vocab, and the casing recorded for it
+          if (source := location.sibling(name)) is not None:
+            shutil.copyfile(source, tmp / name)
       except (OSError, tf.errors.OpError) as e:
         raise write_failure(out.parent, e) from None
   cli.LOG.info("wrote %s", out)

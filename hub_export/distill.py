@@ -12,15 +12,18 @@ One stage per block (feature-map and attention transfer at that block), then pre
 distillation (masked LM against mixed teacher targets, plus next sentence). The teacher
 never changes. `--out` holds checkpoints (rerunning the command resumes from the latest),
 `losses.jsonl`, and at the end `student/`: the student in this project's own checkpoint
-layout with its bert_config.json and vocab.txt, a valid `--ckpt` for export_encoder.
-The teacher config's absent keys take the original code's IB-BERT defaults.
+layout with its bert_config.json, vocab.txt and the casing the data was tokenized with
+(vocab_casing.json), a valid `--ckpt` for export_encoder. The teacher config's absent keys
+take the original code's IB-BERT defaults.
 """
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Optional
 
 from hub_export import cli
 from hub_export.distillation.options import SCHEDULES, LayerFactors, TrainOptions
@@ -115,6 +118,14 @@ def make_strategy(name: str, cpu_devices: int):
   return tf.distribute.MultiWorkerMirroredStrategy()
 
 
+@dataclasses.dataclass(frozen=True)
+class StudentVocab:
+  """The vocab to put beside the student, and the casing to record with it (None: unknown)."""
+
+  path: Path
+  lower_case: Optional[bool]
+
+
 def _vocab_for(args, teacher_location) -> Path:
   from hub_export.checkpoint.locate import VOCAB_NAME
 
@@ -153,24 +164,38 @@ def _prepare_out(out: Path, overwrite: bool) -> None:
   out.mkdir(parents=True, exist_ok=True)
 
 
-def write_student(trainer, out: Path, vocab: Path, name: str = STUDENT_DIR) -> Path:
-  """The trained encoder and masked-LM head in the project's checkpoint layout, with config and vocab."""
+def _student_vocab(vocab: Path, metadata: dict) -> StudentVocab:
+  """The casing the data was tokenized with (pretraining_data records it), when the data was made from `vocab`."""
+  from hub_export.tokenization.vocab import load_vocab
+
+  if metadata.get("vocab_sha256") == load_vocab(vocab).sha256 and isinstance(metadata.get("lower_case"), bool):
+    return StudentVocab(vocab, metadata["lower_case"])
+  cli.LOG.warning("warning: --data was not made from %s (another vocab_sha256 in its metadata); the student's "
+                  "casing is not recorded, so exporting it needs --lower_case", vocab)
+  return StudentVocab(vocab, None)
+
+
+def write_student(trainer, out: Path, vocab: StudentVocab, name: str = STUDENT_DIR) -> Path:
+  """The trained encoder and masked-LM head in the project's checkpoint layout, with config, vocab and casing."""
   from hub_export.checkpoint.locate import CHECKPOINT_FILES
   from hub_export.checkpoint.native import write_native_checkpoint
   from hub_export.savedmodel.atomic import atomic_directory
+  from hub_export.tokenization.vocab import load_vocab, write_casing
 
   model = trainer.student.model
   with atomic_directory(out / name, overwrite=True, ours=CHECKPOINT_FILES) as tmp:
     write_native_checkpoint(model, str(tmp / STUDENT_PREFIX))
     (tmp / "checkpoint").write_text(f'model_checkpoint_path: "{STUDENT_PREFIX}"\n', encoding="utf-8")
     (tmp / "bert_config.json").write_text(model.config.to_json_string(), encoding="utf-8")
-    shutil.copyfile(vocab, tmp / "vocab.txt")
+    shutil.copyfile(vocab.path, tmp / "vocab.txt")
+    if vocab.lower_case is not None:
+      write_casing(load_vocab(tmp / "vocab.txt"), vocab.lower_case)
   return out / name
 
 
 def build_trainer(args):
   """Checks every input (one line on the first problem, before any training), restores the
-  teacher and builds the trainer; returns (trainer, vocab path)."""
+  teacher and builds the trainer; returns (trainer, StudentVocab)."""
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.config import TEACHER, MobileBertConfig
   from hub_export.distillation import records, trainer as training
@@ -184,6 +209,7 @@ def build_trainer(args):
     teacher_location = locate_checkpoint(args.teacher_ckpt)
     vocab = _vocab_for(args, teacher_location)
   metadata = records.read_metadata(args.data)
+  vocab = _student_vocab(vocab, metadata)
   options = train_options(args)
   strategy = make_strategy(args.strategy, args.cpu_devices)
   training.check_data(metadata, student_config, options, strategy.num_replicas_in_sync)

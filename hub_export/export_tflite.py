@@ -126,7 +126,8 @@ def _require_litert() -> None:
 
   if not litert_available():
     raise HubExportError("the LiteRT runtime (ai-edge-litert) is not installed, and every .tflite file is run with "
-                         "it before it is written; install it: pip install 'mobilebert-hub-export[tflite]'")
+                         "it before it is written; install the tflite extra (bash scripts/setup_venv.sh tflite, or "
+                         "pip install -e '.[tflite]' in the repository) or the package: pip install ai-edge-litert")
 
 
 def _check_classifier_with_litert(model_path, quantize, probes, reference) -> None:

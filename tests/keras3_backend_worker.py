@@ -96,9 +96,11 @@ def savedmodel_parity(workdir):
 
 
 def presets(workdir):
-  """from_preset for the backbone and both tasks; save_to_preset -> from_preset reproduces outputs."""
+  """from_preset for the backbone and both tasks; save_to_preset -> from_preset and a `.keras` file -> load_model
+  reproduce outputs."""
   import keras_hub
 
+  import hub_export.keras3
   from hub_export.keras3 import MobileBertMaskedLM, MobileBertTextClassifier
 
   preset = str(workdir / "preset")
@@ -132,6 +134,12 @@ def presets(workdir):
       if isinstance(before, dict):
         before, after = before["sequence_output"], after["sequence_output"]
       saved[name] = bool(np.array_equal(before, after))
+    # A fine-tuned model saved the Keras way, loaded back by the loader the README names.
+    keras_file = os.path.join(tmp, "classifier.keras")
+    classifier.save(keras_file)
+    reloaded = hub_export.keras3.load_model(keras_file)
+    report["keras_file"] = {"class": type(reloaded).__name__,
+                            "identical": bool(np.array_equal(predict(classifier, inputs), predict(reloaded, inputs)))}
   report["save_reload_identical"] = saved
   return report
 

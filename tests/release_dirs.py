@@ -18,9 +18,10 @@ def tiny_vocab(size: int) -> list:
   return SPECIALS + words
 
 
-def write_tiny_release(path, seed: int = 0, **overrides):
+def write_tiny_release(path, seed: int = 0, lower_case=None, **overrides):
+  """`lower_case`, when given, is recorded beside the vocab (as the project's own checkpoints record it)."""
   config = tiny_config(**overrides)
-  return write_release_checkpoint(path, config, seed, vocab_lines=tiny_vocab(config.vocab_size))
+  return write_release_checkpoint(path, config, seed, vocab_lines=tiny_vocab(config.vocab_size), lower_case=lower_case)
 
 
 def export_release(release, directory, lower_case: bool = True):

@@ -34,6 +34,17 @@ def test_release_to_native_and_back(tmp_path):
   assert prefix == str(tmp_path / "converted" / "mobilebert")
 
 
+def test_the_recorded_casing_travels_with_the_checkpoint(tmp_path):
+  """A release written with its casing needs no --lower_case, before and after conversion."""
+  from hub_export.checkpoint.export_source import resolve_source
+
+  release = write_tiny_release(tmp_path / "release", lower_case=False)  # the tiny vocab is in no manifest
+  assert resolve_source(release).lower_case is False
+  convert_checkpoint(release, tmp_path / "converted" / "mobilebert")
+  assert resolve_source(tmp_path / "converted").lower_case is False
+  assert resolve_source(tmp_path / "converted", lower_case=True).lower_case is True  # the flag still wins
+
+
 def test_model_garden_to_native(tmp_path):
   tiny = shared_path("fixtures/mobilebert_tiny")
   config = tiny / "release_tf1" / "bert_config.json"

@@ -68,6 +68,20 @@ def test_journey_matches_the_reference_tokenizer(demo):
 
 
 @pytest.mark.slow
+def test_commands_started_from_the_demo_checkpoint_need_no_lower_case_flag(demo, tmp_path):
+  """The demo vocab is in no manifest: its casing travels in the checkpoint folder."""
+  from hub_export.checkpoint.export_source import resolve_source
+  from hub_export.pretraining_data import write_pretraining_data
+
+  checkpoint = demo[0] / "demo_out" / "checkpoint"
+  assert resolve_source(checkpoint).lower_case is True
+  corpus = tmp_path / "corpus.txt"
+  corpus.write_text("the cat sat on the mat.\nit was warm.\n\na second document.\nwith two lines.\n")
+  assert write_pretraining_data(checkpoint / "vocab.txt", [corpus], tmp_path / "data", seq_length=16,
+                                max_predictions=2)["lower_case"] is True
+
+
+@pytest.mark.slow
 def test_journey_pooled_output_is_the_checkpoints_model(demo):
   """What came out of the published tarballs equals the model restored from the demo's checkpoint."""
   import numpy as np

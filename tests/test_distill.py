@@ -12,6 +12,7 @@ import pytest
 
 import distill_setup
 from conftest import REPO
+from progress_capture import every_update_reported, reports
 
 STEPS = ("--steps_per_stage", 3, "--distill_steps", 4, "--batch_size", 8, "--warmup_steps", 2,
          "--checkpoint_every", 2, "--seed", 5)
@@ -29,15 +30,22 @@ def _args(setup, out, *extra):
 
 
 @pytest.fixture(scope="module")
-def finished(setup, tmp_path_factory):
-  """One uninterrupted single-device run: (trainer, out)."""
+def finished_with_log(setup, tmp_path_factory):
+  """One uninterrupted single-device run: (trainer, out, its log lines off a terminal)."""
   from hub_export.distill import build_trainer, write_student
 
   out = tmp_path_factory.mktemp("runs") / "single"
   trainer, vocab = build_trainer(_args(setup, out))
-  trainer.run(log=lambda _: None)
+  with every_update_reported() as lines:
+    trainer.run(log=lambda _: None)
   write_student(trainer, out, vocab)
-  return trainer, out
+  return trainer, out, lines
+
+
+@pytest.fixture(scope="module")
+def finished(finished_with_log):
+  """(trainer, out) of the uninterrupted run."""
+  return finished_with_log[:2]
 
 
 def _losses(out) -> list:
@@ -56,6 +64,14 @@ def test_each_stage_lowers_its_loss_and_the_run_records_every_step(finished):
   for stage in (0, 1):
     losses = [r["loss"] for r in records if r["stage"] == stage]
     assert losses[-1] < losses[0], (stage, losses)
+
+
+def test_each_stage_reports_steps_done_rate_and_time_left(finished_with_log):
+  stages = reports(finished_with_log[2])
+  assert list(stages) == ["stage 0 (layer 0)", "stage 1 (layer 1)", "stage 2 (distillation)"]
+  for (name, found), steps in zip(stages.items(), (3, 3, 4)):
+    assert {total for _, total in found} == {steps}, name
+    assert sorted({done for done, _ in found}) == list(range(1, steps + 1)), name  # a report after every step
 
 
 def test_mirrored_on_two_cpu_devices_equals_one_device(setup, finished, tmp_path):
@@ -109,6 +125,14 @@ def test_multi_worker_over_two_processes_equals_one_device(setup, finished, tmp_
     for key in ours:
       np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-5, err_msg=f"step {ours['step']} {key}")
   assert (out / "student" / "student.index").is_file()
+
+
+def test_the_student_carries_the_casing_its_data_was_tokenized_with(finished):
+  """pretraining_data recorded lower_case for an unknown vocab; the student's exporters read it, no flag needed."""
+  from hub_export.checkpoint.export_source import resolve_source
+
+  _, out = finished
+  assert resolve_source(out / "student").lower_case is True
 
 
 def test_teacher_never_changes(setup, finished):

@@ -14,6 +14,7 @@ import tensorflow as tf
 import tensorflow_text  # noqa: F401
 
 from conftest import REPO
+from progress_capture import every_update_reported, reports
 from hub_export.beam import pipeline
 from hub_export.beam.handler import TextEmbeddingHandler
 from hub_export.beam.pipeline import EmbedSettings, embed_corpus
@@ -89,16 +90,30 @@ def _settings(models, input_pattern, output, **overrides) -> EmbedSettings:
 
 
 @pytest.fixture(scope="module")
-def in_process_run(tiny_models, corpus, tmp_path_factory):
-  """One run on the in-process runner with recorded batches; shared by the tests below."""
+def in_process_run_with_log(tiny_models, corpus, tmp_path_factory):
+  """One run on the in-process runner with recorded batches and its log lines off a terminal."""
   directory = tmp_path_factory.mktemp("run")
   settings = _settings(tiny_models, corpus[0] / "*", directory / "out", min_batch_size=1, max_batch_size=16)
   handler = RecordingHandler(directory / "batches.jsonl", encoder=settings.encoder,
                              preprocessor=settings.preprocessor, output_key="pooled_output", seq_length=128,
                              min_batch_size=1, max_batch_size=16)
-  counters = embed_corpus(settings, handler=handler)
+  with every_update_reported() as lines:
+    counters = embed_corpus(settings, handler=handler)
   batches = [json.loads(line) for line in (directory / "batches.jsonl").read_text().splitlines()]
-  return _read(directory / "out"), batches, counters
+  return _read(directory / "out"), batches, counters, lines
+
+
+@pytest.fixture(scope="module")
+def in_process_run(in_process_run_with_log):
+  """(rows, batches, counters) of the one run; shared by the tests below."""
+  return in_process_run_with_log[:3]
+
+
+def test_embedding_reports_documents_done_rate_and_time_left(in_process_run_with_log, corpus):
+  found = reports(in_process_run_with_log[3])
+  documents = len(corpus[1])
+  assert list(found) == ["embed"] and {total for _, total in found["embed"]} == {documents}
+  assert sorted({done for done, _ in found["embed"]}) == list(range(1, documents + 1))
 
 
 def test_one_row_per_document_with_stable_unique_ids(in_process_run, corpus, tiny_models):

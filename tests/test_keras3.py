@@ -124,6 +124,7 @@ def test_presets_load_and_save_round_trip(reports, backend):
   assert presets["mlm_vs_hf"] <= 1e-4  # the pretrained head came back from task.weights.h5
   assert presets["sequence_vs_hf"] <= 1e-5
   assert presets["save_reload_identical"] == {"backbone": True, "masked_lm": True, "classifier": True}
+  assert presets["keras_file"] == {"class": "MobileBertTextClassifier", "identical": True}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

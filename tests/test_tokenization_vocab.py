@@ -109,3 +109,49 @@ def test_check_vocab_fits_refuses_more_tokens_unless_allowed_and_warns_on_fewer(
     assert "has 107 tokens but the model's vocab_size is 100" in caplog.text
 
 
+
+
+def _record_casing(vocab_path, lower_case, sha256=None):
+  """A vocab_casing.json as the project's checkpoint writers leave it beside vocab.txt."""
+  sha256 = sha256 or hashlib.sha256(vocab_path.read_bytes()).hexdigest()
+  (vocab_path.parent / "vocab_casing.json").write_text(json.dumps({"lower_case": lower_case, "vocab_sha256": sha256}))
+
+
+def test_casing_recorded_beside_an_unknown_vocab_settles_it_and_a_contradicting_flag_warns(tmp_path, caplog):
+  path = write_vocab(good_tokens(), tmp_path / "vocab.txt")
+  _record_casing(path, False)
+  vocab = vocab_lib.load_vocab(path)
+  with caplog.at_level(logging.INFO, logger="hub_export"):
+    assert vocab_lib.resolve_lower_case(vocab, None) is False
+    assert "casing recorded in" in caplog.text and "lower_case=false" in caplog.text
+    caplog.clear()
+    assert vocab_lib.resolve_lower_case(vocab, True) is True
+  (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+  assert warning == (f"warning: --lower_case true contradicts the casing recorded in {tmp_path / 'vocab_casing.json'} "
+                     "(lower_case=false)")
+
+
+def test_write_casing_is_read_back(tmp_path):
+  vocab = vocab_lib.load_vocab(write_vocab(good_tokens(), tmp_path / "vocab.txt"))
+  assert vocab_lib.write_casing(vocab, True) == tmp_path / vocab_lib.CASING_NAME
+  assert vocab_lib.recorded_casing(vocab) is True
+
+
+@pytest.mark.parametrize("record, message", [
+    (lambda sha: {"lower_case": True, "vocab_sha256": "0" * 64}, r"records the casing of another vocab than .*vocab.txt"),
+    (lambda sha: {"lower_case": "yes", "vocab_sha256": sha}, r'must be a JSON object with "lower_case": true or false'),
+    (lambda sha: [True], r'must be a JSON object with "lower_case": true or false'),
+])
+def test_a_record_that_does_not_fit_the_vocab_is_one_error(tmp_path, record, message):
+  path = write_vocab(good_tokens(), tmp_path / "vocab.txt")
+  (tmp_path / "vocab_casing.json").write_text(json.dumps(record(hashlib.sha256(path.read_bytes()).hexdigest())))
+  with pytest.raises(HubExportError, match=message) as info:
+    vocab_lib.resolve_lower_case(vocab_lib.load_vocab(path), None)
+  assert "\n" not in str(info.value)
+
+
+def test_without_a_record_an_unknown_vocab_still_needs_the_flag(tmp_path):
+  vocab = vocab_lib.load_vocab(write_vocab(good_tokens(), tmp_path / "vocab.txt"))
+  with pytest.raises(HubExportError, match=r"is not a known release vocab .* and has no vocab_casing.json beside it; "
+                                           r"pass --lower_case true or --lower_case false"):
+    vocab_lib.resolve_lower_case(vocab, None)

@@ -34,7 +34,7 @@ def _run(args, cwd, timeout=300):
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
   source = tmp_path_factory.mktemp("source")
-  for name in ("pyproject.toml", "README.md"):
+  for name in ("pyproject.toml", "README.md", "LICENSE"):
     shutil.copy(REPO / name, source / name)
   shutil.copytree(REPO / "hub_export", source / "hub_export", ignore=shutil.ignore_patterns("__pycache__"))
   out = tmp_path_factory.mktemp("wheel")
@@ -60,6 +60,15 @@ def test_the_wheel_carries_the_files_read_at_run_time(wheel):
   names = zipfile.ZipFile(wheel).namelist()
   assert "hub_export/vocab/manifest.json" in names
   assert "hub_export/tflite/calibration_en.txt" in names
+
+
+def test_the_wheel_carries_the_apache_license_text(wheel):
+  """pyproject.toml says Apache-2.0; the license's own text must travel with the wheel."""
+  with zipfile.ZipFile(wheel) as archive:
+    (license_name,) = [n for n in archive.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
+    text = archive.read(license_name)
+  assert text == (REPO / "LICENSE").read_bytes()
+  assert b"Apache License\n                           Version 2.0, January 2004" in text
 
 
 def test_installed_wheel_exports_and_verifies_from_a_clean_directory(venv, tmp_path):

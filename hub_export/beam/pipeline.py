@@ -1,7 +1,8 @@
 """The corpus-embedding pipeline: match files -> documents -> RunInference -> Parquet shards.
 
 Reading is split by file (one file is one unit of reading work); a Reshuffle then spreads
-the documents over all workers before inference, which is where the time goes. Output is
+the documents over all workers before inference, which is where the time goes. Each worker
+process reports the documents it embedded against the corpus's count (`hub_export.progress`). Output is
 a folder of shards `embeddings-SSSSS-of-NNNNN.parquet`. A local folder is written through
 `atomic_directory` (shards go into a temporary beside it, renamed into place when the
 pipeline has finished), so a run killed at any point leaves no output, or the previous
@@ -33,6 +34,7 @@ from hub_export.beam.handler import METRICS_NAMESPACE, TextEmbeddingHandler
 from hub_export.beam.io import (CorpusError, SKIPPED_EMPTY, SKIPPED_INVALID_UTF8, parquet_row, parquet_schema,
                                 read_documents, resolve_format)
 from hub_export.errors import HubExportError
+from hub_export.progress import progress
 
 LOG = logging.getLogger("hub_export")
 SHARD_NAME = "embeddings"
@@ -94,20 +96,41 @@ class ReadDocuments(beam.DoFn):
         yield document
 
 
-def _to_row(keyed_result, model: str, with_text: bool) -> dict:
-  doc_id, result = keyed_result
-  return parquet_row(doc_id, result.example, result.inference, model, with_text)
+class ToRows(beam.DoFn):
+  """Embedded documents -> Parquet rows; reports this worker's progress against the corpus's document count."""
+
+  def __init__(self, model: str, with_text: bool):
+    self._model, self._with_text = model, with_text
+
+  def setup(self):
+    self._progress = None
+
+  def process(self, keyed_result, total: int):
+    if self._progress is None:
+      self._progress = progress(total, "embed", unit="document")
+    doc_id, result = keyed_result
+    yield parquet_row(doc_id, result.example, result.inference, self._model, self._with_text)
+    self._progress.update()
+    if self._progress.n >= total:
+      self._progress.close()  # this worker embedded the whole corpus: its last report now, not at teardown
+
+  def teardown(self):
+    if self._progress is not None:
+      self._progress.close()
 
 
 def build(pipeline, settings: EmbedSettings, shard_prefix: str, handler=None):
   """Adds the whole job to `pipeline`, writing shards named `shard_prefix-SSSSS-of-NNNNN.parquet`."""
-  return (pipeline
-          | "MatchInput" >> fileio.MatchFiles(settings.input)
-          | "OpenFiles" >> fileio.ReadMatches()
-          | "ReadDocuments" >> beam.ParDo(ReadDocuments(settings.input_format))
+  documents = (pipeline
+               | "MatchInput" >> fileio.MatchFiles(settings.input)
+               | "OpenFiles" >> fileio.ReadMatches()
+               | "ReadDocuments" >> beam.ParDo(ReadDocuments(settings.input_format)))
+  total = documents | "CountDocuments" >> beam.combiners.Count.Globally()
+  return (documents
           | "Spread" >> beam.Reshuffle()
           | "Embed" >> RunInference(KeyedModelHandler(handler or settings.handler()))
-          | "ToRows" >> beam.Map(_to_row, model=_absolute(settings.encoder), with_text=settings.with_text)
+          | "ToRows" >> beam.ParDo(ToRows(_absolute(settings.encoder), settings.with_text),
+                                   total=beam.pvalue.AsSingleton(total))
           | "WriteParquet" >> WriteToParquet(shard_prefix, parquet_schema(settings.with_text),
                                              file_name_suffix=SHARD_SUFFIX, num_shards=settings.num_shards))
 

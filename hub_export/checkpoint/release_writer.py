@@ -21,6 +21,7 @@ from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.checkpoint.seeded_values import optimizer_slot_values, release_values
 from hub_export.config import MobileBertConfig
 from hub_export.errors import HubExportError
+from hub_export.tokenization.vocab import load_vocab, write_casing
 
 DEFAULT_PREFIX = "mobilebert_variables.ckpt"
 GLOBAL_STEP = 0
@@ -53,12 +54,14 @@ def write_release_checkpoint(out_dir, config: MobileBertConfig, seed: int, *,
                              with_optimizer_slots: bool = False,
                              with_next_sentence_head: bool = True,
                              vocab_lines=None,
+                             lower_case=None,
                              prefix_name: str = DEFAULT_PREFIX,
                              overwrite: bool = False) -> Path:
   """Writes the release directory `out_dir` (atomically) and returns its path.
 
   `vocab_lines`, when given, must hold exactly `config.vocab_size` tokens; without it no
-  vocab.txt is written.
+  vocab.txt is written. `lower_case`, with a vocab, is recorded beside it (`CASING_NAME`), so
+  the commands reading the directory need no --lower_case.
   """
   if vocab_lines is not None:
     vocab_lines = list(vocab_lines)
@@ -73,5 +76,7 @@ def write_release_checkpoint(out_dir, config: MobileBertConfig, seed: int, *,
     (tmp / "bert_config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
     if vocab_lines is not None:
       (tmp / "vocab.txt").write_text("".join(f"{token}\n" for token in vocab_lines), encoding="utf-8")
+      if lower_case is not None:
+        write_casing(load_vocab(tmp / "vocab.txt"), lower_case)
   return Path(out_dir)
 

@@ -64,10 +64,11 @@ def _check_outputs(out: Path, dist: Path, overwrite: bool) -> None:
 def _write_checkpoint(directory: Path, overwrite: bool) -> Path:
   from hub_export.checkpoint.release_writer import write_release_checkpoint
   from hub_export.config import MobileBertConfig
-  from hub_export.demo.vocab import ENGLISH_VOCAB_SIZE, demo_vocab
+  from hub_export.demo.vocab import ENGLISH_VOCAB_SIZE, LOWER_CASE, demo_vocab
 
   config = MobileBertConfig(vocab_size=ENGLISH_VOCAB_SIZE)  # the released OPT architecture
-  return write_release_checkpoint(directory, config, SEED, vocab_lines=demo_vocab(), overwrite=overwrite)
+  return write_release_checkpoint(directory, config, SEED, vocab_lines=demo_vocab(), lower_case=LOWER_CASE,
+                                  overwrite=overwrite)
 
 
 def _publish(encoder: Path, preprocessor: Path, dist: Path, overwrite: bool) -> Path:
@@ -118,10 +119,10 @@ def run_demo(out: Path, dist: Path, text: str = DEFAULT_TEXT, overwrite: bool = 
   with cli.step(f"write a seeded checkpoint and the demo vocab to {out / 'checkpoint'}"):
     checkpoint = _write_checkpoint(out / "checkpoint", overwrite)
   with cli.step("export the encoder"):
-    encoder = export_encoder(checkpoint, out / "export" / "encoder", lower_case=True, overwrite=overwrite)
+    encoder = export_encoder(checkpoint, out / "export" / "encoder", overwrite=overwrite)  # casing: vocab_casing.json
   with cli.step("export the preprocessor"):
     preprocessor = export_preprocessor(checkpoint / "vocab.txt", out / "export" / "preprocessor",
-                                       lower_case=True, overwrite=overwrite)
+                                       overwrite=overwrite)
   with cli.step(f"publish to {dist}"):
     _publish(encoder, preprocessor, dist, overwrite)
   unpacked = {}

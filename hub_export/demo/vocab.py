@@ -13,6 +13,7 @@ from hub_export.demo.common_words import COMMON_WORDS
 from hub_export.tokenization.vocab import CLS, MASK, PAD, SEP, UNK
 
 ENGLISH_VOCAB_SIZE = 30522
+LOWER_CASE = True  # lower-case wordpieces only: an uncased vocab, recorded beside the demo's vocab.txt
 RESERVED_BEFORE_UNK = 99  # [unused0] .. [unused98] sit between [PAD] and [UNK]
 SUFFIXES = ("s", "es", "ed", "ing", "er", "ers", "est", "ly", "tion", "ment", "ness", "able", "ful")
 

@@ -8,6 +8,7 @@ Checkpoints hold the student, the optimizer, the global step and the stage layou
 resumes where it stopped and refuses a checkpoint made for another layout.
 """
 
+import contextlib
 import dataclasses
 import json
 from pathlib import Path
@@ -23,6 +24,7 @@ from hub_export.distillation.options import TrainOptions
 from hub_export.distillation.student import (Pretrainer, embedding_pairs, masked_lm_pairs,
                                              seeded_initialization)
 from hub_export.errors import HubExportError
+from hub_export.progress import progress
 
 LOSS_LOG = "losses.jsonl"
 CHECKPOINTS = "checkpoints"
@@ -227,6 +229,13 @@ class Trainer:
 
   # -- the run -----------------------------------------------------------------------------------
 
+  def _stage_name(self, stage: int) -> str:
+    return (f"layer {stage}" if stage < self.layout.num_layers
+            else "distillation" if self.teacher is not None else PRETRAINING)
+
+  def _stage_steps(self, stage: int) -> int:
+    return self.layout.steps_per_stage if stage < self.layout.num_layers else self.layout.distill_steps
+
   def run(self, log=print, until=None) -> None:
     """Runs (or resumes) the stages up to global step `until` (default: the end), checkpointing on the way."""
     first = self.start()
@@ -234,21 +243,27 @@ class Trainer:
     log_path = self.out / LOSS_LOG
     kept = [line for line in (log_path.read_text().splitlines() if log_path.exists() else [])
             if json.loads(line)["step"] < first]
-    with open(log_path, "w", encoding="utf-8") as log_file:
+    bar = None
+    with open(log_path, "w", encoding="utf-8") as log_file, contextlib.ExitStack() as bars:
       log_file.writelines(f"{line}\n" for line in kept)
       for step in range(first, until):
         stage, step_in_stage = self.layout.locate(step)
         if step_in_stage == 0:
           self.optimizer.reset()  # a fresh optimizer each stage
-          name = (f"layer {stage}" if stage < self.layout.num_layers
-                  else "distillation" if self.teacher is not None else PRETRAINING)
-          log(f"stage {stage} ({name})")
+          log(f"stage {stage} ({self._stage_name(stage)})")
+        if bar is None:  # steps done, rate and time left of this stage
+          bar = bars.enter_context(progress(self._stage_steps(stage), f"stage {stage} ({self._stage_name(stage)})",
+                                            initial=step_in_stage))
         batch = self._distribute(batch_for_step(self.examples, step, self.options.batch_size))
         terms = self._step_function(stage)(batch, tf.constant(step_in_stage, tf.int64))
         record = {"step": step, "stage": stage, **{k: float(v) for k, v in sorted(terms.items())}}
         log_file.write(json.dumps(record) + "\n")
         log_file.flush()
         self.global_step.assign(step + 1)
+        bar.update()
         stage_ends = self.layout.locate(step + 1)[0] != stage or step + 1 == self.layout.total_steps
         if (step + 1) % self.options.checkpoint_every == 0 or stage_ends or step + 1 == until:
           self.manager.save(checkpoint_number=step + 1)
+        if stage_ends:
+          bar.close()
+          bar = None

@@ -130,16 +130,62 @@ def check_vocab_fits(vocab: Vocab, vocab_size: int, allow_larger: bool = False) 
   return False
 
 
+# Beside the vocab.txt of every checkpoint this project writes (the demo's, a distilled student's): the
+# casing the vocab was used with, tied to it by its sha256, so later commands need no --lower_case.
+CASING_NAME = "vocab_casing.json"
+
+
+def write_casing(vocab: Vocab, lower_case: bool) -> Path:
+  """Records `lower_case` beside `vocab` (CASING_NAME); returns the record's path."""
+  path = vocab.path.parent / CASING_NAME
+  record = {"lower_case": bool(lower_case), "vocab_sha256": vocab.sha256}
+  path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+  return path
+
+
+def recorded_casing(vocab: Vocab):
+  """The casing recorded beside `vocab`, or None when there is no record; a record of another vocab is an error."""
+  path = vocab.path.parent / CASING_NAME
+  if not path.is_file():
+    return None
+  try:
+    record = json.loads(path.read_text(encoding="utf-8"))
+  except OSError as e:
+    raise HubExportError(f"cannot read {path}: {e.strerror}") from None
+  except ValueError as e:
+    raise HubExportError(f"{path} is not JSON: {e}") from None
+  if not isinstance(record, dict) or not isinstance(record.get("lower_case"), bool):
+    raise HubExportError(f'{path} must be a JSON object with "lower_case": true or false')
+  if record.get("vocab_sha256") != vocab.sha256:
+    raise HubExportError(f"{path} records the casing of another vocab than {vocab.path} (vocab_sha256 differs); "
+                         "delete it and pass --lower_case")
+  return record["lower_case"]
+
+
+def _casing_name(value: bool) -> str:
+  return str(value).lower()
+
+
 def resolve_lower_case(vocab: Vocab, lower_case):
-  """The flag when given (warning when it contradicts the manifest), else the manifest's casing."""
+  """The flag when given, else the casing recorded beside the vocab (CASING_NAME), else the manifest's.
+
+  A flag that contradicts the record or the manifest wins, with a warning.
+  """
+  recorded = recorded_casing(vocab)
   known = lookup_known_vocab(vocab)
   if lower_case is None:
+    if recorded is not None:
+      LOG.info("casing recorded in %s: lower_case=%s", vocab.path.parent / CASING_NAME, _casing_name(recorded))
+      return recorded
     if known is None:
-      raise HubExportError(f"vocab {vocab.path} is not a known release vocab (vocab/manifest.json); "
-                           "pass --lower_case true or --lower_case false")
+      raise HubExportError(f"vocab {vocab.path} is not a known release vocab (vocab/manifest.json) and has no "
+                           f"{CASING_NAME} beside it; pass --lower_case true or --lower_case false")
     LOG.info("vocab is %s: lower_case=%s", known["name"], known["lower_case"])
     return known["lower_case"]
+  if recorded is not None and recorded != lower_case:
+    LOG.warning("warning: --lower_case %s contradicts the casing recorded in %s (lower_case=%s)",
+                _casing_name(lower_case), vocab.path.parent / CASING_NAME, _casing_name(recorded))
   if known is not None and known["lower_case"] != lower_case:
     LOG.warning("warning: --lower_case %s contradicts the known casing of %s (lower_case=%s)",
-                str(lower_case).lower(), known["name"], str(known["lower_case"]).lower())
+                _casing_name(lower_case), known["name"], _casing_name(known["lower_case"]))
   return lower_case

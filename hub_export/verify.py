@@ -28,7 +28,7 @@ _MIB = 1 << 20
 def _parse(argv):
   parser = argparse.ArgumentParser(prog="python -m hub_export.verify", description=__doc__.split("\n\n")[0])
   parser.add_argument("path", help="SavedModel directory, TF-Hub .tar.gz package, or kaggle:// variation handle")
-  parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE (its folder must exist)")
+  parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE (missing folders are made)")
   parser.add_argument("--max_unpacked_mb", type=cli.positive_int, default=MAX_UNPACKED_BYTES // _MIB,
                       help="refuse a .tar.gz that unpacks to more than this many MiB (default: %(default)s)")
   return parser.parse_args(argv)

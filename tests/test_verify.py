@@ -3,6 +3,7 @@
 import builtins
 import errno
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import tensorflow as tf
 
-from hub_export import verify
+from hub_export import verification, verify
 from hub_export.errors import HubExportError
 from hub_export.hub_format.checksums import check_beside, check_tree, write_manifest
 from hub_export.hub_format.tarball import write_tarball
@@ -180,10 +181,17 @@ def test_an_unlisted_or_missing_file_fails_the_inside_manifest(tmp_path):
     check_tree(tmp_path)
 
 
-def test_cli_refuses_a_json_report_into_a_missing_folder_before_verifying(synthetic_encoder, tmp_path, capsys):
+def test_cli_makes_a_json_report_folder_and_refuses_a_file_in_its_way_before_verifying(synthetic_encoder, tmp_path,
+                                                                                         capsys, monkeypatch):
   report = tmp_path / "missing" / "r.json"
+  assert verify.main([str(synthetic_encoder), "--json", str(report)]) == 0
+  assert json.loads(report.read_text())["ok"] is True
+  (tmp_path / "file").write_text("x")
+  monkeypatch.setattr(verification, "verify_path", None)  # never reached: the target is checked first
+  report = tmp_path / "file" / "r.json"
   assert verify.main([str(synthetic_encoder), "--json", str(report)]) == 2
-  assert _error_lines(capsys) == [f"error: parent directory of {report} does not exist: {report.parent}"]
+  assert _error_lines(capsys) == [f"error: cannot create the parent directory of {report}: {tmp_path / 'file'} "
+                                  f"is not a directory"]
 
 
 def test_cli_leaves_no_json_report_when_the_disk_is_full(synthetic_encoder, tmp_path, capsys, monkeypatch):

@@ -149,7 +149,7 @@ def test_named_and_positional_columns_with_labels_from_the_file(tmp_path):
     (b"sentence\tlabel\na\t\n", Columns("sentence", label="label"), None, "data.tsv line 2: empty label"),
     (b"sentence\tlabel\na\t0\n", Columns("text", label="label"), None,
      "column 'text' is not in the header of {path} (columns: sentence, label)"),
-    (b"s\ts\n", Columns("s"), None, "column 's' is twice in the header of {path} (columns: s, s)"),
+    (b"s\ts\n", Columns("s"), None, "column 's' is more than once in the header of {path} (columns: s, s)"),
     (b"a\t0\n", Columns("sentence", header=False), None,
      "column 'sentence' is named, but {path} is read without a header: give its position"),
     (b"a\t0\n", Columns(0, label=2, header=False), None, "column 2 does not exist: the rows of {path} have 2 columns"),

@@ -159,7 +159,7 @@ def _position(path, column, names, width) -> Optional[int]:
     if names is None:
       raise HubExportError(f"column {column!r} is named, but {path} is read without a header: give its position")
     if names.count(column) != 1:
-      found = "twice" if column in names else "not"
+      found = "more than once" if column in names else "not"
       raise HubExportError(f"column {column!r} is {found} in the header of {path} (columns: {', '.join(names)})")
     return names.index(column)
   if not -width <= column < width:

@@ -15,6 +15,7 @@ import sys
 
 from hub_export import cli
 from hub_export.errors import HubExportError
+from hub_export.kaggle_models import network
 
 EXIT_VIOLATION = 1
 
@@ -23,6 +24,7 @@ def _parse(argv):
   parser = argparse.ArgumentParser(prog="python -m hub_export.verify", description=__doc__.split("\n\n")[0])
   parser.add_argument("path", help="SavedModel directory, TF-Hub .tar.gz package, or kaggle:// variation handle")
   parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+  network.add_arguments(parser)
   return parser.parse_args(argv)
 
 
@@ -38,7 +40,7 @@ def _verify(argv) -> bool:
     from hub_export.kaggle_models.download import download
 
     with cli.step(f"download {handle}"):
-      folder = download(handle)
+      folder = download(handle, network.from_args(args))
     with cli.step(f"verify {args.path}"):
       report = verify_saved_model(folder, label=args.path)
   else:

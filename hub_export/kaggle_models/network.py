@@ -83,7 +83,7 @@ def _creates(request) -> bool:
 
 
 def _where(request) -> tuple:
-  """The host, and the method and path; never the query, which may carry an upload token."""
+  """The host, and the method and path; not the query, which may carry an upload token."""
   parts = urlsplit(request.url)
   return parts.hostname, f"{request.method} {parts.path}"
 

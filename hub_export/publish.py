@@ -18,7 +18,9 @@ With --to, the Kaggle folders are then uploaded with kagglehub (credentials from
 KAGGLE_API_TOKEN, KAGGLE_USERNAME/KAGGLE_KEY or kaggle.json, as Kaggle's tools read them):
 the model is created if missing (private unless --public), each variation gets a new
 version, and every published handle is printed with its version. --dry_run prints what
-would be sent and sends nothing.
+would be sent and sends nothing. Each request waits at most --network_timeout seconds for
+an answer and is sent again up to --network_retries times; then the step fails with one line
+naming the host and the call.
 """
 
 import argparse
@@ -33,7 +35,7 @@ from hub_export.savedmodel.atomic import atomic_directory, check_target, write_f
 from hub_export.errors import HubExportError
 from hub_export.hub_format import checksums
 from hub_export.hub_format.tarball import write_tarball
-from hub_export.kaggle_models import handles
+from hub_export.kaggle_models import handles, network
 from hub_export.publishing import kaggle_folders, kaggle_metadata, model_card
 from hub_export.tflite import is_litert_model
 
@@ -88,6 +90,7 @@ def parse_args(argv):
   parser.add_argument("--public", action="store_true", help="create the Kaggle model public (default private)")
   parser.add_argument("--version_notes", default="", help="notes for the new version of an existing variation")
   parser.add_argument("--dry_run", action="store_true", help="with --to: print what would be sent, send nothing")
+  network.add_arguments(parser)
   args = parser.parse_args(argv)
   if not (args.encoder or args.preprocessor or args.keras_preset):
     parser.error("give --encoder, --preprocessor, --keras_preset, or several")
@@ -203,7 +206,7 @@ def _run(argv) -> None:
     if args.dry_run:
       print("\n".join(upload.plan(root)))
     else:
-      upload.upload(root, version_notes=args.version_notes)
+      upload.upload(root, version_notes=args.version_notes, limits=network.from_args(args))
 
 
 def main(argv=None) -> int:

@@ -20,6 +20,7 @@ from hub_export import cli
 from hub_export.errors import HubExportError
 from hub_export.hub_format.tarball import MAX_UNPACKED_BYTES
 from hub_export.savedmodel.atomic import atomic_file, check_file_target, write_failure
+from hub_export.kaggle_models import network
 
 EXIT_VIOLATION = 1
 _MIB = 1 << 20
@@ -31,6 +32,7 @@ def _parse(argv):
   parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE (missing folders are made)")
   parser.add_argument("--max_unpacked_mb", type=cli.positive_int, default=MAX_UNPACKED_BYTES // _MIB,
                       help="refuse a .tar.gz that unpacks to more than this many MiB (default: %(default)s)")
+  network.add_arguments(parser)
   return parser.parse_args(argv)
 
 
@@ -57,7 +59,7 @@ def _verify(argv) -> bool:
     from hub_export.kaggle_models.download import download
 
     with cli.step(f"download {handle}"):
-      folder = download(handle)
+      folder = download(handle, network.from_args(args))
     with cli.step(f"verify {args.path}"):
       report = verify_saved_model(folder, label=args.path)
   else:

@@ -9,15 +9,19 @@ style (`Content-Range`, 308 with `Range` for a status query).
 
 It stores what it receives (models, variation versions with their files as bytes, the
 usage text), counts requests, and injects faults on demand: an HTTP status for the next
-blob upload, a refusal of credentials, or a connection dropped part-way through a file.
+blob upload, a refusal of credentials, a connection dropped part-way through a file, or
+one request held without an answer. `SilentServer` is a proxy that accepts connections
+and never answers at all.
 """
 
 import base64
 import contextlib
 import dataclasses
 import json
+import select
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -28,20 +32,73 @@ PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "al
                    "no_proxy", "NO_PROXY")
 
 
+HOLD_AT_MOST = 60  # seconds a held request or a silent connection is kept open, so nothing outlives a test
+
+
+def reach_only(monkeypatch, tmp_path, proxy: str) -> None:
+  """An environment where kagglehub sends everything to `proxy` and reads only our key."""
+  for name in PROXY_VARIABLES + ("KAGGLE_API_TOKEN",):
+    monkeypatch.delenv(name, raising=False)
+  monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "LOCALHOST")
+  monkeypatch.setenv("http_proxy", proxy)
+  monkeypatch.setenv("KAGGLE_USERNAME", USER)
+  monkeypatch.setenv("KAGGLE_KEY", KEY)
+  monkeypatch.setenv("HOME", str(tmp_path / "home"))
+  monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle_config"))
+  monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub_cache"))
+
+
 @contextlib.contextmanager
 def serving_kagglehub(monkeypatch, tmp_path):
   """A fresh stub, and an environment where kagglehub reaches only it and reads only our key."""
   with KaggleStub(USER, KEY) as server:
-    for name in PROXY_VARIABLES + ("KAGGLE_API_TOKEN",):
-      monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "LOCALHOST")
-    monkeypatch.setenv("http_proxy", server.proxy)
-    monkeypatch.setenv("KAGGLE_USERNAME", USER)
-    monkeypatch.setenv("KAGGLE_KEY", KEY)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle_config"))
-    monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub_cache"))
+    reach_only(monkeypatch, tmp_path, server.proxy)
     yield server
+
+
+def _closed_by_peer(connection) -> bool:
+  """Whether the client closed `connection` (it gave up); anything it still sends is read and ignored."""
+  return not connection.recv(65536)
+
+
+class SilentServer:
+  """Accepts connections on 127.0.0.1 and never answers, like a proxy that hangs.
+
+  `held` lists, for each connection the client gave up on, how long it waited. The server
+  stops by itself after HOLD_AT_MOST seconds (or when its block ends), closing what is still
+  open, so a client without a timeout is released at last rather than hanging forever.
+  """
+
+  def __init__(self):
+    self.held = []
+    self._socket = socket.create_server(("127.0.0.1", 0))
+    self._stop = threading.Event()
+    self._thread = threading.Thread(target=self._serve, daemon=True)
+
+  @property
+  def proxy(self) -> str:
+    return f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+
+  def _serve(self):
+    deadline, opened = time.monotonic() + HOLD_AT_MOST, {}  # connection -> when it was accepted
+    while not self._stop.is_set() and time.monotonic() < deadline:
+      for ready in select.select([self._socket, *opened], [], [], 0.1)[0]:
+        if ready is self._socket:
+          opened[self._socket.accept()[0]] = time.monotonic()
+        elif _closed_by_peer(ready):
+          self.held.append(time.monotonic() - opened.pop(ready))
+          ready.close()
+    for connection in opened:
+      connection.close()
+    self._socket.close()
+
+  def __enter__(self):
+    self._thread.start()
+    return self
+
+  def __exit__(self, *exc):
+    self._stop.set()
+    self._thread.join()
 
 
 @dataclasses.dataclass
@@ -55,6 +112,8 @@ class Faults:
   blob_status: int | None = None      # answer the next blob PUT with this status
   refuse_credentials: bool = False    # answer every API call with 401
   drop_after: int | None = None       # close the connection after this many bytes of the next blob PUT
+  hold: str | None = None             # never answer the next call of this API method, blob PUT ("upload")
+                                      # or upload status query ("status")
 
 
 class KaggleStub:
@@ -66,6 +125,8 @@ class KaggleStub:
     self.requests = []      # (method, path) of every request received
     self.faults = Faults()
     self.drops = 0
+    self.held = []          # seconds the client waited for each request left unanswered before it gave up
+    self._stopping = threading.Event()
     self._lock = threading.Lock()
     self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
     self._server.daemon_threads = True
@@ -80,8 +141,31 @@ class KaggleStub:
     return self
 
   def __exit__(self, *exc):
+    self._stopping.set()
     self._server.shutdown()
     self._server.server_close()
+
+  def held_back(self, what: str, connection) -> bool:
+    """Whether this request is the one to leave unanswered; if so, it waits until the client gives up and closes
+    the connection (or the stub stops, or HOLD_AT_MOST seconds pass), and the caller drops the connection."""
+    with self._lock:
+      if self.faults.hold != what:
+        return False
+      self.faults.hold = None
+    start = time.monotonic()
+    while not self._stopping.is_set() and time.monotonic() < start + HOLD_AT_MOST:
+      if select.select([connection], [], [], 0.1)[0] and _closed_by_peer(connection):
+        self.held.append(time.monotonic() - start)
+        break
+    return True
+
+  def gave_up(self, count: int) -> list:
+    """`held` once it has `count` entries: a client's close reaches the stub a moment after the client moves on."""
+    deadline = time.monotonic() + 5
+    while len(self.held) < count and time.monotonic() < deadline:
+      time.sleep(0.05)
+    assert len(self.held) == count, self.held
+    return self.held
 
   # API methods: request dict in, (status, response dict) out.
 
@@ -198,6 +282,12 @@ def _handler(stub: KaggleStub):
     def _json(self, status: int, data: dict):
       self._send(status, json.dumps(data).encode())
 
+    def _drop(self):
+      """An abortive close (RST): no answer, the connection just goes."""
+      self.close_connection = True
+      self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+      self.connection.close()
+
     def do_POST(self):
       path = urlsplit(self.path).path
       with stub._lock:
@@ -206,6 +296,8 @@ def _handler(stub: KaggleStub):
       if not path.startswith(API):
         return self._json(404, {"code": 404, "message": "not found"})
       method = path.rsplit("/", 1)[1]
+      if stub.held_back(method, self.connection):
+        return self._drop()
       if stub.faults.refuse_credentials or self.headers.get("Authorization") != stub.expected_auth:
         return self._json(401, {"code": 401, "message": "Unauthenticated"})
       request = json.loads(body or b"{}")
@@ -232,12 +324,18 @@ def _handler(stub: KaggleStub):
         return self._json(404, {"code": 404, "message": "no such upload"})
       content_range = self.headers.get("Content-Range", "")
       if content_range.startswith("bytes */"):  # status query of a resumable upload
+        if stub.held_back("status", self.connection):
+          return self._drop()
         received = len(blob["data"])
         if received >= blob["size"]:
           return self._send(200, b"")
         headers = [("Range", f"bytes=0-{received - 1}")] if received else []
         return self._send(308, b"", headers=headers)
       start = int(content_range.split(" ")[1].split("-")[0]) if content_range else 0
+      if stub.faults.hold == "upload":  # the whole file arrives, then no answer
+        self.rfile.read(length)
+        stub.held_back("upload", self.connection)
+        return self._drop()
       if stub.faults.blob_status is not None:
         status, stub.faults.blob_status = stub.faults.blob_status, None
         self.rfile.read(length)
@@ -247,10 +345,7 @@ def _handler(stub: KaggleStub):
         del blob["data"][start:]
         blob["data"] += self.rfile.read(keep)
         stub.drops += 1
-        self.close_connection = True
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-        self.connection.close()  # abortive close (RST) in the middle of the file
-        return None
+        return self._drop()
       del blob["data"][start:]
       blob["data"] += self.rfile.read(length)
       if len(blob["data"]) < blob["size"]:

@@ -15,7 +15,11 @@ import numpy as np
 import pytest
 
 from hub_export import publish, verify
-from kaggle_stub import KEY, USER, serving_kagglehub
+from hub_export.errors import HubExportError
+from hub_export.kaggle_models import handles, network, upload
+from hub_export.kaggle_models.download import download
+from hub_export.publishing import kaggle_folders, kaggle_metadata
+from kaggle_stub import HOLD_AT_MOST, KEY, USER, SilentServer, reach_only, serving_kagglehub
 
 OWNER, MODEL = "acme", "toy-bert"
 TF2 = "MODEL_FRAMEWORK_TENSOR_FLOW_2"  # how kagglesdk sends the framework
@@ -213,3 +217,115 @@ def test_round_trip_download_keras_layer_and_verify(stub, synthetic_encoder, tmp
   stub.tamper(OWNER, MODEL, TF2, ENCODER_VARIATION, "assets/vocab.txt", vocab + b"extra_token\n")
   assert verify.main([handle]) == 1
   assert "FAIL" in capsys.readouterr().out
+
+
+# Time limits: a short --network_timeout and one retry, so each test waits a few seconds at most.
+LIMITS = ["--network_timeout", "1", "--network_retries", "1"]
+
+
+def _run_against_silent_proxy(monkeypatch, tmp_path, module, *args):
+  """Runs `python -m module args` through a proxy that accepts and never answers; returns the result and how long
+  the client waited on each connection before giving up. A hang past the subprocess timeout fails the test."""
+  with SilentServer() as silent:
+    reach_only(monkeypatch, tmp_path, silent.proxy)
+    result = subprocess.run([sys.executable, "-m", module, *args, *LIMITS], capture_output=True, text=True,
+                            timeout=HOLD_AT_MOST - 10, env=os.environ.copy())
+  return result, silent.held
+
+
+def _assert_gave_up_after_two_tries(result, held, expected_error):
+  assert result.returncode == 2, result.stderr[-3000:]
+  assert _error_lines(result.stderr) == [expected_error]
+  assert "Traceback" not in result.stderr
+  assert KEY not in result.stdout + result.stderr
+  # Progress while waiting, then the retry announced; each try given up on after about a second.
+  assert " s so far (gives up after 1 s)" in result.stderr
+  assert "(try 1 of 2); trying again in 1 s" in result.stderr
+  assert len(held) == 2 and max(held) < 5, held
+
+
+def test_publish_to_a_proxy_that_never_answers_gives_up_with_one_line(synthetic_encoder, monkeypatch, tmp_path):
+  result, held = _run_against_silent_proxy(
+      monkeypatch, tmp_path, "hub_export.publish",
+      *_argv(tmp_path / "dist", synthetic_encoder, None, "--to", f"kaggle://{OWNER}/{MODEL}"))
+  _assert_gave_up_after_two_tries(result, held, f"error: look up model {OWNER}/{MODEL}: no answer from localhost "
+                                                f"within 1 s to POST /api/v1/models.ModelApiService/GetModel (2 tries)")
+  assert _published_lines(result.stdout) == []
+
+
+def test_verify_through_a_proxy_that_never_answers_gives_up_with_one_line(monkeypatch, tmp_path):
+  handle = f"{OWNER}/{MODEL}/tensorFlow2/{ENCODER_VARIATION}"
+  result, held = _run_against_silent_proxy(monkeypatch, tmp_path, "hub_export.verify", f"kaggle://{handle}")
+  _assert_gave_up_after_two_tries(result, held, f"error: download {handle}: no answer from localhost within 1 s to "
+                                                f"POST /api/v1/models.ModelApiService/GetModelInstance (2 tries)")
+  assert "checks passed" not in result.stdout
+
+
+@pytest.fixture
+def one_file_folders(tmp_path):
+  """Kaggle folders for kaggle://acme/toy-bert with one variation of one small file: an upload with few requests."""
+  root, source = tmp_path / "kaggle", tmp_path / "model.bin"
+  source.write_bytes(bytes(range(256)) * 4)
+  kaggle_folders.write_model_metadata(root, kaggle_metadata.model_metadata(
+      OWNER, MODEL, "toy", "A toy model.", "## Toy", "apache-2.0", private=True))
+  kaggle_folders.write_variation(root, source, kaggle_metadata.instance_metadata(
+      OWNER, MODEL, ENCODER_VARIATION, kaggle_metadata.SAVED_MODEL_FRAMEWORK, "encoder", "A toy model.", "apache-2.0",
+      None))
+  return root
+
+
+@pytest.mark.parametrize("hold, drop_after", [("GetModel", None), ("StartBlobUpload", None), ("upload", None),
+                                              ("status", 100), ("UpdateModelInstance", None),
+                                              ("GetModelInstance", None)])
+def test_an_unanswered_upload_request_is_given_up_on_and_sent_again(stub, one_file_folders, hold, drop_after):
+  stub.faults.hold, stub.faults.drop_after = hold, drop_after  # a status query follows a cut connection
+  assert upload.upload(one_file_folders, limits=network.Limits(timeout=1, retries=1)) == [
+      f"{OWNER}/{MODEL}/tensorFlow2/{ENCODER_VARIATION}/1"]
+  assert stub.gave_up(1)[0] < 5
+  assert stub.stored(OWNER, MODEL, TF2, ENCODER_VARIATION) == {"model.bin": bytes(range(256)) * 4}
+
+
+def test_an_unanswered_create_is_not_sent_twice(stub, one_file_folders):
+  stub.faults.hold = "CreateModelInstance"
+  with pytest.raises(HubExportError) as error:
+    upload.upload(one_file_folders, limits=network.Limits(timeout=1, retries=1))
+  assert str(error.value) == (
+      f"upload {OWNER}/{MODEL}/tensorFlow2/{ENCODER_VARIATION}: no answer from localhost within 1 s to POST "
+      f"/api/v1/models.ModelApiService/CreateModelInstance (sent only once: it may have taken effect)")
+  assert [path for _, path in stub.requests if path.endswith("/CreateModelInstance")] == [
+      "/api/v1/models.ModelApiService/CreateModelInstance"]
+  assert stub.gave_up(1)[0] < 5
+
+
+def test_an_unanswered_file_upload_is_given_up_on_after_its_retries(stub, one_file_folders):
+  stub.faults.hold = "upload"
+  with pytest.raises(HubExportError) as error:
+    upload.upload(one_file_folders, limits=network.Limits(timeout=1, retries=0))
+  assert str(error.value) == (f"upload {OWNER}/{MODEL}/tensorFlow2/{ENCODER_VARIATION}: no answer from localhost "
+                              f"within 1 s to PUT /upload/blob1 (1 try)")
+  assert stub.gave_up(1)[0] < 5 and stub.variations == {}
+
+
+def test_an_unanswered_download_is_sent_again_or_given_up_on(stub, one_file_folders, capsys):
+  upload.upload(one_file_folders)
+  handle = handles.parse_variation(f"kaggle://{OWNER}/{MODEL}/tensorFlow2/{ENCODER_VARIATION}")
+  stub.faults.hold = "DownloadModelInstanceVersion"
+  assert _files(download(handle, network.Limits(timeout=1, retries=1))) == {"model.bin": bytes(range(256)) * 4}
+  assert stub.gave_up(1)[0] < 5
+
+  stub.faults.hold = "DownloadModelInstanceVersion"
+  capsys.readouterr()
+  assert verify.main([f"kaggle://{handle}", "--network_timeout", "1", "--network_retries", "0"]) == 2
+  assert _error_lines(capsys.readouterr().err) == [
+      f"error: download {handle}: no answer from localhost within 1 s to POST "
+      f"/api/v1/models.ModelApiService/DownloadModelInstanceVersion (1 try)"]
+  assert stub.gave_up(2)[1] < 5
+
+
+@pytest.mark.parametrize("flag, value", [("--network_timeout", "0"), ("--network_timeout", "nan"),
+                                         ("--network_retries", "-1")])
+def test_bad_network_limits_are_refused_before_any_network_call(stub, capsys, flag, value):
+  with pytest.raises(SystemExit) as exit_info:
+    verify.main([f"kaggle://{OWNER}/{MODEL}/tensorFlow2/{ENCODER_VARIATION}", flag, value])
+  assert exit_info.value.code == 2 and f"argument {flag}: {value!r}" in capsys.readouterr().err
+  assert stub.requests == []

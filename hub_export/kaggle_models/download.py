@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
+from hub_export.kaggle_models import network
 from hub_export.kaggle_models.handles import VariationHandle
 from hub_export.kaggle_models.session import kaggle_step
 
 
-def download(handle: VariationHandle) -> Path:
+def download(handle: VariationHandle, limits: network.Limits = network.Limits()) -> Path:
   """`kagglehub.model_download`: the cached folder of the version (the latest when none is given).
 
   Always fetched afresh, so a check runs on what Kaggle serves now, not on an older copy.
@@ -14,5 +15,5 @@ def download(handle: VariationHandle) -> Path:
   """
   import kagglehub
 
-  with kaggle_step(f"download {handle}"):
+  with network.limited(limits), kaggle_step(f"download {handle}"):
     return Path(kagglehub.model_download(str(handle), force_download=True))

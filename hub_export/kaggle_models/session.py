@@ -2,7 +2,8 @@
 
 Credentials are only ever looked up by kagglehub itself (environment, then `kaggle.json`);
 this module checks that some exist before the first call and turns the client's
-exceptions into one-line `HubExportError`s naming the step that failed.
+exceptions (and `network`'s, for a request that failed in every try) into one-line `HubExportError`s
+naming the step that failed.
 """
 
 import contextlib
@@ -10,6 +11,7 @@ import logging
 import sys
 
 from hub_export.errors import HubExportError, first_line
+from hub_export.kaggle_models.network import RequestFailed
 
 WHERE = ("KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, or kaggle.json in $KAGGLE_CONFIG_DIR "
          "(default ~/.kaggle)")
@@ -47,6 +49,8 @@ def kaggle_step(what: str):
     if status in (401, 403):
       raise HubExportError(f"{what}: Kaggle refused the credentials (HTTP {status}); check {WHERE}") from None
     raise HubExportError(f"{what}: Kaggle answered HTTP {status}") from None
+  except RequestFailed as e:
+    raise HubExportError(f"{what}: {e}") from None
   except requests.ConnectionError as e:
     raise HubExportError(f"{what}: cannot reach Kaggle ({first_line(e)})") from None
   except (BackendError, DataCorruptionError) as e:

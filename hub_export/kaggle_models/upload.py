@@ -7,6 +7,7 @@ failure simply adds the version that did not arrive.
 
 import logging
 
+from hub_export.kaggle_models import network
 from hub_export.kaggle_models.session import kaggle_step, require_credentials
 from hub_export.publishing.kaggle_folders import INSTANCE_METADATA, read_folders
 
@@ -82,21 +83,22 @@ def _describe_variation(metadata: dict) -> int:
     return handle_call(lambda: api.models.model_api_client.get_model_instance(get)).version_number
 
 
-def upload(root, version_notes: str = "") -> list:
+def upload(root, version_notes: str = "", limits: network.Limits = network.Limits()) -> list:
   """Publishes every variation under `root` (a dist's kaggle folder); returns their versioned handles."""
   import kagglehub
 
   require_credentials()  # also when called on its own, not only through the command
   model, variations = read_folders(root)
-  _ensure_model(model)
   published = []
-  for variation in variations:
-    with kaggle_step(f"upload {variation.handle}"):
-      kagglehub.model_upload(variation.handle, str(variation.path), license_name=variation.metadata["licenseName"],
-                             version_notes=version_notes, ignore_patterns=[INSTANCE_METADATA])
-    with kaggle_step(f"describe {variation.handle}"):
-      version = _describe_variation(variation.metadata)
-    handle = f"{variation.handle}/{version}"
-    print(handle, flush=True)
-    published.append(handle)
+  with network.limited(limits):
+    _ensure_model(model)
+    for variation in variations:
+      with kaggle_step(f"upload {variation.handle}"):
+        kagglehub.model_upload(variation.handle, str(variation.path), license_name=variation.metadata["licenseName"],
+                               version_notes=version_notes, ignore_patterns=[INSTANCE_METADATA])
+      with kaggle_step(f"describe {variation.handle}"):
+        version = _describe_variation(variation.metadata)
+      handle = f"{variation.handle}/{version}"
+      print(handle, flush=True)
+      published.append(handle)
   return published

@@ -1,0 +1,1 @@
+"""Fine-tuning tasks: reading their data, cutting it into model inputs, decoding outputs, scoring (no TensorFlow)."""

@@ -477,7 +477,8 @@ def test_a_question_whose_windows_give_no_span(tmp_path):
   starts = ends = np.array([[5.0, 4.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0]])
   v1 = squad_decode.predict(examples, encoded, starts, ends, version_2=False, n_best_size=2)
   assert v1.answers == {"q": "empty"} and v1.nbest["q"] == [
-      {"text": "empty", "start_logit": 0.0, "end_logit": 0.0, "probability": 1.0}]
+      {"text": "empty", "probability": 1.0, "start_logit": 0.0, "end_logit": 0.0}]
+  assert list(v1.nbest["q"][0]) == ["text", "probability", "start_logit", "end_logit"]  # the original's JSON order
   v2 = squad_decode.predict(examples, encoded, starts, ends, version_2=True, n_best_size=2)
   # null score 5 + 5 = 10, minus the placeholder's 0: 10 > 0, so no answer.
   assert v2.answers == {"q": ""} and v2.null_odds == {"q": 10.0}
@@ -491,9 +492,13 @@ def test_bad_settings_and_logits_one_line(setting, tmp_path):
     squad_windows.encode(examples, _tokenize(vocab, lower_case), vocab, max_seq_length=67)
   with pytest.raises(HubExportError, match=r"^--max_query_length \(64\) and --doc_stride \(0\) must be positive"):
     squad_windows.encode(examples, _tokenize(vocab, lower_case), vocab, doc_stride=0)
+  with pytest.raises(HubExportError, match=r"^training windows need examples read with training=True"):
+    _encode(examples, vocab, lower_case, training=True)
   encoded = _encode(examples, vocab, lower_case, training=False)
   count = len(encoded.windows)
   with pytest.raises(HubExportError, match=rf"^start_logits has shape \[{count}, 10\]; expected \[{count} windows, "):
     squad_decode.predict(examples, encoded, np.zeros([count, 10]), np.zeros([count, SEQ]), version_2=False)
   with pytest.raises(HubExportError, match=r"^end_logits has shape \[1, 64\]"):
     squad_decode.predict(examples, encoded, np.zeros([count, SEQ]), np.zeros([1, SEQ]), version_2=False)
+  with pytest.raises(HubExportError, match=rf"^1 examples but windows of {len(examples)}: decode the examples that"):
+    squad_decode.predict(examples[:1], encoded, np.zeros([count, SEQ]), np.zeros([count, SEQ]), version_2=False)

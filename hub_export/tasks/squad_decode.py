@@ -55,6 +55,9 @@ def _best_indexes(row: np.ndarray, n: int) -> np.ndarray:
 def predict(examples, encoded, start_logits, end_logits, version_2: bool, n_best_size=N_BEST_SIZE,
             max_answer_length=MAX_ANSWER_LENGTH, null_score_diff_threshold=0.0) -> Predictions:
   """Answers for `examples` from `encoded` (squad_windows.encode) and logits [windows, positions]."""
+  if len(encoded.contexts) != len(examples):
+    raise HubExportError(f"{len(examples)} examples but windows of {len(encoded.contexts)}: decode the examples "
+                         "that were encoded")
   start_logits = _logits("start_logits", start_logits, encoded)
   end_logits = _logits("end_logits", end_logits, encoded)
   by_example = [[] for _ in examples]
@@ -72,20 +75,19 @@ def predict(examples, encoded, start_logits, end_logits, version_2: bool, n_best
       candidates.append(null)
     candidates.sort(key=lambda c: c.start_logit + c.end_logit, reverse=True)
     nbest = _nbest(candidates, example, context, encoded.windows, n_best_size)
-    if version_2 and "" not in (entry["text"] for entry in nbest):
-      nbest.append(_entry("", null))
-    best_span = next((entry for entry in nbest if entry["text"]), None)
-    if best_span is None:
-      best_span = {"text": NO_SPAN_TEXT, "start_logit": 0.0, "end_logit": 0.0}
-      nbest.insert(0, best_span)
-    for entry, probability in zip(nbest, _softmax([e["start_logit"] + e["end_logit"] for e in nbest])):
-      entry["probability"] = probability
-    nbest_all[example.qas_id] = nbest
+    if version_2 and all(text for text, _, _ in nbest):
+      nbest.append(("", null.start_logit, null.end_logit))
+    if not any(text for text, _, _ in nbest):
+      nbest.insert(0, (NO_SPAN_TEXT, 0.0, 0.0))
+    probabilities = _softmax([start + end for _, start, end in nbest])
+    nbest_all[example.qas_id] = [{"text": text, "probability": probability, "start_logit": start, "end_logit": end}
+                                 for (text, start, end), probability in zip(nbest, probabilities)]
+    best_text, best_start, best_end = next(entry for entry in nbest if entry[0])
     if version_2:
-      null_odds[example.qas_id] = float(null_score - best_span["start_logit"] - best_span["end_logit"])
-      answers[example.qas_id] = "" if null_odds[example.qas_id] > null_score_diff_threshold else best_span["text"]
+      null_odds[example.qas_id] = float(null_score - best_start - best_end)
+      answers[example.qas_id] = "" if null_odds[example.qas_id] > null_score_diff_threshold else best_text
     else:
-      answers[example.qas_id] = nbest[0]["text"]
+      answers[example.qas_id] = best_text
   return Predictions(answers, nbest_all, null_odds)
 
 
@@ -101,12 +103,8 @@ def _spans(window, index: int, starts, ends, n_best_size: int, max_answer_length
   return spans
 
 
-def _entry(text: str, candidate: _Candidate) -> dict:
-  return {"text": text, "start_logit": candidate.start_logit, "end_logit": candidate.end_logit}
-
-
 def _nbest(candidates, example, context, windows, n_best_size: int) -> list:
-  """The best `n_best_size` distinct texts; the null candidate (start 0) is the text ""."""
+  """(text, start logit, end logit) of the best `n_best_size` distinct texts; the null candidate (start 0) is ""."""
   nbest, seen = [], set()
   for candidate in candidates:
     if len(nbest) >= n_best_size:
@@ -121,7 +119,7 @@ def _nbest(candidates, example, context, windows, n_best_size: int) -> list:
       if text in seen:
         continue
     seen.add(text)
-    nbest.append(_entry(text, candidate))
+    nbest.append((text, candidate.start_logit, candidate.end_logit))
   return nbest
 
 

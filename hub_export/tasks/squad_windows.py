@@ -30,6 +30,7 @@ class ContextPieces:
   """A context's wordpieces and their maps to its whitespace words (`doc_tokens`)."""
 
   pieces: tuple
+  ids: np.ndarray  # int32, the pieces' vocab ids
   piece_to_word: tuple  # the original's tok_to_orig_index
   word_to_piece: tuple  # each word's first wordpiece (the next word's when it has none): orig_to_tok_index
   basic_words: tuple  # each word's BERT basic words (lower-cased when the vocab is): mapping answers back
@@ -59,7 +60,7 @@ class Encoded:
   truncated_questions: int
 
 
-def check_lengths(max_seq_length: int, max_query_length: int, doc_stride: int):
+def _check_lengths(max_seq_length: int, max_query_length: int, doc_stride: int):
   if max_query_length < 1 or doc_stride < 1:
     raise HubExportError(f"--max_query_length ({max_query_length}) and --doc_stride ({doc_stride}) must be positive")
   if max_seq_length <= max_query_length + 3:
@@ -70,7 +71,9 @@ def check_lengths(max_seq_length: int, max_query_length: int, doc_stride: int):
 def encode(examples, tokenize, vocab, max_seq_length=MAX_SEQ_LENGTH, max_query_length=MAX_QUERY_LENGTH,
            doc_stride=DOC_STRIDE, training=False) -> Encoded:
   """The windows of `examples` (squad_data.Example); `training` adds start and end positions."""
-  check_lengths(max_seq_length, max_query_length, doc_stride)
+  _check_lengths(max_seq_length, max_query_length, doc_stride)
+  if training and any(example.start_word is None for example in examples):
+    raise HubExportError("training windows need examples read with training=True (with their answer spans)")
   texts = {}
   for example in examples:
     texts.setdefault(example.question)
@@ -85,7 +88,7 @@ def encode(examples, tokenize, vocab, max_seq_length=MAX_SEQ_LENGTH, max_query_l
   for index, example in enumerate(examples):
     context = contexts.get(id(example.paragraph))
     if context is None:
-      context = contexts[id(example.paragraph)] = _context_pieces(example.paragraph.doc_tokens, words)
+      context = contexts[id(example.paragraph)] = _context_pieces(example.paragraph.doc_tokens, words, ids)
     query = _pieces(words[example.question])
     if len(query) > max_query_length:
       truncated.append(example.qas_id)
@@ -94,11 +97,11 @@ def encode(examples, tokenize, vocab, max_seq_length=MAX_SEQ_LENGTH, max_query_l
     if training and not example.is_impossible:
       answer = _answer_span(example, context, _pieces(words[example.answer_text]))
     head = [cls] + [ids[p] for p in query] + [sep]
-    doc_ids = np.array([ids[p] for p in context.pieces], np.int32)
-    spans = doc_spans(len(context.pieces), max_seq_length - len(query) - 3, doc_stride)
+    spans = _doc_spans(len(context.pieces), max_seq_length - len(query) - 3, doc_stride)
     best = _max_context_span(spans, len(context.pieces))
     for span_index, (start, length) in enumerate(spans):
-      input_ids = np.concatenate([np.array(head, np.int32), doc_ids[start:start + length], np.array([sep], np.int32)])
+      input_ids = np.concatenate([np.array(head, np.int32), context.ids[start:start + length],
+                                  np.array([sep], np.int32)])
       window = Window(example_index=index, input_ids=input_ids, doc_offset=len(head), doc_start=start,
                       max_context=best[start:start + length] == span_index)
       if training:
@@ -114,7 +117,7 @@ def _pieces(words) -> list:
   return [piece for _, pieces in words for piece in pieces]
 
 
-def _context_pieces(doc_tokens, words) -> ContextPieces:
+def _context_pieces(doc_tokens, words, ids) -> ContextPieces:
   pieces, piece_to_word, word_to_piece = [], [], []
   for i, token in enumerate(doc_tokens):
     word_to_piece.append(len(pieces))
@@ -122,10 +125,11 @@ def _context_pieces(doc_tokens, words) -> ContextPieces:
     pieces.extend(token_pieces)
     piece_to_word.extend([i] * len(token_pieces))
   basic_words = tuple(tuple(word for word, _ in words[token]) for token in doc_tokens)
-  return ContextPieces(tuple(pieces), tuple(piece_to_word), tuple(word_to_piece), basic_words)
+  return ContextPieces(tuple(pieces), np.array([ids[p] for p in pieces], np.int32), tuple(piece_to_word),
+                       tuple(word_to_piece), basic_words)
 
 
-def doc_spans(num_pieces: int, max_pieces: int, doc_stride: int) -> list:
+def _doc_spans(num_pieces: int, max_pieces: int, doc_stride: int) -> list:
   """(start, length) of each window's context part: starts `doc_stride` apart until one reaches the end."""
   spans, start = [], 0
   while start < num_pieces:

@@ -1,1 +1,4 @@
-"""Fine-tuning tasks: reading their data, cutting it into model inputs, decoding outputs, scoring (no TensorFlow)."""
+"""Fine-tuning tasks: reading their data, cutting it into model inputs, decoding outputs, scoring.
+
+Only the tokenizer adapters (`squad_tokens`) import TensorFlow; the rest is Python and numpy.
+"""

@@ -2,9 +2,13 @@
 
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 
+from conftest import REPO
 from hub_export.errors import HubExportError
 from hub_export.tasks.squad_data import gold_answers, read_squad, split_context
 
@@ -130,3 +134,13 @@ def test_unreadable_and_non_utf8_files(tmp_path):
   path.write_bytes(b'{"data": "\xe9"}')
   with pytest.raises(HubExportError, match=r"is not UTF-8 \(byte 10\)"):
     read_squad(path, version_2=False, training=False)
+
+
+def test_data_windows_decoding_and_metrics_import_no_tensorflow():
+  """They run where TensorFlow is not wanted (scoring, data checks) and in fast tests."""
+  code = ("import sys\nfrom hub_export.tasks import squad_data, squad_decode, squad_metrics, squad_windows\n"
+          "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'tf_keras', 'keras')))")
+  env = {**os.environ, "PYTHONPATH": str(REPO)}
+  result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+  assert result.returncode == 0, result.stderr
+  assert result.stdout.strip() == "[]"

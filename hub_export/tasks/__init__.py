@@ -1,1 +1,4 @@
-"""Task models on the encoder: reading the tasks' data files and scoring predictions as the benchmarks do."""
+"""Task models on the encoder: reading the tasks' data, cutting it into model inputs, decoding outputs, scoring.
+
+Only the tokenizer adapters (`squad_tokens`) import TensorFlow; the rest is Python and numpy.
+"""

@@ -17,10 +17,10 @@ from hub_export.demo.vocab import demo_vocab
 from hub_export.tokenization.vocab import load_vocab
 
 JOURNEY_TEXT = "MobileBERT runs on phones: the demo's tokenizer splits unknown words!"
-STALE = "stale.txt"
-# Where an earlier demo run leaves files; the run under test must replace every one of them.
-EARLIER_RUN = ("demo_out/checkpoint", "demo_out/export/encoder", f"demo_out/from_dist/{MODEL_NAME}",
-               f"dist/{MODEL_NAME}", f"dist/{PREPROCESSOR_NAME}", "dist/kaggle")
+# Files of the kinds an earlier demo run leaves in each output; the run under test must replace every one.
+EARLIER_RUN = ("demo_out/checkpoint/stale.json", "demo_out/export/encoder/assets/stale.txt",
+               f"demo_out/from_dist/{MODEL_NAME}/assets/stale.txt", f"dist/{MODEL_NAME}/0.md",
+               f"dist/{PREPROCESSOR_NAME}/0.md", "dist/kaggle/stale.txt")
 
 
 def _run_demo(cwd, *args):
@@ -34,9 +34,9 @@ def _run_demo(cwd, *args):
 def demo(tmp_path_factory):
   """One demo run with the default ./demo_out and ./dist, over the outputs of an earlier run."""
   cwd = tmp_path_factory.mktemp("demo")
-  for folder in EARLIER_RUN:
-    (cwd / folder).mkdir(parents=True)
-    (cwd / folder / STALE).write_text("from an earlier run\n")
+  for stale in EARLIER_RUN:
+    (cwd / stale).parent.mkdir(parents=True, exist_ok=True)
+    (cwd / stale).write_text("from an earlier run\n")
   proc = _run_demo(cwd, "--text", JOURNEY_TEXT, "--overwrite")
   assert proc.returncode == 0, proc.stderr[-3000:]
   return cwd, proc
@@ -136,7 +136,7 @@ def test_dist_holds_two_packages_cards_metadata_and_valid_checksums(demo):
 @pytest.mark.slow
 def test_overwrite_replaced_every_output_of_the_earlier_run(demo):
   cwd, _ = demo
-  assert not [folder for folder in EARLIER_RUN if (cwd / folder / STALE).exists()]
+  assert not [stale for stale in EARLIER_RUN if (cwd / stale).exists()]
   assert (cwd / "demo_out" / "from_dist" / MODEL_NAME / "saved_model.pb").is_file()
   assert (cwd / "demo_out" / "from_dist" / PREPROCESSOR_NAME / "assets" / "vocab.txt").is_file()
 

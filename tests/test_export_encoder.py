@@ -253,8 +253,10 @@ def test_existing_export_needs_overwrite(exported, tmp_path):
   with pytest.raises(HubExportError, match="pass --overwrite"):
     export_encoder(exported[0], target, lower_case=True)
   assert (target / "keep.txt").read_text() == "mine"
+  (target / "keep.txt").rename(target / "saved_model.pb")  # now it looks like an earlier export
   export_encoder(exported[0], target, lower_case=True, overwrite=True)
-  assert (target / "saved_model.pb").is_file() and not (target / "keep.txt").exists()
+  assert (target / "saved_model.pb").read_bytes() != b"mine" and sorted(p.name for p in target.iterdir()) == [
+      "assets", "fingerprint.pb", "saved_model.pb", "variables"]
   assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 

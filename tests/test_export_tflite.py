@@ -288,10 +288,10 @@ def test_int8_that_leaves_other_ops_in_float_is_refused(tiny, monkeypatch):
 
 def test_existing_output_needs_overwrite(tiny, tmp_path, capsys):
   out = tmp_path / "m.tflite"
-  out.write_bytes(b"keep me")
+  out.write_bytes(tiny["files"]["none"].read_bytes())  # an earlier export
   code, line = _cli(capsys, "--ckpt", tiny["release"], "--out", out, "--quantize", "none", "--lower_case", "true")
   assert code == 2 and line == f"error: output {out} exists; pass --overwrite to replace it"
-  assert out.read_bytes() == b"keep me"
+  assert out.read_bytes() == tiny["files"]["none"].read_bytes()
   code, _ = _cli(capsys, "--ckpt", tiny["release"], "--out", out, "--quantize", "dynamic", "--lower_case", "true",
                  "--overwrite")
   assert code == 0 and out.stat().st_size == tiny["files"]["dynamic"].stat().st_size

@@ -89,7 +89,7 @@ def parse_args(argv):
   return parser.parse_args(argv)
 
 
-def _load_source(ckpt, saved_model, bert_config, quantize):
+def _load_source(ckpt, saved_model, bert_config, quantize, vocab, allow_larger_vocab):
   from hub_export.tflite import encoder_source
 
   if (ckpt is None) == (saved_model is None):
@@ -102,7 +102,7 @@ def _load_source(ckpt, saved_model, bert_config, quantize):
                       "costs accuracy; --ckpt keeps them in float32 (see README)")
     with cli.step("load SavedModel"):
       return encoder_source.from_saved_model(saved_model)
-  return encoder_source.from_checkpoint(ckpt, bert_config)
+  return encoder_source.from_checkpoint(ckpt, bert_config, vocab, allow_larger_vocab)
 
 
 def _text_encoder(source, vocab_flag, lower_case_flag, seq_length, allow_larger_vocab):
@@ -115,7 +115,7 @@ def _text_encoder(source, vocab_flag, lower_case_flag, seq_length, allow_larger_
     raise HubExportError(f"no vocab found for {source.description}; pass --vocab")
   vocab = load_vocab(path)
   if source.vocab_size is not None:
-    check_vocab_fits(vocab, source.vocab_size, allow_larger_vocab)
+    check_vocab_fits(vocab, source.vocab_size, source.description, allow_larger_vocab)
   lower_case = resolve_lower_case(vocab, lower_case_flag if lower_case_flag is not None else source.lower_case)
   return TextEncoder(vocab, lower_case, seq_length)
 
@@ -185,7 +185,7 @@ def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=
     raise HubExportError(f"--seq_length must be at least {MIN_SEQ_LENGTH} ([CLS] and [SEP]), got {seq_length}")
   check_file_target(out, overwrite)
   _require_litert()
-  source = _load_source(ckpt, saved_model, bert_config, quantize)
+  source = _load_source(ckpt, saved_model, bert_config, quantize, vocab, allow_larger_vocab)
   if source.max_seq_length is not None and seq_length > source.max_seq_length:
     raise HubExportError(f"--seq_length {seq_length} exceeds the model's max_position_embeddings "
                          f"{source.max_seq_length}")

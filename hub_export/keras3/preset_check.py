@@ -66,7 +66,7 @@ def token_ids(tokenizer) -> list:
 
 def verify_in_fresh_process(preset_dir, task, config) -> None:
   """Raises HubExportError unless a new process loads the preset and reproduces `task`."""
-  probes = probe_inputs(config.vocab_size, config.type_vocab_size)
+  probes = probe_inputs(config)
   flat = {}
   for i, probe in enumerate(probes):
     flat.update({f"{i}/in/{k}": v for k, v in probe.items()})
@@ -84,7 +84,7 @@ def _compare(preset_dir, probes_path) -> list:
 
   backbone, task, tokenizer = load_preset_models(preset_dir)
   if probes_path is None:
-    task_outputs(task, probe_inputs(backbone.vocabulary_size, 2)[1])
+    task_outputs(task, probe_inputs(backbone.mobilebert_config)[1])
     token_ids(tokenizer)
     return []
   with np.load(probes_path) as data:

@@ -22,7 +22,8 @@ from hub_export.errors import HubExportError
 # largest value (float32 spacing grows with magnitude, and a reloaded graph may sum in a
 # different order: NoNorm hidden states and vocab-wide logits reach tens).
 TOLERANCE = 1e-5
-# (batch, length, padding) probes: several sizes, padded and unpadded.
+# (batch, length, padding) probes: several sizes, padded and unpadded; lengths past a model's
+# max_position_embeddings are cut to it.
 PROBE_SHAPES = ((1, 1, 0), (2, 9, 0), (3, 24, 7), (1, 128, 0), (4, 64, 30))
 MLM_POSITIONS = 3
 # Text the preprocessor round trip tokenizes: punctuation, accents, empty and blank strings,
@@ -32,11 +33,14 @@ PREPROCESSOR_SAMPLES = ("Hello, World! It's a naïve café.", "", "  \t ", "Ωμ
 ENCODER, PREPROCESSOR = "encoder", "preprocessor"
 
 
-def probe_inputs(vocab_size: int, type_vocab_size: int, seed: int = 0) -> list:
-  """Deterministic encoder + MLM inputs for every probe shape."""
+def probe_inputs(config, seed: int = 0) -> list:
+  """Deterministic encoder + MLM inputs for every probe shape, within the model's (MobileBertConfig) limits."""
   rng = np.random.default_rng(seed)
+  vocab_size, type_vocab_size = config.vocab_size, config.type_vocab_size
   probes = []
   for batch, length, padding in PROBE_SHAPES:
+    length = min(length, config.max_position_embeddings)
+    padding = min(padding, length - 1)
     mask = np.ones([batch, length], np.int32)
     if padding:
       mask[:, length - padding:] = 0
@@ -136,7 +140,7 @@ def compare_preprocessor(export_dir: str, flat: dict) -> list:
 
 def verify_in_fresh_process(export_dir: str, root, config) -> None:
   """Raises HubExportError unless a new process reproduces the in-memory encoder's outputs."""
-  probes = probe_inputs(config.vocab_size, config.type_vocab_size)
+  probes = probe_inputs(config)
   _check_in_fresh_process(ENCODER, export_dir, _flatten(probes, reference_outputs(root, probes)))
 
 

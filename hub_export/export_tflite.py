@@ -40,7 +40,7 @@ import sys
 from pathlib import Path
 
 from hub_export import cli, signatures
-from hub_export.savedmodel.atomic import atomic_file, check_file_target
+from hub_export.savedmodel.atomic import atomic_file, check_file_target, write_failure
 from hub_export.errors import HubExportError, first_line
 from hub_export.tflite import QUANTIZATIONS, check_quantize
 from hub_export.tflite.model_info import CLASSIFIER_NAME, DEFAULT_LICENSE, DEFAULT_VERSION, ENCODER_NAME
@@ -293,7 +293,10 @@ def _with_metadata(flatbuffer: bytes, info, lower_case: bool) -> bytes:
 def _write_checked(out, overwrite, source, flatbuffer: bytes, check) -> None:
   """Writes the file beside `out`, runs `check` on it, and only then renames it into place."""
   with atomic_file(out, overwrite, protected=[source.protected]) as tmp:
-    tmp.write_bytes(flatbuffer)
+    try:
+      tmp.write_bytes(flatbuffer)
+    except OSError as e:  # a full disk, a file size limit
+      raise write_failure(out, e) from None
     with cli.step("check with LiteRT"):
       check(tmp)
 

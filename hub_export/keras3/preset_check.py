@@ -4,19 +4,19 @@
 
 Without probes: loads the backbone, the masked-LM task and the tokenizer (one-line error
 if the folder is not a loadable MobileBERT preset) and runs one sentence through them.
-With probes (written by the exporter beside, not inside, the preset): the loaded models
+With probes (written by the exporter beside, not inside, the preset's temporary): the loaded models
 must reproduce the stored outputs, and the loaded tokenizer the stored ids.
 """
 
 import os
 import sys
-import tempfile
 
 import numpy as np
 
 from hub_export import cli
 from hub_export import signatures as sig
 from hub_export.errors import HubExportError
+from hub_export.savedmodel.atomic import scratch_beside
 from hub_export.savedmodel.roundtrip import TOLERANCE, probe_inputs, run_check_process, scaled_difference
 
 SAMPLE_TEXT = ("Hello, World! Naïve café façade.", "中文 and 😀 emoji", "tab\tnew\nline\u200bzero\x00width",
@@ -73,7 +73,7 @@ def verify_in_fresh_process(preset_dir, task, config) -> None:
     flat.update({f"{i}/out/{k}": v for k, v in task_outputs(task, probe).items()})
   for i, ids in enumerate(token_ids(task.preprocessor.tokenizer)):
     flat[f"text/{i}"] = np.asarray(ids, np.int64)
-  with tempfile.TemporaryDirectory(prefix="hub_export_preset_check_") as tmp:
+  with scratch_beside(preset_dir) as tmp:
     path = os.path.join(tmp, "probes.npz")
     np.savez(path, **flat)
     run_check_process("hub_export.keras3.preset_check", [str(preset_dir), path], "check of the preset")

@@ -1,7 +1,7 @@
 """Proves an export by reloading it in a fresh process and comparing it with the model.
 
 The exporter computes reference outputs in memory, writes them beside (not inside) the
-export, and runs `python -m hub_export.savedmodel.roundtrip KIND EXPORT_DIR PROBES.npz` in
+export's temporary, and runs `python -m hub_export.savedmodel.roundtrip KIND EXPORT_DIR PROBES.npz` in
 a new process, so nothing cached in the exporting process can hide a broken SavedModel. The
 new process also runs the whole TF-Hub contract check (`hub_export.verification`). Encoders
 are compared on random ids within a tolerance, preprocessors on text samples exactly.
@@ -11,12 +11,12 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 
 from hub_export import signatures as sig
 from hub_export.errors import HubExportError
+from hub_export.savedmodel.atomic import scratch_beside
 
 # Max abs difference for outputs of magnitude up to 1; beyond that, relative to the output's
 # largest value (float32 spacing grows with magnitude, and a reloaded graph may sum in a
@@ -31,6 +31,7 @@ MLM_POSITIONS = 3
 PREPROCESSOR_SAMPLES = ("Hello, World! It's a naïve café.", "", "  \t ", "Ωμέγα ΟΔΟΣ мир 東京タワー 안녕",
                         "a\u200cb\x00c\ufeffd 👍🏽", "x" * 250)
 ENCODER, PREPROCESSOR = "encoder", "preprocessor"
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def probe_inputs(config, seed: int = 0) -> list:
@@ -150,16 +151,34 @@ def verify_preprocessor_in_fresh_process(export_dir: str, preprocessor) -> None:
 
 
 def _check_in_fresh_process(kind: str, export_dir: str, flat: dict) -> None:
-  with tempfile.TemporaryDirectory(prefix="hub_export_roundtrip_") as tmp:
+  with scratch_beside(export_dir) as tmp:
     path = os.path.join(tmp, "probes.npz")
     np.savez(path, **flat)
     run_check_process("hub_export.savedmodel.roundtrip", [kind, export_dir, path], "round-trip check of the export")
 
 
+def _killed_with_this_process():
+  """A preexec_fn that has Linux SIGKILL the child when this process dies (PR_SET_PDEATHSIG), so a killed export
+  leaves no checking process running; None elsewhere."""
+  if not sys.platform.startswith("linux"):
+    return None
+  import ctypes
+
+  prctl = ctypes.CDLL(None, use_errno=True).prctl
+  parent = os.getpid()
+
+  def preexec():
+    prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+      os.kill(os.getpid(), signal.SIGKILL)
+
+  return preexec
+
+
 def run_check_process(module: str, args: list, what: str) -> None:
   """Runs `python -m module args` in a fresh process; its failure becomes one HubExportError line."""
-  proc = subprocess.run([sys.executable, "-m", module, *args],
-                        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
+                        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, preexec_fn=_killed_with_this_process())
   if proc.returncode < 0:  # killed (out of memory, a crash in native code, a user's kill)
     raise HubExportError(f"{what} failed: the checking process was killed by {signal.Signals(-proc.returncode).name}")
   if proc.returncode != 0:

@@ -4,8 +4,8 @@
 
 Without probes: loads the backbone, the masked-LM task and the tokenizer (one-line error
 if the folder is not a loadable MobileBERT preset) and runs one sentence through them.
-With probes (written by the exporter beside, not inside, the preset's temporary): the loaded models
-must reproduce the stored outputs, and the loaded tokenizer the stored ids.
+With probes (written by the exporter beside, not inside, the preset's temporary): the loaded
+models must reproduce the stored outputs, and the loaded tokenizer the stored ids.
 """
 
 import os

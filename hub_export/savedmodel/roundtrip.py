@@ -1,10 +1,11 @@
 """Proves an export by reloading it in a fresh process and comparing it with the model.
 
 The exporter computes reference outputs in memory, writes them beside (not inside) the
-export's temporary, and runs `python -m hub_export.savedmodel.roundtrip KIND EXPORT_DIR PROBES.npz` in
-a new process, so nothing cached in the exporting process can hide a broken SavedModel. The
-new process also runs the whole TF-Hub contract check (`hub_export.verification`). Encoders
-are compared on random ids within a tolerance, preprocessors on text samples exactly.
+export's temporary, and runs `python -m hub_export.savedmodel.roundtrip KIND EXPORT_DIR
+PROBES.npz` in a new process, so nothing cached in the exporting process can hide a broken
+SavedModel. The new process also runs the whole TF-Hub contract check
+(`hub_export.verification`). Encoders are compared on random ids within a tolerance,
+preprocessors on text samples exactly.
 """
 
 import os

@@ -53,7 +53,7 @@ def check_conversion(model, task) -> None:
   from hub_export.savedmodel.roundtrip import probe_inputs
 
   problems = []
-  for probe in probe_inputs(model.config.vocab_size, model.config.type_vocab_size):
+  for probe in probe_inputs(model.config):
     outputs, logits = model.mlm_logits({k: tf.constant(v) for k, v in probe.items()})
     want = {sig.SEQUENCE_OUTPUT: outputs[sig.SEQUENCE_OUTPUT].numpy(), sig.POOLED_OUTPUT: outputs[sig.POOLED_OUTPUT].numpy(),
             sig.MLM_LOGITS: logits.numpy()}

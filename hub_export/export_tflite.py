@@ -40,7 +40,7 @@ import sys
 from pathlib import Path
 
 from hub_export import cli, signatures
-from hub_export.savedmodel.atomic import atomic_file, check_file_target
+from hub_export.savedmodel.atomic import atomic_file, check_file_target, write_failure
 from hub_export.errors import HubExportError, first_line
 from hub_export.tflite import QUANTIZATIONS, check_quantize, is_litert_model
 from hub_export.tflite.model_info import CLASSIFIER_NAME, DEFAULT_LICENSE, DEFAULT_VERSION, ENCODER_NAME
@@ -89,7 +89,7 @@ def parse_args(argv):
   return parser.parse_args(argv)
 
 
-def _load_source(ckpt, saved_model, bert_config, quantize):
+def _load_source(ckpt, saved_model, bert_config, quantize, vocab, allow_larger_vocab):
   from hub_export.tflite import encoder_source
 
   if (ckpt is None) == (saved_model is None):
@@ -102,7 +102,7 @@ def _load_source(ckpt, saved_model, bert_config, quantize):
                       "costs accuracy; --ckpt keeps them in float32 (see README)")
     with cli.step("load SavedModel"):
       return encoder_source.from_saved_model(saved_model)
-  return encoder_source.from_checkpoint(ckpt, bert_config)
+  return encoder_source.from_checkpoint(ckpt, bert_config, vocab, allow_larger_vocab)
 
 
 def _text_encoder(source, vocab_flag, lower_case_flag, seq_length, allow_larger_vocab):
@@ -115,7 +115,7 @@ def _text_encoder(source, vocab_flag, lower_case_flag, seq_length, allow_larger_
     raise HubExportError(f"no vocab found for {source.description}; pass --vocab")
   vocab = load_vocab(path)
   if source.vocab_size is not None:
-    check_vocab_fits(vocab, source.vocab_size, allow_larger_vocab)
+    check_vocab_fits(vocab, source.vocab_size, source.description, allow_larger_vocab)
   lower_case = resolve_lower_case(vocab, lower_case_flag if lower_case_flag is not None else source.lower_case)
   return TextEncoder(vocab, lower_case, seq_length)
 
@@ -186,7 +186,7 @@ def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=
     raise HubExportError(f"--seq_length must be at least {MIN_SEQ_LENGTH} ([CLS] and [SEP]), got {seq_length}")
   check_file_target(out, overwrite, ours=is_litert_model)
   _require_litert()
-  source = _load_source(ckpt, saved_model, bert_config, quantize)
+  source = _load_source(ckpt, saved_model, bert_config, quantize, vocab, allow_larger_vocab)
   if source.max_seq_length is not None and seq_length > source.max_seq_length:
     raise HubExportError(f"--seq_length {seq_length} exceeds the model's max_position_embeddings "
                          f"{source.max_seq_length}")
@@ -294,7 +294,10 @@ def _with_metadata(flatbuffer: bytes, info, lower_case: bool) -> bytes:
 def _write_checked(out, overwrite, source, flatbuffer: bytes, check) -> None:
   """Writes the file beside `out`, runs `check` on it, and only then renames it into place."""
   with atomic_file(out, overwrite, protected=[source.protected], ours=is_litert_model) as tmp:
-    tmp.write_bytes(flatbuffer)
+    try:
+      tmp.write_bytes(flatbuffer)
+    except OSError as e:  # a full disk, a file size limit
+      raise write_failure(out, e) from None
     with cli.step("check with LiteRT"):
       check(tmp)
 

@@ -79,7 +79,7 @@ def savedmodel_parity(workdir):
   encoder = tf.saved_model.load(str(workdir / "encoder"))
   worst_sequence = worst_pooled = 0.0
   padded = 0
-  for probe in probe_inputs(backbone.vocabulary_size, 2, seed=5):
+  for probe in probe_inputs(backbone.mobilebert_config, seed=5):
     mask = probe["input_mask"]
     if mask.all():
       continue

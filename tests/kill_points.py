@@ -26,6 +26,7 @@ class KillPoint:
   when_exists: str | None = None  # glob under the watched directory that must match first
   when_child: bool = False  # wait until the command has a child process
   kill_child: bool = False  # kill the child only; the command carries on
+  orphan_child: bool = False  # kill the command only, and leave its child to end (or not) by itself
   inside_lock: bool = False  # the arming line comes after the command took the target's lock
 
 
@@ -34,6 +35,7 @@ class Run:
   returncode: int
   stderr: list
   fired: bool  # False when the command ended before the kill point was reached
+  orphans: list  # with KillPoint.orphan_child: the children the kill left, for the caller to watch and reap
 
 
 def children(pid: int) -> list:
@@ -53,6 +55,14 @@ def children(pid: int) -> list:
     if parent == pid:
       found.append(int(stat.parent.name))
   return found
+
+
+def alive(pid: int) -> bool:
+  """Whether `pid` still runs (a zombie nobody reaped yet has ended)."""
+  try:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+  except (OSError, IndexError):
+    return False
 
 
 def _kill(pids) -> None:
@@ -91,17 +101,18 @@ def _ready(point: KillPoint, armed_at: float, pid: int, watch: Path) -> bool:
   return not point.when_child or bool(children(pid))
 
 
-def run_until(command: list, point: KillPoint, watch: Path, timeout_s: float = 300, on_armed=None) -> Run:
-  """Runs `command` and applies `point`; `watch` is the directory `when_exists` globs in.
+def run_until(command: list, point: KillPoint, watch: Path, timeout_s: float = 300, on_armed=None, env=None) -> Run:
+  """Runs `command` (with `env`, when given) and applies `point`; `watch` is the directory `when_exists` globs in.
 
   `on_armed(process)`, when given, replaces the kill: it is called once at the point
   (e.g. to pause the command and run another against the same target).
   """
   proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          start_new_session=True)
+                          start_new_session=True, env=env)
   log = _StderrLog(proc.stderr, point.after_line)
   deadline = time.monotonic() + timeout_s
   fired = False
+  orphans = []
   try:
     while proc.poll() is None and not fired:
       if time.monotonic() > deadline:
@@ -115,7 +126,8 @@ def run_until(command: list, point: KillPoint, watch: Path, timeout_s: float = 3
         else:
           _kill([proc.pid])
           proc.wait()
-          _kill(orphans)  # the round-trip checker a real kill would orphan; ours, so reap it
+          if not point.orphan_child:
+            _kill(orphans)  # the round-trip checker a real kill would orphan; ours, so reap it
         fired = True
       time.sleep(_POLL_S)
     proc.wait(timeout=max(1.0, deadline - time.monotonic()))
@@ -124,4 +136,4 @@ def run_until(command: list, point: KillPoint, watch: Path, timeout_s: float = 3
       _kill(children(proc.pid) + [proc.pid])
       proc.wait()
     log.join()
-  return Run(proc.returncode, log.lines, fired)
+  return Run(proc.returncode, log.lines, fired, orphans if point.orphan_child else [])

@@ -114,21 +114,32 @@ def test_only_tensorflow_startup_lines_are_filtered(line, startup):
   assert cli.is_tensorflow_startup_line(line.encode()) is startup
 
 
+@pytest.mark.parametrize("tokens,problem", [
+    (170, "ids from 160 up would index past the word table (pass --allow_vocab_larger_than_model to export anyway)"),
+    (150, "the word table's rows from 150 up would have no token (is it the vocab this model was trained with?)"),
+], ids=["larger", "smaller"])
 @pytest.mark.parametrize("command,args", [
     ("export_encoder", ["--export_dir", "{out}"]),
     ("export_tflite", ["--out", "{out}.tflite", "--quantize", "none"]),
     ("export_keras", ["--preset_dir", "{out}"]),
 ])
-def test_a_vocab_larger_than_the_model_is_the_same_error_for_every_exporter(tmp_path, capsys, command, args):
+def test_a_vocab_other_than_the_models_size_is_the_same_error_for_every_exporter(tmp_path, capsys, monkeypatch,
+                                                                                   command, args, tokens, problem):
+  """Refused before the model is even built (no restore, no tracing), naming both files and both sizes."""
   import importlib
 
   if command == "export_keras":
     pytest.importorskip("keras_hub", reason="keras-hub (the keras extra) is not installed")
+  from hub_export.checkpoint import restore
   from release_dirs import tiny_vocab, write_tiny_release
 
+  def build_mobilebert(config):
+    raise AssertionError("the model was built before the vocab was checked")
+
+  monkeypatch.setattr(restore, "build_mobilebert", build_mobilebert)
   release = write_tiny_release(tmp_path / "release")
   vocab = tmp_path / "vocab.txt"
-  vocab.write_text("".join(f"{token}\n" for token in tiny_vocab(170)), encoding="utf-8")
+  vocab.write_text("".join(f"{token}\n" for token in tiny_vocab(tokens)), encoding="utf-8")
   argv = ["--ckpt", str(release), "--vocab", str(vocab), "--lower_case", "true"]
   argv += [a.format(out=tmp_path / "out") for a in args]
   main = importlib.import_module(f"hub_export.{command}").main
@@ -136,6 +147,6 @@ def test_a_vocab_larger_than_the_model_is_the_same_error_for_every_exporter(tmp_
     main(argv)
   assert exit_info.value.code == 2
   assert capsys.readouterr().err.strip().splitlines()[-1] == (
-      f"error: vocab {vocab} has 170 tokens but the model's vocab_size is 160: ids from 160 up would index past "
-      f"the word table (pass --allow_vocab_larger_than_model to export anyway)")
+      f"error: vocab {vocab} has {tokens} tokens but the model's vocab_size is 160 in {release / 'bert_config.json'}: "
+      f"{problem}")
   assert sorted(p.name for p in tmp_path.iterdir()) == ["release", "vocab.txt"]

@@ -217,6 +217,45 @@ def test_input_matching_nothing_fails_before_the_pipeline_starts(tiny_models, tm
   assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: --input {tmp_path / '*.txt'} matches no file"
 
 
+def _unreadable_input(directory, kind):
+  """(the --input path, the file it matches that cannot be read) for each kind."""
+  if kind == "directory":
+    (directory / "texts").mkdir()
+    (directory / "texts" / "a.txt").write_text("w1\n", encoding="utf-8")
+    return directory / "texts", directory / "texts"
+  if kind == "socket":  # a file nobody can open, root included
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as sock:
+      sock.bind(str(directory / "b.txt"))
+  else:
+    if os.geteuid() == 0:
+      pytest.skip("root reads a file without read permission")
+    (directory / "b.txt").write_text("w1\n", encoding="utf-8")
+    (directory / "b.txt").chmod(0)
+  (directory / "a.txt").write_text("w1\n", encoding="utf-8")
+  return directory / "*.txt", directory / "b.txt"
+
+
+@pytest.mark.parametrize("kind,reason", [
+    ("directory", "is a directory; pass a pattern for its files, such as {path}/*"),
+    ("socket", "cannot be read: No such device or address"),
+    ("no permission", "cannot be read: Permission denied"),
+], ids=["directory", "socket", "no-permission"])
+def test_input_that_cannot_be_read_fails_before_the_pipeline_starts(tmp_path, capsys, monkeypatch, kind, reason):
+  monkeypatch.setattr(pipeline, "_run", lambda *a: pytest.fail("the pipeline was started"))
+  for model in ("encoder", "preprocessor"):  # only their saved_model.pb is looked for before the pipeline
+    (tmp_path / model).mkdir()
+    (tmp_path / model / "saved_model.pb").write_bytes(b"")
+  (tmp_path / "corpus").mkdir()
+  pattern, path = _unreadable_input(tmp_path / "corpus", kind)
+  code = _cli("--encoder", tmp_path / "encoder", "--preprocessor", tmp_path / "preprocessor", "--input", pattern,
+              "--output", tmp_path / "out")
+  assert code == 2
+  assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: --input {path} {reason.format(path=path)}"
+  assert not (tmp_path / "out").exists()
+
+
 def test_killed_run_leaves_no_output_and_a_rerun_is_complete(tiny_models, tmp_path, capsys):
   corpus = tmp_path / "corpus.txt"
   corpus.write_text("".join(f"w{i % 50} w{i % 7}\n" for i in range(300)), encoding="utf-8")

@@ -236,6 +236,17 @@ def test_round_trip_reports_a_broken_export(exported, tmp_path):
     roundtrip.verify_in_fresh_process(str(exported[1]), root, model.config)
 
 
+def test_a_model_shorter_than_the_longest_probe_exports(tmp_path):
+  """max_position_embeddings 32, below the round trip's longest probe (128): the probes stop at the model's limit."""
+  from release_dirs import write_tiny_release
+
+  release = write_tiny_release(tmp_path / "release", num_hidden_layers=1, max_position_embeddings=32)
+  target = export_encoder(release, tmp_path / "export", lower_case=True)
+  assert (target / "saved_model.pb").is_file()
+  config = MobileBertConfig.from_json_file(release / "bert_config.json")
+  assert max(probe["input_word_ids"].shape[1] for probe in roundtrip.probe_inputs(config)) == 32
+
+
 def test_failed_verification_leaves_nothing(exported, tmp_path, monkeypatch):
   def broken(export_dir, root, config):
     raise HubExportError("round-trip check of the export failed: simulated")

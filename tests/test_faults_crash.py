@@ -8,8 +8,9 @@ its output is verified. Three lanes, two at a time (the machine has two cores). 
 eighteenth, between the two renames that replace an export, is hit exactly by a process
 that kills itself there.
 
-Also here, because it needs a real export in progress: a second process exporting to
-the same target while the first is paused inside the lock is refused by the lock.
+Also here, because they need a real export in progress: a second process exporting to
+the same target while the first is paused inside the lock is refused by the lock, and an
+exporter killed alone while its round-trip checker runs takes the checker along.
 """
 
 import concurrent.futures
@@ -19,13 +20,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.errors import HubExportError
-from kill_points import KillPoint, Run, run_until
+from kill_points import KillPoint, Run, alive, run_until
 from release_dirs import write_tiny_release
 
 ENCODER = "encoder"
@@ -266,6 +268,31 @@ def test_package_after_kills_is_complete_and_verified(lanes, synthetic_encoder, 
                           (f"{NAME}_preprocess/{NAME}_preprocess_1.tar.gz", synthetic_preprocessor)):
     unpacked = safe_extract(dist / tarball, tmp_path / Path(tarball).name.split(".")[0])
     assert _digest(unpacked) == _digest(source), f"{tarball} does not hold exactly {source}"
+
+
+def test_killed_exporter_takes_its_checker_along_and_the_next_run_removes_their_files(tmp_path):
+  """SIGKILL to the exporter alone while its round-trip checker runs: the checker ends within seconds, and the
+  probes written for it sit beside the export's temporary, where the next run's clean-up removes them."""
+  release = write_tiny_release(tmp_path / "release", seed=31, num_hidden_layers=1)
+  target = tmp_path / "out" / ENCODER
+  target.parent.mkdir()
+  system_tmp = tmp_path / "tmp"
+  system_tmp.mkdir()
+  point = KillPoint("verify: exporter killed, its checker left", VERIFY, when_child=True, delay_s=0.5,
+                    orphan_child=True)
+  run = run_until(_export_command(release, target), point, target.parent, env={**os.environ, "TMPDIR": str(system_tmp)})
+  assert run.fired and run.returncode == -signal.SIGKILL and run.orphans, run.stderr[-5:]
+  deadline = time.monotonic() + 5
+  while any(alive(pid) for pid in run.orphans) and time.monotonic() < deadline:
+    time.sleep(0.05)
+  survivors = [pid for pid in run.orphans if alive(pid)]
+  for pid in survivors:
+    os.kill(pid, signal.SIGKILL)
+  assert not survivors, "the round-trip checker outlived the killed exporter"
+  with atomic_directory(target):  # what the next run does first
+    pass
+  assert sorted(p.name for p in target.parent.iterdir()) == [ENCODER]
+  assert list(system_tmp.rglob("probes.npz")) == []  # nothing of the check left in the system's temporary folder
 
 
 RENAME_THEN_DIE = """

@@ -70,6 +70,21 @@ def test_encoder_cli_over_file_size_limit(release, tmp_path):
   assert tree_digest(release) == before
 
 
+def test_tflite_cli_on_full_disk(release, full_disk, capsys):
+  pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert (a test extra) is not installed")
+  from hub_export import export_tflite
+
+  before = tree_digest(release)
+  out = full_disk / "encoder.tflite"
+  with pytest.raises(SystemExit) as exit_info:
+    export_tflite.main(["--ckpt", str(release), "--out", str(out), "--lower_case", "true", "--seq_length", "16",
+                        "--no_metadata"])
+  assert exit_info.value.code == 2
+  assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: cannot write {out}: {NO_SPACE}"
+  _assert_empty(full_disk)
+  assert tree_digest(release) == before
+
+
 def test_preprocessor_save_on_full_disk(release, tmp_path):
   with tmpfs(tmp_path / "small_disk", "512k") as mount:  # its saved_model.pb alone is over 1 MB
     target = mount / "preprocessor"

@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert (a test extra) is not installed")
 
 from hub_export import signatures as sig  # noqa: E402
+from hub_export.errors import HubExportError  # noqa: E402
 from hub_export.export_tflite import export_tflite, main  # noqa: E402
 from hub_export.tflite.runtime import TFLiteTextEncoder  # noqa: E402
 from hub_export.tflite.text_input import CUSTOM_OPS  # noqa: E402
@@ -96,6 +97,27 @@ def test_without_the_tensorflow_text_kernels_litert_cannot_run_it(text_model):
   with pytest.raises(RuntimeError, match="unresolved custom op: FastBertNormalize"):
     runner = Interpreter(model_path=str(text_model["file"])).get_signature_runner()
     runner(text=np.array([b"hello"], dtype=object))
+
+
+def test_the_model_fails_on_a_batch_rather_than_join_its_texts(text_model):
+  """LiteRT resizes the `text` [1] input to any batch it is given; the model must not embed two texts as one."""
+  runner = TFLiteTextEncoder(text_model["file"]).interpreter.get_signature_runner()
+  with pytest.raises(RuntimeError, match=r"\(2 != 1\)Node number \d+ \(RESHAPE\) failed to invoke"):
+    runner(text=np.array([b"the cat", b"sat down"], dtype=object))
+
+
+def test_the_python_helper_embeds_each_text_of_a_list(text_model):
+  model = TFLiteTextEncoder(text_model["file"])
+  lines = ["the cat", "sat down"]
+  both = model(lines)
+  for i, line in enumerate(lines):
+    alone = model(line)
+    for key in sig.TFLITE_OUTPUT_KEYS:
+      np.testing.assert_array_equal(both[key][i:i + 1], alone[key])
+  assert not np.array_equal(both[sig.POOLED_OUTPUT][0], both[sig.POOLED_OUTPUT][1])
+  for wrong in ([b"bytes"], [], 7):
+    with pytest.raises(HubExportError, match="^TFLiteTextEncoder takes a string or a non-empty list of strings, got"):
+      model(wrong)
 
 
 def _refusal(tmp_path, capsys, *args) -> str:

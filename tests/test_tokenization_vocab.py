@@ -94,19 +94,21 @@ def test_vocab_with_unknown_sha_matches_on_size_and_special_ids(tmp_path):
   assert vocab_lib.lookup_known_vocab(write_vocab(tokens, tmp_path / "moved.txt")) is None
 
 
-def test_check_vocab_fits_refuses_more_tokens_unless_allowed_and_warns_on_fewer(tmp_path, caplog):
+def test_check_vocab_fits_refuses_fewer_tokens_and_more_unless_allowed(tmp_path, caplog):
   vocab = vocab_lib.load_vocab(write_vocab(good_tokens(), tmp_path / "v.txt"))
   with caplog.at_level(logging.WARNING, logger="hub_export"):
-    assert vocab_lib.check_vocab_fits(vocab, 107)
+    assert vocab_lib.check_vocab_fits(vocab, 107, "c.json")
     assert not caplog.records
-    assert not vocab_lib.check_vocab_fits(vocab, 30522)
-    assert "has 107 tokens but the model's vocab_size is 30522" in caplog.text
-    with pytest.raises(HubExportError, match=r"has 107 tokens but the model's vocab_size is 100: ids from 100 up "
-                                             r"would index past the word table \(pass --allow_vocab_larger_than_model"):
-      vocab_lib.check_vocab_fits(vocab, 100)
-    caplog.clear()
-    assert not vocab_lib.check_vocab_fits(vocab, 100, allow_larger=True)
-    assert "has 107 tokens but the model's vocab_size is 100" in caplog.text
+    with pytest.raises(HubExportError, match=r"has 107 tokens but the model's vocab_size is 30522 in c\.json: the "
+                                             r"word table's rows from 107 up would have no token"):
+      vocab_lib.check_vocab_fits(vocab, 30522, "c.json", allow_larger=True)
+    with pytest.raises(HubExportError, match=r"has 107 tokens but the model's vocab_size is 100 in c\.json: ids from "
+                                             r"100 up would index past the word table \(pass "
+                                             r"--allow_vocab_larger_than_model"):
+      vocab_lib.check_vocab_fits(vocab, 100, "c.json")
+    assert not caplog.records
+    assert not vocab_lib.check_vocab_fits(vocab, 100, "c.json", allow_larger=True)
+    assert "has 107 tokens but the model's vocab_size is 100 in c.json" in caplog.text
 
 
 

@@ -9,6 +9,7 @@ an id of its file, stops the run with a `CorpusError` naming the file and the li
 """
 
 import json
+import os
 from typing import Callable, Iterable, Iterator, Tuple
 
 from hub_export.errors import HubExportError
@@ -38,6 +39,16 @@ def resolve_format(path: str, requested: str) -> str:
   for suffix in _COMPRESSION_SUFFIXES:
     name = name.removesuffix(suffix)
   return JSONL if name.endswith(_JSONL_SUFFIXES) else TEXT
+
+
+def check_readable(path: str) -> None:
+  """Refuses a local corpus file the pipeline could not open (a directory, no permission), naming it."""
+  if os.path.isdir(path):
+    raise HubExportError(f"--input {path} is a directory; pass a pattern for its files, such as {path}/*")
+  try:
+    os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))  # non-blocking: a FIFO does not wait for a writer here
+  except OSError as e:
+    raise HubExportError(f"--input {path} cannot be read: {e.strerror}") from None
 
 
 def _jsonl_document(path: str, number: int, line: str) -> Tuple[str, str]:

@@ -31,8 +31,8 @@ from apache_beam.options.pipeline_options import PipelineOptions, PortableOption
 from hub_export.beam import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MIN_BATCH_SIZE
 from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.beam.handler import METRICS_NAMESPACE, TextEmbeddingHandler
-from hub_export.beam.io import (CorpusError, SKIPPED_EMPTY, SKIPPED_INVALID_UTF8, parquet_row, parquet_schema,
-                                read_documents, resolve_format)
+from hub_export.beam.io import (CorpusError, SKIPPED_EMPTY, SKIPPED_INVALID_UTF8, check_readable, parquet_row,
+                                parquet_schema, read_documents, resolve_format)
 from hub_export.errors import HubExportError
 from hub_export.progress import progress
 
@@ -155,7 +155,8 @@ def pipeline_options(beam_args) -> PipelineOptions:
 
 
 def check_inputs(settings: EmbedSettings) -> list:
-  """Fails before any pipeline starts on a missing model or an input that matches nothing."""
+  """Fails before any pipeline starts on a missing model, an input that matches nothing or a local input file that
+  cannot be read."""
   for flag, handle in (("--encoder", settings.encoder), ("--preprocessor", settings.preprocessor)):
     if handle.startswith(_URL_SCHEMES):
       continue  # a hub URL: resolved (downloaded) by each worker
@@ -168,6 +169,9 @@ def check_inputs(settings: EmbedSettings) -> list:
     raise HubExportError(f"--input {settings.input} cannot be listed: {e}") from None
   if not files:
     raise HubExportError(f"--input {settings.input} matches no file")
+  for metadata in files:
+    if not _is_remote(metadata.path):
+      check_readable(metadata.path)
   return files
 
 

@@ -52,14 +52,21 @@ def resolve_source(ckpt, vocab=None, lower_case=None) -> ExportSource:
   return ExportSource(location, vocab_file, resolve_lower_case(vocab_file, lower_case))
 
 
+def vocab_fits_config(vocab, allow_larger_vocab=False):
+  """The `check_config` of `load_mobilebert` that refuses, before the model is built, a vocab not fitting its word
+  table (a wrong vocab would otherwise surface minutes later, in the export's check)."""
+  from hub_export.tokenization.vocab import check_vocab_fits
+
+  return lambda config, origin: check_vocab_fits(vocab, config.vocab_size, origin, allow_larger_vocab)
+
+
 def restore_model(source: ExportSource, bert_config=None, allow_larger_vocab=False):
   """The strictly restored tf_keras model; the vocab must fit its word table."""
   from hub_export.checkpoint.restore import load_mobilebert
-  from hub_export.tokenization.vocab import check_vocab_fits
 
   with cli.step("restore"):
-    model, report = load_mobilebert(source.location, bert_config)
+    model, report = load_mobilebert(source.location, bert_config,
+                                    check_config=vocab_fits_config(source.vocab, allow_larger_vocab))
   cli.LOG.info("restored %d variables from %s (%s)%s", report.restored, report.prefix, report.layout.value,
                f"; present but not exported: {', '.join(report.unused)}" if report.unused else "")
-  check_vocab_fits(source.vocab, model.config.vocab_size, allow_larger_vocab)
   return model

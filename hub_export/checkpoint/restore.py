@@ -187,8 +187,8 @@ def _check_size(config: MobileBertConfig, reader, prefix: str) -> None:
                          f"{needed:,} values, the checkpoint holds {stored:,}")
 
 
-def read_config(location: CheckpointLocation, reader, bert_config=None, role: str = STUDENT) -> MobileBertConfig:
-  """The config a checkpoint is restored with: stored in it, given, or beside it.
+def read_config(location: CheckpointLocation, reader, bert_config=None, role: str = STUDENT) -> tuple:
+  """(the config a checkpoint is restored with, where it was read): stored in it, given, or beside it.
 
   `role` picks the defaults of keys a JSON file leaves out (`config.ROLE_DEFAULTS`)."""
   stored = None
@@ -202,13 +202,13 @@ def read_config(location: CheckpointLocation, reader, bert_config=None, role: st
     given = MobileBertConfig.from_json_file(bert_config, role=role)
     if stored is not None and stored != given:
       raise HubExportError(f"--bert_config {bert_config} differs from the config stored in {location.prefix}")
-    return given
+    return given, str(bert_config)
   if stored is not None:
-    return stored
+    return stored, f"checkpoint {location.prefix}"
   beside = location.sibling(CONFIG_NAME)
   if beside is None:
     raise HubExportError(f"no {CONFIG_NAME} beside {location.prefix}; pass --bert_config")
-  return MobileBertConfig.from_json_file(beside, role=role)
+  return MobileBertConfig.from_json_file(beside, role=role), str(beside)
 
 
 def restore_model(model: MobileBert, reader, prefix: str) -> RestoreReport:
@@ -225,10 +225,15 @@ def restore_model(model: MobileBert, reader, prefix: str) -> RestoreReport:
   return RestoreReport(layout, prefix, restored=len(_model_variables(model)), unused=[], ignored=0)
 
 
-def load_mobilebert(location: CheckpointLocation, bert_config=None, role: str = STUDENT):
-  """Builds the model for the checkpoint's config and restores it; returns (model, report)."""
+def load_mobilebert(location: CheckpointLocation, bert_config=None, role: str = STUDENT, check_config=None):
+  """Builds the model for the checkpoint's config and restores it; returns (model, report).
+
+  `check_config(config, where it was read)`, when given, runs before anything is built.
+  """
   reader = _open_reader(location.prefix)
-  config = read_config(location, reader, bert_config, role)
+  config, origin = read_config(location, reader, bert_config, role)
+  if check_config is not None:
+    check_config(config, origin)
   _check_size(config, reader, location.prefix)
   model = build_mobilebert(config)
   return model, restore_model(model, reader, location.prefix)

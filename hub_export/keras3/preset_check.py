@@ -4,19 +4,19 @@
 
 Without probes: loads the backbone, the masked-LM task and the tokenizer (one-line error
 if the folder is not a loadable MobileBERT preset) and runs one sentence through them.
-With probes (written by the exporter beside, not inside, the preset): the loaded models
-must reproduce the stored outputs, and the loaded tokenizer the stored ids.
+With probes (written by the exporter beside, not inside, the preset's temporary): the loaded
+models must reproduce the stored outputs, and the loaded tokenizer the stored ids.
 """
 
 import os
 import sys
-import tempfile
 
 import numpy as np
 
 from hub_export import cli
 from hub_export import signatures as sig
 from hub_export.errors import HubExportError
+from hub_export.savedmodel.atomic import scratch_beside
 from hub_export.savedmodel.roundtrip import TOLERANCE, probe_inputs, run_check_process, scaled_difference
 
 SAMPLE_TEXT = ("Hello, World! Naïve café façade.", "中文 and 😀 emoji", "tab\tnew\nline\u200bzero\x00width",
@@ -66,14 +66,14 @@ def token_ids(tokenizer) -> list:
 
 def verify_in_fresh_process(preset_dir, task, config) -> None:
   """Raises HubExportError unless a new process loads the preset and reproduces `task`."""
-  probes = probe_inputs(config.vocab_size, config.type_vocab_size)
+  probes = probe_inputs(config)
   flat = {}
   for i, probe in enumerate(probes):
     flat.update({f"{i}/in/{k}": v for k, v in probe.items()})
     flat.update({f"{i}/out/{k}": v for k, v in task_outputs(task, probe).items()})
   for i, ids in enumerate(token_ids(task.preprocessor.tokenizer)):
     flat[f"text/{i}"] = np.asarray(ids, np.int64)
-  with tempfile.TemporaryDirectory(prefix="hub_export_preset_check_") as tmp:
+  with scratch_beside(preset_dir) as tmp:
     path = os.path.join(tmp, "probes.npz")
     np.savez(path, **flat)
     run_check_process("hub_export.keras3.preset_check", [str(preset_dir), path], "check of the preset")
@@ -84,7 +84,7 @@ def _compare(preset_dir, probes_path) -> list:
 
   backbone, task, tokenizer = load_preset_models(preset_dir)
   if probes_path is None:
-    task_outputs(task, probe_inputs(backbone.vocabulary_size, 2)[1])
+    task_outputs(task, probe_inputs(backbone.mobilebert_config)[1])
     token_ids(tokenizer)
     return []
   with np.load(probes_path) as data:

@@ -232,3 +232,18 @@ def write_failure(target, error: Exception) -> HubExportError:
     reason = next((os.strerror(code) for code in _WRITE_ERRNOS if os.strerror(code) in text),
                   text.splitlines()[0] if text else type(error).__name__)
   return HubExportError(f"cannot write {target}: {reason}")
+
+
+@contextlib.contextmanager
+def scratch_beside(staging):
+  """Yields a new directory beside `staging` (an `atomic_directory`'s temporary) and removes it after the block.
+
+  It is named after `staging`, so when a killed run leaves it behind, the next run's removal
+  of `.NAME.tmp-*` temporaries removes it too.
+  """
+  staging = Path(staging)
+  scratch = Path(tempfile.mkdtemp(prefix=f"{staging.name}-", dir=staging.parent))
+  try:
+    yield scratch
+  finally:
+    shutil.rmtree(scratch, ignore_errors=True)

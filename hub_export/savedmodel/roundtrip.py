@@ -1,28 +1,30 @@
 """Proves an export by reloading it in a fresh process and comparing it with the model.
 
 The exporter computes reference outputs in memory, writes them beside (not inside) the
-export, and runs `python -m hub_export.savedmodel.roundtrip KIND EXPORT_DIR PROBES.npz` in
-a new process, so nothing cached in the exporting process can hide a broken SavedModel. The
-new process also runs the whole TF-Hub contract check (`hub_export.verification`). Encoders
-are compared on random ids within a tolerance, preprocessors on text samples exactly.
+export's temporary, and runs `python -m hub_export.savedmodel.roundtrip KIND EXPORT_DIR
+PROBES.npz` in a new process, so nothing cached in the exporting process can hide a broken
+SavedModel. The new process also runs the whole TF-Hub contract check
+(`hub_export.verification`). Encoders are compared on random ids within a tolerance,
+preprocessors on text samples exactly.
 """
 
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 
 from hub_export import signatures as sig
 from hub_export.errors import HubExportError
+from hub_export.savedmodel.atomic import scratch_beside
 
 # Max abs difference for outputs of magnitude up to 1; beyond that, relative to the output's
 # largest value (float32 spacing grows with magnitude, and a reloaded graph may sum in a
 # different order: NoNorm hidden states and vocab-wide logits reach tens).
 TOLERANCE = 1e-5
-# (batch, length, padding) probes: several sizes, padded and unpadded.
+# (batch, length, padding) probes: several sizes, padded and unpadded; lengths past a model's
+# max_position_embeddings are cut to it.
 PROBE_SHAPES = ((1, 1, 0), (2, 9, 0), (3, 24, 7), (1, 128, 0), (4, 64, 30))
 MLM_POSITIONS = 3
 # Text the preprocessor round trip tokenizes: punctuation, accents, empty and blank strings,
@@ -30,13 +32,17 @@ MLM_POSITIONS = 3
 PREPROCESSOR_SAMPLES = ("Hello, World! It's a naïve café.", "", "  \t ", "Ωμέγα ΟΔΟΣ мир 東京タワー 안녕",
                         "a\u200cb\x00c\ufeffd 👍🏽", "x" * 250)
 ENCODER, PREPROCESSOR = "encoder", "preprocessor"
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
-def probe_inputs(vocab_size: int, type_vocab_size: int, seed: int = 0) -> list:
-  """Deterministic encoder + MLM inputs for every probe shape."""
+def probe_inputs(config, seed: int = 0) -> list:
+  """Deterministic encoder + MLM inputs for every probe shape, within the model's (MobileBertConfig) limits."""
   rng = np.random.default_rng(seed)
+  vocab_size, type_vocab_size = config.vocab_size, config.type_vocab_size
   probes = []
   for batch, length, padding in PROBE_SHAPES:
+    length = min(length, config.max_position_embeddings)
+    padding = min(padding, length - 1)
     mask = np.ones([batch, length], np.int32)
     if padding:
       mask[:, length - padding:] = 0
@@ -136,7 +142,7 @@ def compare_preprocessor(export_dir: str, flat: dict) -> list:
 
 def verify_in_fresh_process(export_dir: str, root, config) -> None:
   """Raises HubExportError unless a new process reproduces the in-memory encoder's outputs."""
-  probes = probe_inputs(config.vocab_size, config.type_vocab_size)
+  probes = probe_inputs(config)
   _check_in_fresh_process(ENCODER, export_dir, _flatten(probes, reference_outputs(root, probes)))
 
 
@@ -146,16 +152,34 @@ def verify_preprocessor_in_fresh_process(export_dir: str, preprocessor) -> None:
 
 
 def _check_in_fresh_process(kind: str, export_dir: str, flat: dict) -> None:
-  with tempfile.TemporaryDirectory(prefix="hub_export_roundtrip_") as tmp:
+  with scratch_beside(export_dir) as tmp:
     path = os.path.join(tmp, "probes.npz")
     np.savez(path, **flat)
     run_check_process("hub_export.savedmodel.roundtrip", [kind, export_dir, path], "round-trip check of the export")
 
 
+def _killed_with_this_process():
+  """A preexec_fn that has Linux SIGKILL the child when this process dies (PR_SET_PDEATHSIG), so a killed export
+  leaves no checking process running; None elsewhere."""
+  if not sys.platform.startswith("linux"):
+    return None
+  import ctypes
+
+  prctl = ctypes.CDLL(None, use_errno=True).prctl
+  parent = os.getpid()
+
+  def preexec():
+    prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+      os.kill(os.getpid(), signal.SIGKILL)
+
+  return preexec
+
+
 def run_check_process(module: str, args: list, what: str) -> None:
   """Runs `python -m module args` in a fresh process; its failure becomes one HubExportError line."""
-  proc = subprocess.run([sys.executable, "-m", module, *args],
-                        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
+                        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, preexec_fn=_killed_with_this_process())
   if proc.returncode < 0:  # killed (out of memory, a crash in native code, a user's kill)
     raise HubExportError(f"{what} failed: the checking process was killed by {signal.Signals(-proc.returncode).name}")
   if proc.returncode != 0:

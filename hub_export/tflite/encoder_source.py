@@ -19,24 +19,29 @@ class EncoderSource:
   description: str
   protected: Path  # the input directory, which the output must not land in
   max_seq_length: Optional[int]  # max_position_embeddings, when the source says
-  vocab_size: Optional[int]  # rows of the word table, when the source says
+  vocab_size: Optional[int]  # rows of the word table, when the source says and its vocab is still to be checked
   vocab: Optional[Path]  # the vocab the model was trained with, when the source ships one
   lower_case: Optional[bool]  # that vocab's casing, when the source records it
 
 
-def from_checkpoint(ckpt, bert_config=None) -> EncoderSource:
-  """Restores a checkpoint (any layout the reader supports) into the project's model.
+def from_checkpoint(ckpt, bert_config=None, vocab=None, allow_larger_vocab=False) -> EncoderSource:
+  """Restores a checkpoint (any layout the reader supports) into the project's model, once its vocab (`vocab`, else
+  the one beside it) is found to fit the config.
 
   Traced in the batched form with NoNorm folded into the matmuls (fewer ops on device), its
   attention-score ops named for int8's float island (`model.functional.FLOAT_SCORES_SCOPE`).
   """
   from hub_export import cli
-  from hub_export.checkpoint.locate import VOCAB_NAME, locate_checkpoint
+  from hub_export.checkpoint.export_source import resolve_vocab, vocab_fits_config
+  from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
+  from hub_export.tokenization.vocab import load_vocab
 
   location = locate_checkpoint(ckpt)
+  vocab = resolve_vocab(location, vocab)
   with cli.step("restore"):
-    model, report = load_mobilebert(location, bert_config)
+    model, report = load_mobilebert(location, bert_config,
+                                    check_config=vocab_fits_config(load_vocab(vocab), allow_larger_vocab))
   cli.LOG.info("restored %d variables from %s (%s)", report.restored, report.prefix, report.layout.value)
   encoder = model.encoder
   return EncoderSource(
@@ -45,8 +50,8 @@ def from_checkpoint(ckpt, bert_config=None) -> EncoderSource:
       description=f"checkpoint {report.prefix}",
       protected=location.directory,
       max_seq_length=model.config.max_position_embeddings,
-      vocab_size=model.config.vocab_size,
-      vocab=location.sibling(VOCAB_NAME),
+      vocab_size=None,  # checked before the restore
+      vocab=vocab,
       lower_case=None)
 
 

@@ -46,7 +46,7 @@ class TFLiteEncoder:
 
 
 class TFLiteTextEncoder:
-  """A .tflite model that takes text (`export_tflite --text_input`): call it with one string.
+  """A .tflite model that takes text (`export_tflite --text_input`): call it with a string or a list of strings.
 
   Its tokenizer ops are TensorFlow Text's, so the interpreter is made with TensorFlow Text's
   TFLite kernels registered (`tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS`); an
@@ -64,6 +64,10 @@ class TFLiteTextEncoder:
     self.output_keys = output_keys
     self._input = TEXT
 
-  def __call__(self, text: str) -> dict:
-    outputs = self._runner(**{self._input: np.array([text.encode("utf-8")], dtype=object)})
-    return {key: outputs[key] for key in self.output_keys}
+  def __call__(self, text) -> dict:
+    """The outputs for one string (batch 1), or for each string of a list (the model takes one text a call)."""
+    texts = [text] if isinstance(text, str) else text
+    if not isinstance(texts, (list, tuple)) or not texts or not all(isinstance(t, str) for t in texts):
+      raise HubExportError(f"TFLiteTextEncoder takes a string or a non-empty list of strings, got {text!r:.80}")
+    runs = [self._runner(**{self._input: np.array([t.encode("utf-8")], dtype=object)}) for t in texts]
+    return {key: np.concatenate([outputs[key] for outputs in runs]) for key in self.output_keys}

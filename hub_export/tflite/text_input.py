@@ -55,7 +55,9 @@ class InGraphTokenizer(tf.Module):
 
   def __call__(self, text: tf.Tensor) -> dict:
     """`text` is a string tensor [1]; returns the packed inputs, as the preprocessor packs one segment."""
-    normalized = self._normalizer.normalize(text)
+    # LiteRT resizes the [1] input to whatever batch it is given, and the ops below would join the texts into
+    # one row: this reshape makes the interpreter fail on any batch but one text.
+    normalized = tf.reshape(self._normalizer.normalize(text), [1])
     pieces, starts, limits = (x.flat_values for x in self._wordpiece.tokenize_with_offsets(normalized))
     pieces = self._long_words_unknown(pieces, starts, limits, normalized)
     word_ids = tf.concat([[self._cls], pieces[:self.seq_length - 2], [self._sep]], axis=0)

@@ -110,20 +110,25 @@ def lookup_known_vocab(path_or_vocab, manifest=MANIFEST):
 ALLOW_LARGER_VOCAB_FLAG = "--allow_vocab_larger_than_model"
 
 
-def check_vocab_fits(vocab: Vocab, vocab_size: int, allow_larger: bool = False) -> bool:
-  """Refuses a vocab with more tokens than the model's `vocab_size`; warns on fewer.
+def check_vocab_fits(vocab: Vocab, vocab_size: int, config_origin: str, allow_larger: bool = False) -> bool:
+  """Refuses a vocab whose token count is not the model's `vocab_size` (read from `config_origin`).
 
   More tokens than embedding rows means the tokenizer makes ids past the word table (the
   exported encoder rejects them at call time), so it is an error unless the user passes
-  ALLOW_LARGER_VOCAB_FLAG; fewer leaves rows unused and usually means the wrong vocab was
-  paired with the checkpoint. Returns whether the sizes are equal.
+  ALLOW_LARGER_VOCAB_FLAG (then a warning). Fewer leaves rows without a token, which the
+  encoder's contract (MLM logits one per token) cannot hold, and usually means the wrong
+  vocab was paired with the checkpoint. Returns whether the sizes are equal.
   """
   if vocab.size == vocab_size:
     return True
   known = lookup_known_vocab(vocab)
   name = f" ({known['name']})" if known else ""
-  problem = f"vocab {vocab.path}{name} has {vocab.size} tokens but the model's vocab_size is {vocab_size}"
-  if vocab.size > vocab_size and not allow_larger:
+  problem = (f"vocab {vocab.path}{name} has {vocab.size} tokens but the model's vocab_size is {vocab_size} "
+             f"in {config_origin}")
+  if vocab.size < vocab_size:
+    raise HubExportError(f"{problem}: the word table's rows from {vocab.size} up would have no token "
+                         "(is it the vocab this model was trained with?)")
+  if not allow_larger:
     raise HubExportError(f"{problem}: ids from {vocab_size} up would index past the word table "
                          f"(pass {ALLOW_LARGER_VOCAB_FLAG} to export anyway)")
   LOG.warning("warning: %s", problem)

@@ -1,6 +1,6 @@
 """How near the batch-32 blocks can come to the matmul floor in TensorFlow: take ops away and time.
 
-    /work/main/.venv/bin/python -m bench.bench_block_bound [--rounds 12] [--one_stream] [--json FILE]
+    .venv/bin/python -m bench.bench_block_bound [--rounds 12] [--one_stream] [--json FILE]
 
 Runs the encoder's 24 blocks as an export runs them for a batch above one (`BlockStack` in
 inference: two groups of sequences side by side, or with --one_stream the single batched

@@ -1,6 +1,6 @@
 """Encoder speed: batch-1 latency and batch-32 throughput of a loaded export, beside HF PyTorch.
 
-    /work/main/.venv/bin/python -m bench.bench_encoder [--export_dir DIR ...] [--work_dir DIR]
+    .venv/bin/python -m bench.bench_encoder [--export_dir DIR ...] [--work_dir DIR]
         [--rounds 3] [--seq_length 128] [--torch_python PATH]
 
 Without --export_dir it benchmarks this checkout's export of a full-size English OPT
@@ -14,7 +14,7 @@ that `bench/make_reference_export.py` builds with Model Garden) in one run.
 The peer figure is HF transformers' PyTorch `MobileBertModel` (default config = the OPT
 English model, random weights, eval mode, `torch.inference_mode`, 2 threads) run in a
 subprocess of a Python that has torch and transformers (--torch_python, else the first of
-$BENCH_TORCH_PYTHON, /work/hfvenv, /work/benchhf that exists); skipped with a note when
+$BENCH_TORCH_PYTHON and the repository's .hfvenv that exists); skipped with a note when
 none is found. TF and torch are measured in alternating rounds so that load from other
 processes on the machine falls on both alike; each figure is the median over all rounds,
 with the best call and the median process CPU time per call beside it (on a shared machine
@@ -37,7 +37,7 @@ import numpy as np
 DEFAULT_SEQ_LENGTH = 128
 # name -> (batch, timed calls per round, untimed warm-up calls per round)
 SHAPES = {"latency": (1, 40, 3), "throughput": (32, 2, 1)}
-TORCH_PYTHONS = ("/work/hfvenv/bin/python", "/work/benchhf/bin/python")
+TORCH_PYTHONS = (str(Path(__file__).resolve().parents[1] / ".hfvenv" / "bin" / "python"),)
 
 # Runs in the torch Python: reads "BATCH LENGTH CALLS WARMUP" lines, answers with a JSON list of
 # [wall seconds, process CPU seconds] per timed call.

@@ -1,6 +1,6 @@
 """Export cost: TF1 checkpoint -> verified encoder export, and checkpoint restore alone.
 
-    /work/main/.venv/bin/python -m bench.bench_export [--work_dir DIR] [--repeats 3]
+    .venv/bin/python -m bench.bench_export [--work_dir DIR] [--repeats 3]
 
 Uses a full-size English OPT checkpoint in the release layout with random weights (written
 under --work_dir on first use, then reused). Each repeat runs, as fresh child processes:

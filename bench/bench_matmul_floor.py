@@ -1,6 +1,6 @@
 """The compute floor for batch-32 throughput: how fast TensorFlow runs the encoder's own matmuls.
 
-    /work/main/.venv/bin/python -m bench.bench_matmul_floor
+    .venv/bin/python -m bench.bench_matmul_floor
 
 Times chains of MatMul + BiasAdd at the batch-32, length-128 shapes of a MobileBERT block
 (4,096 rows; each shape as an up-and-down pair, so a chain needs no other op), and one large

@@ -1,6 +1,6 @@
 """Throughput and exactness of the exported preprocessor against common alternatives.
 
-Not a test: prints figures for BUILD_NOTES. For each corpus, lines/s at batch 256 with one
+Not a test: prints figures for bench/results. For each corpus, lines/s at batch 256 with one
 128-token segment per line, and the share of lines whose token ids equal the plain-Python
 BERT rules (tests/bert_reference_tokenizer.py), for
   - this project's exported preprocessor (SavedModel, loaded),

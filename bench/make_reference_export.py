@@ -3,10 +3,10 @@
 Runs in its own virtual environment, since tf-models-official 2.20.0 (the newest) pins
 TensorFlow 2.20:
 
-    python3.11 -m venv /work/refvenv
-    /work/refvenv/bin/pip install tf-models-official==2.20.0 tensorflow==2.20.0 \
+    python3.11 -m venv .refvenv
+    .refvenv/bin/pip install tf-models-official==2.20.0 tensorflow==2.20.0 \
         tf-keras==2.20.1 tensorflow-text==2.20.1 'setuptools<82'
-    /work/refvenv/bin/python bench/make_reference_export.py --export_dir /work/ref/reference_export_en
+    .refvenv/bin/python bench/make_reference_export.py --export_dir REF_EXPORT
 
 It builds the OPT English encoder and MLM head with Model Garden's own MobileBERT TF-Hub
 exporter code (`official.projects.mobilebert.export_tfhub.create_mobilebert_model`) and
@@ -14,7 +14,7 @@ saves them as that exporter does (`vocab_file` asset, `do_lower_case`, Keras Sav
 with seeded random weights in place of a checkpoint restore: latency does not depend on
 the values. Then
 
-    .venv/bin/python -m bench.bench_encoder --export_dir EXPORT --export_dir /work/ref/reference_export_en
+    .venv/bin/python -m bench.bench_encoder --export_dir EXPORT --export_dir REF_EXPORT
 
 times both beside HF PyTorch in one run. Model Garden's `model_utils` uses `tf_keras`
 without importing it (`NameError`); the name is supplied here before it is needed.

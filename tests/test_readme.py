@@ -1,11 +1,13 @@
-"""Every code block of README.md runs as written, in order, against small exports.
+"""Every code block of README.md and of the docs pages runs as written, in order, against small exports.
 
-Python blocks run in a fresh interpreter with the placeholder paths (`path/to/...`)
-replaced by exports made here; shell blocks run in bash. The release recipe downloads with
-`curl`: a `curl` earlier on PATH serves a tarball of a small checkpoint in the release
-layout, with the real English vocab, instead, so every other line of the recipe runs
-unchanged. A block that cannot run
-offline is preceded by `<!-- readme-test: skip (reason) -->`.
+The files are read in the order of DOCS and their blocks run as one sequence in one folder, so a
+block may use what an earlier block of any file made (the README's recipe saves the classifier
+that docs/export.md serves and docs/on_device.md converts). Python blocks run in a fresh
+interpreter with the placeholder paths (`path/to/...`) replaced by exports made here; shell
+blocks run in bash. The release recipe downloads with `curl`: a `curl` earlier on PATH serves a
+tarball of a small checkpoint in the release layout, with the real English vocab, instead, so
+every other line of the recipe runs unchanged. A block that cannot run offline is preceded by
+`<!-- readme-test: skip (reason) -->`.
 """
 
 import os
@@ -51,14 +53,23 @@ def readme_blocks(text: str):
   return blocks
 
 
-BLOCKS = readme_blocks((REPO / "README.md").read_text(encoding="utf-8"))
+# The pages whose blocks run, in running order: the README first, then every page under docs/.
+DOCS = ("README.md", "docs/export.md", "docs/publishing.md", "docs/verify.md", "docs/keras3.md",
+        "docs/on_device.md", "docs/beam.md", "docs/training.md", "docs/tasks.md", "docs/design.md")
+# (file, line, language, code, skip reason or None) for every block of DOCS, in running order.
+BLOCKS = [(name, *block) for name in DOCS for block in readme_blocks((REPO / name).read_text(encoding="utf-8"))]
+
+
+def test_every_docs_page_is_listed():
+  """A new page under docs/ runs its blocks too: it must be given its place in DOCS."""
+  assert sorted(str(path.relative_to(REPO)) for path in (REPO / "docs").glob("*.md")) == sorted(DOCS[1:])
 
 
 def test_readme_has_runnable_blocks():
-  langs = [lang for _, lang, _, skip in BLOCKS if not skip]
+  langs = [lang for _, _, lang, _, skip in BLOCKS if not skip]
   assert "python" in langs and any(lang in SHELL_LANGS for lang in langs)
-  unknown = [(line, lang) for line, lang, _, _ in BLOCKS if lang not in ("python", *SHELL_LANGS)]
-  assert not unknown, f"README blocks in a language this test cannot run: {unknown}"
+  unknown = [(f"{name}:{line}", lang) for name, line, lang, _, _ in BLOCKS if lang not in ("python", *SHELL_LANGS)]
+  assert not unknown, f"blocks in a language this test cannot run: {unknown}"
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +102,9 @@ def workspace(small_english_exports, tmp_path_factory):
   return cwd, placeholders, env
 
 
-def _substitute(code: str, placeholders: dict, line: int) -> str:
+def _substitute(code: str, placeholders: dict, where: str) -> str:
   unknown = sorted(set(PLACEHOLDER.findall(code)) - set(placeholders))
-  assert not unknown, f"README.md:{line}: no test export stands for {unknown}; add it to the placeholder table"
+  assert not unknown, f"{where}: no test export stands for {unknown}; add it to the placeholder table"
   for placeholder, path in placeholders.items():
     code = code.replace(placeholder, path)
   return code
@@ -101,26 +112,26 @@ def _substitute(code: str, placeholders: dict, line: int) -> str:
 
 @pytest.fixture(scope="module")
 def ran(workspace):
-  """Runs the blocks in README order in one folder: [(line, language, CompletedProcess)]."""
+  """Runs the blocks in DOCS order in one folder: [("FILE:LINE", language, CompletedProcess)]."""
   cwd, placeholders, env = workspace
   results = []
-  for line, lang, code, skip in BLOCKS:
+  for name, line, lang, code, skip in BLOCKS:
     if skip:
       continue
-    code = _substitute(code, placeholders, line)
+    code = _substitute(code, placeholders, f"{name}:{line}")
     command = [sys.executable, "-c", code] if lang == "python" else ["bash", "-euo", "pipefail", "-c", code]
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    results.append((line, lang or "shell", result))
+    results.append((f"{name}:{line}", lang or "shell", result))
     if result.returncode:
       break  # later blocks may build on this one
   return results
 
 
 def test_every_block_runs(ran):
-  for line, lang, result in ran:
-    assert result.returncode == 0, (f"README.md:{line} ({lang}) exited {result.returncode}\n"
+  for where, lang, result in ran:
+    assert result.returncode == 0, (f"{where} ({lang}) exited {result.returncode}\n"
                                     f"{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
-  assert len(ran) == sum(1 for block in BLOCKS if not block[3])
+  assert len(ran) == sum(1 for block in BLOCKS if not block[4])
 
 
 def test_the_recipes_left_what_they_promise(ran, workspace):

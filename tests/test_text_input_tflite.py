@@ -5,7 +5,7 @@ sequence length 64), run with LiteRT and TensorFlow Text's TFLite kernels regist
 compared with the preprocessor SavedModel feeding the encoder SavedModel, on ASCII corpus
 lines, non-ASCII lines (accents, other scripts, control and format characters, compatibility
 forms that BERT keeps), the empty text and words around the 200-character rule. How often the two tokenizers agree on the whole corpora is a bench
-(`bench/text_input_tokenizer_agreement.py`, figures in BUILD_NOTES).
+(`bench/text_input_tokenizer_agreement.py`, figures in bench/results).
 """
 
 import numpy as np

@@ -29,10 +29,11 @@ Where HF departs from the original TF1 code, the script follows the original:
 Before the cases, the mapping is proven on the real fixture: HF loaded from
 `fixtures/mobilebert_tiny/release_tf1` must reproduce the fixture's own HF golden outputs.
 
-Re-run (a venv apart from the project's; the torch 2.13.0 CPU wheel must be pinned):
-  python3 -m venv /work/hfvenv
-  /work/hfvenv/bin/pip install torch==2.13.0 transformers==5.23.0 tensorflow==2.21.0 numpy
-  PYTHONPATH=. /work/hfvenv/bin/python tools/make_hf_golden.py            # from the repo root
+Re-run from the repository root, in a venv apart from the project's (the torch 2.13.0 CPU wheel
+must be pinned; `.hfvenv` is the name the benches look for too):
+  python3 -m venv .hfvenv
+  .hfvenv/bin/pip install torch==2.13.0 transformers==5.23.0 tensorflow==2.21.0 numpy
+  PYTHONPATH=. .hfvenv/bin/python tools/make_hf_golden.py
 Options: --out DIR (default tests/golden), --fixture DIR (default ../shared/fixtures/
 mobilebert_tiny), --deep-check (also run a 24-layer OPT-shaped model and print per-layer
 statistics, to see the seeded values stay tame).

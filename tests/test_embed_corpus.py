@@ -147,12 +147,15 @@ def test_embeddings_match_other_batchings(in_process_run, direct, batch_size):
   assert relative.max() <= 1e-5
 
 
-def test_portable_runner_gives_identical_output(in_process_run, tiny_models, corpus, tmp_path):
+def test_portable_runner_gives_the_same_output(in_process_run, tiny_models, corpus, tmp_path):
   settings = _settings(tiny_models, corpus[0] / "*", tmp_path / "out", min_batch_size=1, max_batch_size=16)
   embed_corpus(settings, ["--runner=PortableRunner", "--job_endpoint=embed"])
   rows, portable = in_process_run[0], _read(tmp_path / "out")
   assert portable["id"] == rows["id"] and portable["text"] == rows["text"]
-  np.testing.assert_array_equal(np.asarray(portable["embedding"]), np.asarray(rows["embedding"]))
+  # BatchElements sizes batches from timings, so on a busy machine a row may be computed in a batch of
+  # another size than in the first run, which changes its last float bits (as in the batching test above).
+  got, want = np.asarray(portable["embedding"]), np.asarray(rows["embedding"])
+  assert (np.linalg.norm(got - want, axis=1) / np.linalg.norm(want, axis=1)).max() <= 1e-5
 
 
 def test_faulty_lines_are_skipped_and_counted_and_a_megabyte_line_is_embedded(tiny_models, direct, tmp_path):

@@ -92,10 +92,11 @@ def write_pretraining_data(vocab_path, inputs, out, *, seq_length=128, max_predi
   from hub_export.distillation import instances as inst
   from hub_export.distillation import records
   from hub_export.savedmodel.atomic import atomic_directory, check_target
+
+  check_target(out, overwrite, ours=records.DATA_FILES)  # before TensorFlow loads for the tokenizer
   from hub_export.tokenization.bert_tokenizer import BertTokenizer
   from hub_export.tokenization.vocab import CLS, MASK, SEP, load_vocab, resolve_lower_case
 
-  check_target(out, overwrite, ours=records.DATA_FILES)
   vocab = load_vocab(vocab_path)
   lower_case = resolve_lower_case(vocab, lower_case)
   documents = read_documents(inputs)

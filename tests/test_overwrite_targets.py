@@ -145,4 +145,5 @@ def test_publish_checks_its_out_before_reading_the_models(tmp_path, capsys, monk
   (out / "notes.txt").write_text("x")
   assert cli.run(publish._run, ["--encoder", str(encoder), "--out", str(out), "--name", "toy",
                                 "--language", "en"]) == 2
-  assert capsys.readouterr().err.strip() == f"error: output {out} exists and is not empty; pass --overwrite to replace it"
+  error = capsys.readouterr().err.strip()
+  assert error == f"error: output {out} exists and is not empty; pass --overwrite to replace it"

@@ -43,6 +43,12 @@ class ExportSource:
   lower_case: bool
 
 
+def named_folder(ckpt) -> Path:
+  """The folder `--ckpt` names (itself, or a prefix's folder): known before the checkpoint is read."""
+  path = Path(ckpt).expanduser()
+  return path if path.is_dir() else path.parent
+
+
 def resolve_source(ckpt, vocab=None, lower_case=None) -> ExportSource:
   """Finds the checkpoint, reads the vocab and settles the casing; loads no TensorFlow."""
   from hub_export.tokenization.vocab import load_vocab, resolve_lower_case

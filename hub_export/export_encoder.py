@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from hub_export import cli
-from hub_export.checkpoint.export_source import add_source_arguments, named_folder, resolve_source, restore_model
+from hub_export.checkpoint.export_source import add_source_arguments, named_folders, resolve_source, restore_model
 from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
 
 
@@ -30,7 +30,7 @@ def parse_args(argv):
 def export_encoder(ckpt, export_dir, bert_config=None, vocab=None, lower_case=None, overwrite=False,
                    allow_larger_vocab=False) -> Path:
   """The whole job; returns the export directory. Raises HubExportError on bad input."""
-  check_target(export_dir, overwrite, protected=[named_folder(ckpt)])  # before the checkpoint is read
+  check_target(export_dir, overwrite, protected=named_folders(ckpt))  # before the checkpoint is read
   source = resolve_source(ckpt, vocab, lower_case)
   target = check_target(export_dir, overwrite, protected=[source.location.directory])
 

@@ -16,7 +16,7 @@ import argparse
 import sys
 
 from hub_export import cli
-from hub_export.checkpoint.export_source import add_source_arguments, named_folder, resolve_source, restore_model
+from hub_export.checkpoint.export_source import add_source_arguments, named_folders, resolve_source, restore_model
 from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
 
 # What a preset folder holds (keras3/preset.py lists it): the files --overwrite may replace.
@@ -66,7 +66,7 @@ def export_keras(ckpt, preset_dir, bert_config=None, vocab=None, lower_case=None
                  allow_larger_vocab=False):
   """The whole job; returns the preset directory. Raises HubExportError on bad input."""
   # Checked before the checkpoint is read, and again against the folder it turns out to be in.
-  check_target(preset_dir, overwrite, protected=[named_folder(ckpt)], ours=PRESET_FILES)
+  check_target(preset_dir, overwrite, protected=named_folders(ckpt), ours=PRESET_FILES)
   source = resolve_source(ckpt, vocab, lower_case)
   target = check_target(preset_dir, overwrite, protected=[source.location.directory], ours=PRESET_FILES)
 

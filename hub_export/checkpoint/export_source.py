@@ -43,10 +43,13 @@ class ExportSource:
   lower_case: bool
 
 
-def named_folder(ckpt) -> Path:
-  """The folder `--ckpt` names (itself, or a prefix's folder): known before the checkpoint is read."""
+def named_folders(ckpt) -> list:
+  """The folder `--ckpt` names (itself, or an existing prefix's folder), known before the checkpoint is
+  read; none for a path that names no checkpoint, which the reader then reports."""
   path = Path(ckpt).expanduser()
-  return path if path.is_dir() else path.parent
+  if path.is_dir():
+    return [path]
+  return [path.parent] if path.with_name(f"{path.name}.index").is_file() else []
 
 
 def resolve_source(ckpt, vocab=None, lower_case=None) -> ExportSource:

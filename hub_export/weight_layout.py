@@ -12,11 +12,13 @@ Names per layout:
   * TF1: the scope the original graph (google-research/mobilebert `modeling.py`,
     `run_pretraining.py`) created the variables under, norms with their
     `FakeLayerNorm`/`LayerNorm` scope. `None` where the release has no such variable.
+    A task model's head (`TaskHead`, in place of the MLM head) has the names the
+    fine-tuning code (`run_squad.py`, `run_classifier.py`) gives it.
   * Model Garden: the object path inside `BertPretrainerV2.checkpoint_items` (`encoder`,
     `masked_lm`), without the `/.ATTRIBUTES/VARIABLE_VALUE` suffix. The encoder is a
     functional Keras model, so its layers with weights are numbered in graph order:
     `layer_with_weights-0` the embedding, 1..L the blocks, L+1 the `pooler` EinsumDense
-    (`MobileBERTEncoder`, created only with `classifier_activation`).
+    (`MobileBERTEncoder`, created only with `classifier_activation`). Task heads have none.
 
 Parts come in the order the TF1 graph creates them (the seeded values are drawn in it).
 """
@@ -25,8 +27,13 @@ import dataclasses
 from typing import Optional
 
 from hub_export.config import MobileBertConfig
+from hub_export.errors import HubExportError
 
 DENSE, NORM, TABLE = "dense", "norm", "table"
+SPAN, CLASSIFIER = "span", "classifier"
+# Where the original fine-tuning code creates a head's variables: `run_squad.py` under
+# `cls/squad/`, `run_classifier.py` outside any scope.
+TASK_HEAD_TF1_SCOPES = {SPAN: "cls/squad/", CLASSIFIER: ""}
 # Leaves in the order the model creates them; the TF1 graph creates a norm's beta first.
 _MODEL_LEAVES = {DENSE: ("kernel", "bias"), NORM: ("gamma", "beta"), TABLE: ("",)}
 _TF1_LEAVES = {DENSE: ("kernel", "bias"), NORM: ("beta", "gamma"), TABLE: ("",)}
@@ -70,6 +77,25 @@ class Weight:
     if self.part.model_garden is None:
       return None
     return f"{self.part.model_garden}/{self.leaf}" if self.leaf else self.part.model_garden
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskHead:
+  """A fine-tuning head in place of the MLM head: `num_labels` logits per token (`SPAN`: start and end, so 2)
+  or per sequence (`CLASSIFIER`; 1 for a regression)."""
+  kind: str
+  num_labels: int
+
+  def __post_init__(self):
+    if self.kind not in TASK_HEAD_TF1_SCOPES:
+      raise HubExportError(f"task head kind must be one of {', '.join(TASK_HEAD_TF1_SCOPES)}, got {self.kind!r}")
+    wanted = "2" if self.kind == SPAN else "a positive integer"
+    if isinstance(self.num_labels, bool) or not isinstance(self.num_labels, int) or self.num_labels < 1 \
+        or (self.kind == SPAN and self.num_labels != 2):
+      raise HubExportError(f"a {self.kind} head's num_labels must be {wanted}, got {self.num_labels!r}")
+
+
+SPAN_HEAD = TaskHead(SPAN, 2)
 
 
 def _leaf_shape(part: Part, leaf: str) -> tuple:
@@ -192,17 +218,25 @@ def masked_lm_parts(config: MobileBertConfig) -> list:
   ]
 
 
-def model_parts(config: MobileBertConfig) -> list:
-  """Every part of the encoder and the MLM head, in the TF1 graph's creation order."""
+def task_head_parts(config: MobileBertConfig, head: TaskHead) -> list:
+  """The head's `output_weights` [num_labels, H] and `output_bias`, stored as the fine-tuning code stores them."""
+  scope = TASK_HEAD_TF1_SCOPES[head.kind]
+  return [Part("head.output_weights", TABLE, (head.num_labels, config.hidden_size), f"{scope}output_weights", None),
+          Part("head.output_bias", TABLE, (head.num_labels,), f"{scope}output_bias", None)]
+
+
+def model_parts(config: MobileBertConfig, head: Optional[TaskHead] = None) -> list:
+  """Every part of the encoder and the MLM head (or, given `head`, that task head instead), in the TF1 graph's
+  creation order."""
   parts = embedding_parts(config)
   for n in range(config.num_hidden_layers):
     parts += block_parts(config, n)
-  return parts + pooler_parts(config) + masked_lm_parts(config)
+  return parts + pooler_parts(config) + (masked_lm_parts(config) if head is None else task_head_parts(config, head))
 
 
-def model_weights(config: MobileBertConfig, order: str = "model") -> list:
-  """Every variable of the encoder and the MLM head (see `weights` for `order`)."""
-  return [weight for part in model_parts(config) for weight in weights(part, config, order)]
+def model_weights(config: MobileBertConfig, order: str = "model", head: Optional[TaskHead] = None) -> list:
+  """Every variable of the encoder and the MLM head, or the task head `head` (see `weights` for `order`)."""
+  return [weight for part in model_parts(config, head) for weight in weights(part, config, order)]
 
 
 def block_weight_shapes(config: MobileBertConfig) -> dict:

@@ -97,6 +97,11 @@ _SPECIAL_NAMES = {
     "cls/predictions/extra_output_weights": "cls.predictions.dense.weight",
     "cls/seq_relationship/output_weights": "cls.seq_relationship.weight",
     "cls/seq_relationship/output_bias": "cls.seq_relationship.bias",
+    # The fine-tuning heads (run_squad.py, run_classifier.py): [labels, H], torch's [out, in] as stored.
+    "cls/squad/output_weights": "qa_outputs.weight",
+    "cls/squad/output_bias": "qa_outputs.bias",
+    "output_weights": "classifier.weight",
+    "output_bias": "classifier.bias",
 }
 _NAME_RULES = [
     (r"^bert/encoder/layer_(\d+)/", r"mobilebert.encoder.layer.\1/"),
@@ -123,10 +128,11 @@ def hf_name(tf_name: str) -> tuple[str, bool]:
   return name, tf_name.endswith("/kernel")
 
 
-def hf_config(config: MobileBertConfig) -> transformers.MobileBertConfig:
+def hf_config(config: MobileBertConfig, **options) -> transformers.MobileBertConfig:
+  """HF's config for `config`; `options` adds HF-only keys (`num_labels` for a task model)."""
   values = config.to_dict()
   values["hidden_act"] = HF_ACTIVATION.get(config.hidden_act, config.hidden_act)
-  return transformers.MobileBertConfig(**values, layer_norm_eps=LAYER_NORM_EPSILON, pad_token_id=0,
+  return transformers.MobileBertConfig(**values, **options, layer_norm_eps=LAYER_NORM_EPSILON, pad_token_id=0,
                                        attn_implementation="eager")
 
 
@@ -153,9 +159,10 @@ def _widen_query_key(model, config: MobileBertConfig) -> None:
       setattr(attention, proj, nn.Linear(config.hidden_size, old.out_features))
 
 
-def build_hf_model(config: MobileBertConfig, tf_values: dict) -> transformers.MobileBertForPreTraining:
-  """HF MobileBertForPreTraining holding exactly `tf_values`, in eval mode."""
-  model = transformers.MobileBertForPreTraining(hf_config(config))
+def build_hf_model(config: MobileBertConfig, tf_values: dict, model_class=transformers.MobileBertForPreTraining,
+                   **options):
+  """HF `model_class` (with `hf_config` `options`) holding exactly `tf_values`, in eval mode."""
+  model = model_class(hf_config(config, **options))
   _widen_query_key(model, config)
   for module in model.modules():
     if isinstance(module, nn.LayerNorm):
@@ -181,8 +188,9 @@ def build_hf_model(config: MobileBertConfig, tf_values: dict) -> transformers.Mo
     state[key] = torch.full_like(tensor, float("nan"))
   model.load_state_dict(state, strict=True)
   model.eval()
-  assert model.cls.predictions.decoder.weight.data_ptr() == \
-      model.mobilebert.embeddings.word_embeddings.weight.data_ptr(), "MLM decoder is not tied to the word table"
+  if isinstance(model, transformers.MobileBertForPreTraining):
+    assert model.cls.predictions.decoder.weight.data_ptr() == \
+        model.mobilebert.embeddings.word_embeddings.weight.data_ptr(), "MLM decoder is not tied to the word table"
   return model
 
 
@@ -275,7 +283,8 @@ def tf1_forward_float64(config: MobileBertConfig, values: dict, inputs: dict) ->
   """The original TF1 graph (modeling.py, run_pretraining.get_logits) in float64 numpy.
 
   A second, independent check on HF and on the script's departures from HF's defaults:
-  unpadded inputs only (the TF1 mask is then a no-op).
+  unpadded inputs only (the TF1 mask is then a no-op). The MLM logits only where `inputs`
+  has `masked_lm_positions` (a fine-tuned checkpoint has no MLM head).
   """
   v = {name: value.astype(np.float64) for name, value in values.items()}
   act = _NUMPY_ACTIVATIONS[config.hidden_act]
@@ -335,13 +344,15 @@ def tf1_forward_float64(config: MobileBertConfig, values: dict, inputs: dict) ->
     layers.append(x)
   first = x[:, 0]
   pooled = np.tanh(dense(first, "bert/pooler/dense")) if config.classifier_activation else first
+  outputs = {"sequence_output": x, "pooled_output": pooled, "encoder_outputs": np.stack(layers)}
+  if "masked_lm_positions" not in inputs:
+    return outputs
   h = x[np.arange(batch)[:, None], inputs["masked_lm_positions"]]
   h = layer_norm(act(dense(h, "cls/predictions/transform/dense")), "cls/predictions/transform/LayerNorm")
   table = v["bert/embeddings/word_embeddings"]
   if config.hidden_size != config.embedding_size:
     table = np.concatenate([table, v["cls/predictions/extra_output_weights"]], 1)
-  return {"sequence_output": x, "pooled_output": pooled, "mlm_logits": h @ table.T + v["cls/predictions/output_bias"],
-          "encoder_outputs": np.stack(layers)}
+  return {**outputs, "mlm_logits": h @ table.T + v["cls/predictions/output_bias"]}
 
 
 def compare(got: dict, reference) -> dict:

@@ -13,6 +13,7 @@ plus two of its largest tensor.
 
 import json
 from pathlib import Path
+from typing import Optional
 
 import tensorflow as tf
 
@@ -22,6 +23,7 @@ from hub_export.checkpoint.seeded_values import optimizer_slot_values, release_v
 from hub_export.config import MobileBertConfig
 from hub_export.errors import HubExportError
 from hub_export.tokenization.vocab import load_vocab, write_casing
+from hub_export.weight_layout import TaskHead
 
 DEFAULT_PREFIX = "mobilebert_variables.ckpt"
 GLOBAL_STEP = 0
@@ -33,12 +35,13 @@ def _checkpoint_state(prefix_name: str) -> str:
           f'all_model_checkpoint_paths: "{prefix_name}"\n')
 
 
-def _save_variables(prefix: Path, config: MobileBertConfig, seed: int,
-                    with_optimizer_slots: bool, with_next_sentence_head: bool) -> None:
+def _save_variables(prefix: Path, config: MobileBertConfig, seed: int, with_optimizer_slots: bool,
+                    with_next_sentence_head: bool, task_head: Optional[TaskHead]) -> None:
   names, variables = [], []
-  streams = [release_values(config, seed, with_next_sentence_head=with_next_sentence_head)]
+  heads = dict(with_next_sentence_head=with_next_sentence_head, task_head=task_head)
+  streams = [release_values(config, seed, **heads)]
   if with_optimizer_slots:
-    streams.append(optimizer_slot_values(config, seed, with_next_sentence_head=with_next_sentence_head))
+    streams.append(optimizer_slot_values(config, seed, **heads))
   for stream in streams:
     for name, value in stream:
       names.append(name)
@@ -53,11 +56,15 @@ def _save_variables(prefix: Path, config: MobileBertConfig, seed: int,
 def write_release_checkpoint(out_dir, config: MobileBertConfig, seed: int, *,
                              with_optimizer_slots: bool = False,
                              with_next_sentence_head: bool = True,
+                             task_head: Optional[TaskHead] = None,
                              vocab_lines=None,
                              lower_case=None,
                              prefix_name: str = DEFAULT_PREFIX,
                              overwrite: bool = False) -> Path:
   """Writes the release directory `out_dir` (atomically) and returns its path.
+
+  With `task_head` the checkpoint is a fine-tuned one of the original code instead: the encoder
+  and that head under its original names (`seeded_values.release_shapes`).
 
   `vocab_lines`, when given, must hold exactly `config.vocab_size` tokens; without it no
   vocab.txt is written. `lower_case`, with a vocab, is recorded beside it (`CASING_NAME`), so
@@ -71,7 +78,7 @@ def write_release_checkpoint(out_dir, config: MobileBertConfig, seed: int, *,
   if not prefix_name or "/" in prefix_name:
     raise HubExportError(f"checkpoint prefix must be a plain file name, got {prefix_name!r}")
   with atomic_directory(out_dir, overwrite=overwrite, ours=CHECKPOINT_FILES) as tmp:
-    _save_variables(tmp / prefix_name, config, seed, with_optimizer_slots, with_next_sentence_head)
+    _save_variables(tmp / prefix_name, config, seed, with_optimizer_slots, with_next_sentence_head, task_head)
     (tmp / "checkpoint").write_text(_checkpoint_state(prefix_name), encoding="utf-8")
     (tmp / "bert_config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
     if vocab_lines is not None:

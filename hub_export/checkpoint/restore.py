@@ -22,6 +22,7 @@ from hub_export.checkpoint.target import Target
 from hub_export.config import STUDENT, MobileBertConfig
 from hub_export.errors import HubExportError, first_line
 from hub_export.model import MobileBert, build_mobilebert
+from hub_export.weight_layout import task_head_parts
 
 _SHOWN = 10
 _OVERSIZE = 2  # a config describing more than this many times the checkpoint's values is refused unbuilt
@@ -55,9 +56,10 @@ def _open_reader(prefix: str):
     raise HubExportError(f"cannot read checkpoint {prefix}: {first_line(e)}") from None
 
 
-def _model_variables(model: MobileBert) -> list:
+def _model_variables(model) -> list:
   """Each variable once: the encoder and the MLM head share the word table."""
-  return list({v.ref(): v for v in model.encoder.weights + model.masked_lm.weights}.values())
+  head = model.masked_lm if model.task_head is None else model.head
+  return list({v.ref(): v for v in model.encoder.weights + head.weights}.values())
 
 
 def check_assigned_once(model: MobileBert, targets, layout: Layout, prefix: str) -> None:
@@ -93,8 +95,8 @@ def _block_count(keys, layout: Layout) -> int:
   return len(found)
 
 
-def _hints(config: MobileBertConfig, shapes: dict, layout: Layout) -> list:
-  """Plain-words causes for the commonest mismatches: vocab size and layer count."""
+def _hints(config: MobileBertConfig, shapes: dict, layout: Layout, task_head=None) -> list:
+  """Plain-words causes for the commonest mismatches: vocab size, layer count, a task head's label count."""
   hints = []
   table_key = TF1_MARKER if layout is Layout.TF1_RELEASE else model_garden.MARKER_KEY
   if table_key in shapes and shapes[table_key] and shapes[table_key][0] != config.vocab_size:
@@ -103,13 +105,18 @@ def _hints(config: MobileBertConfig, shapes: dict, layout: Layout) -> list:
   blocks = _block_count(shapes, layout)
   if blocks and blocks != config.num_hidden_layers:
     hints.append(f"config num_hidden_layers {config.num_hidden_layers} but the checkpoint has {blocks} blocks")
+  if task_head is not None and layout is Layout.TF1_RELEASE:
+    weights = task_head_parts(config, task_head)[0].tf1
+    if shapes.get(weights) and shapes[weights][0] != task_head.num_labels:
+      hints.append(f"the {task_head.kind} head has {task_head.num_labels} labels but the checkpoint's {weights} "
+                   f"has {shapes[weights][0]} rows")
   return hints
 
 
 def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
   if layout is Layout.TF1_RELEASE:
     assignments = tf1_release.tf1_assignments(model)
-    ignorable, unused_names = tf1_names.is_ignorable, tuple(tf1_names.next_sentence_head_shapes(model.config))
+    ignorable, unused_names = tf1_names.is_ignorable, tuple(tf1_names.unloaded_shapes(model.config, model.task_head))
   else:
     assignments = model_garden.model_garden_assignments(model)
     ignorable, unused_names = model_garden.is_ignorable, ()
@@ -127,9 +134,11 @@ def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
   problems = _problems(("model variables missing from the checkpoint", missing),
                        ("unknown checkpoint variables", unknown), ("mismatched variables", wrong))
   if problems:
-    hints = _hints(model.config, shapes, layout)
+    hints = _hints(model.config, shapes, layout, model.task_head)
     cause = f" ({'; '.join(hints)})" if hints else ""
-    raise HubExportError(f"checkpoint {prefix} does not fit the config{cause}: {'; '.join(problems)}")
+    head = model.task_head
+    fits = "the config" if head is None else f"the config and a {head.kind} head of {head.num_labels} labels"
+    raise HubExportError(f"checkpoint {prefix} does not fit {fits}{cause}: {'; '.join(problems)}")
 
   # Read and check everything before touching the model; stacked block variables are
   # assembled layer by layer into one array each.
@@ -154,7 +163,7 @@ def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
                        ignored=sum(1 for k in shapes if ignorable(k)))
 
 
-def _model_value_count(config: MobileBertConfig) -> int:
+def _model_value_count(config: MobileBertConfig, task_head=None) -> int:
   """Floats in the model for `config`, counted from the TF1 name table without building anything.
 
   The table grows linearly with the block count and the feed-forward count, so three small
@@ -162,7 +171,7 @@ def _model_value_count(config: MobileBertConfig) -> int:
   """
   def count(blocks, ffns):
     small = dataclasses.replace(config, num_hidden_layers=blocks, num_feedforward_networks=ffns)
-    return sum(math.prod(shape) for shape in tf1_names.tf1_variable_shapes(small).values())
+    return sum(math.prod(shape) for shape in tf1_names.tf1_variable_shapes(small, task_head).values())
 
   base = count(1, 1)
   per_block, per_ffn = count(2, 1) - base, count(1, 2) - base
@@ -170,7 +179,7 @@ def _model_value_count(config: MobileBertConfig) -> int:
   return base + (blocks - 1) * per_block + blocks * (ffns - 1) * per_ffn
 
 
-def _check_size(config: MobileBertConfig, reader, prefix: str) -> None:
+def _check_size(config: MobileBertConfig, reader, prefix: str, task_head=None) -> None:
   """Refuses a config far larger than the checkpoint before the model is built.
 
   A damaged value such as hidden_size 1000000 would otherwise allocate and initialise the
@@ -179,9 +188,9 @@ def _check_size(config: MobileBertConfig, reader, prefix: str) -> None:
   """
   shapes = {k: tuple(s) for k, s in reader.get_variable_to_shape_map().items()}
   stored = sum(math.prod(shape) for shape in shapes.values())
-  needed = _model_value_count(config)
+  needed = _model_value_count(config, task_head)
   if needed > _OVERSIZE * stored:
-    hints = _hints(config, shapes, detect_layout(shapes, prefix))
+    hints = _hints(config, shapes, detect_layout(shapes, prefix), task_head)
     cause = f" ({'; '.join(hints)})" if hints else ""
     raise HubExportError(f"checkpoint {prefix} does not fit the config{cause}: the config describes a model of "
                          f"{needed:,} values, the checkpoint holds {stored:,}")
@@ -211,10 +220,14 @@ def read_config(location: CheckpointLocation, reader, bert_config=None, role: st
   return MobileBertConfig.from_json_file(beside, role=role), str(beside)
 
 
-def restore_model(model: MobileBert, reader, prefix: str) -> RestoreReport:
-  """Fills `model` from the checkpoint at `prefix` (read through `reader`), in any supported layout."""
+def restore_model(model, reader, prefix: str) -> RestoreReport:
+  """Fills `model` from the checkpoint at `prefix` (read through `reader`), in any supported layout; a task
+  model (`MobileBertTaskModel`) from the original TF1 layout, the only one whose task heads are known."""
   keys = reader.get_variable_to_shape_map()
   layout = detect_layout(keys, prefix)
+  if model.task_head is not None and layout is not Layout.TF1_RELEASE:
+    raise HubExportError(f"checkpoint {prefix} is in the {layout.value} layout; a {model.task_head.kind} head "
+                         f"restores from the {Layout.TF1_RELEASE.value} layout only")
   if layout is not Layout.NATIVE:
     return _restore_by_name(model, reader, prefix, layout)
   check_assigned_once(model, [Target(v) for v in native.checkpointed_variables(model)], layout, prefix)
@@ -225,15 +238,18 @@ def restore_model(model: MobileBert, reader, prefix: str) -> RestoreReport:
   return RestoreReport(layout, prefix, restored=len(_model_variables(model)), unused=[], ignored=0)
 
 
-def load_mobilebert(location: CheckpointLocation, bert_config=None, role: str = STUDENT, check_config=None):
+def load_mobilebert(location: CheckpointLocation, bert_config=None, role: str = STUDENT, check_config=None,
+                    task_head=None):
   """Builds the model for the checkpoint's config and restores it; returns (model, report).
 
-  `check_config(config, where it was read)`, when given, runs before anything is built.
+  `check_config(config, where it was read)`, when given, runs before anything is built. With
+  `task_head` (`weight_layout.TaskHead`) the model is the encoder with that head, from a
+  checkpoint the original fine-tuning code saved.
   """
   reader = _open_reader(location.prefix)
   config, origin = read_config(location, reader, bert_config, role)
   if check_config is not None:
     check_config(config, origin)
-  _check_size(config, reader, location.prefix)
-  model = build_mobilebert(config)
+  _check_size(config, reader, location.prefix, task_head)
+  model = build_mobilebert(config, task_head)
   return model, restore_model(model, reader, location.prefix)

@@ -12,11 +12,13 @@ and biases small, embedding tables ~ N(0, 0.25^2).
 
 import hashlib
 from collections.abc import Iterator
+from typing import Optional
 
 import numpy as np
 
 from hub_export.checkpoint.tf1_names import next_sentence_head_shapes, tf1_variable_shapes
 from hub_export.config import MobileBertConfig
+from hub_export.weight_layout import TaskHead
 
 KERNEL_GAIN = 0.5
 # Query/key kernels get a larger gain so attention is peaked (neither uniform, which would
@@ -33,7 +35,7 @@ def _draw(rng: np.random.Generator, name: str, shape: tuple, query_key_gain: flo
   value = rng.standard_normal(shape, dtype=np.float32)
   leaf = name.rsplit("/", 1)[-1]
   if leaf in ("kernel", "output_weights"):
-    # Dense kernels are [in, out]; the next-sentence weights are [2, H] and read H.
+    # Dense kernels are [in, out]; the next-sentence and task head weights are [labels, H] and read H.
     fan_in = shape[-1] if leaf == "output_weights" else shape[0]
     gain = query_key_gain if name.endswith(("/self/query/kernel", "/self/key/kernel")) else KERNEL_GAIN
     value *= np.float32(gain / np.sqrt(fan_in))
@@ -49,40 +51,48 @@ def _draw(rng: np.random.Generator, name: str, shape: tuple, query_key_gain: flo
   return value
 
 
-def release_shapes(config: MobileBertConfig, with_next_sentence_head: bool = True) -> dict[str, tuple]:
-  """The float variables a release holds, in the order their values are drawn."""
-  shapes = tf1_variable_shapes(config)
-  if with_next_sentence_head:
+def release_shapes(config: MobileBertConfig, with_next_sentence_head: bool = True,
+                   task_head: Optional[TaskHead] = None) -> dict[str, tuple]:
+  """The float variables a release holds, in the order their values are drawn.
+
+  With `task_head`, those of a checkpoint the original fine-tuning code saves: the encoder and
+  that head, no pre-training heads (`with_next_sentence_head` does not apply). The encoder comes
+  first either way, so a seed gives the same encoder values with any head.
+  """
+  shapes = tf1_variable_shapes(config, task_head)
+  if with_next_sentence_head and task_head is None:
     shapes.update(next_sentence_head_shapes(config))
   return shapes
 
 
-def release_values(config: MobileBertConfig, seed: int, *,
-                   with_next_sentence_head: bool = True) -> Iterator[tuple[str, np.ndarray]]:
+def release_values(config: MobileBertConfig, seed: int, *, with_next_sentence_head: bool = True,
+                   task_head: Optional[TaskHead] = None) -> Iterator[tuple[str, np.ndarray]]:
   """Yields (name, float32 array) for every float variable, one at a time to stay lean."""
   rng = np.random.default_rng(seed)
   query_key_gain = QUERY_KEY_GAIN[config.normalization_type]
-  for name, shape in release_shapes(config, with_next_sentence_head).items():
+  for name, shape in release_shapes(config, with_next_sentence_head, task_head).items():
     yield name, _draw(rng, name, shape, query_key_gain)
 
 
-def optimizer_slot_values(config: MobileBertConfig, seed: int, *,
-                          with_next_sentence_head: bool = True) -> Iterator[tuple[str, np.ndarray]]:
+def optimizer_slot_values(config: MobileBertConfig, seed: int, *, with_next_sentence_head: bool = True,
+                          task_head: Optional[TaskHead] = None) -> Iterator[tuple[str, np.ndarray]]:
   """Yields Adam `adam_m`/`adam_v` slots for every variable, from a stream apart from the weights.
 
   Kept on its own stream so adding slots never changes the weights of the same seed.
   """
   rng = np.random.default_rng([seed, 1])
-  for name, shape in release_shapes(config, with_next_sentence_head).items():
+  for name, shape in release_shapes(config, with_next_sentence_head, task_head).items():
     yield f"{name}/adam_m", rng.standard_normal(shape, dtype=np.float32) * np.float32(SLOT_STD)
     yield f"{name}/adam_v", np.abs(rng.standard_normal(shape, dtype=np.float32)) * np.float32(SLOT_STD ** 2)
 
 
-def values_sha256(config: MobileBertConfig, seed: int, *, with_next_sentence_head: bool = True) -> str:
+def values_sha256(config: MobileBertConfig, seed: int, *, with_next_sentence_head: bool = True,
+                  task_head: Optional[TaskHead] = None) -> str:
   """Fingerprint of the weights for (config, seed): golden files record it, so a test can
   tell changed weights from a changed model."""
   digest = hashlib.sha256()
-  for name, value in release_values(config, seed, with_next_sentence_head=with_next_sentence_head):
+  for name, value in release_values(config, seed, with_next_sentence_head=with_next_sentence_head,
+                                    task_head=task_head):
     digest.update(f"{name}{value.shape}".encode())
     digest.update(value.tobytes())
   return digest.hexdigest()

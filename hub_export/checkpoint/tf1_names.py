@@ -8,11 +8,14 @@ writer can produce the exact layout. Kernels are 2-D `[in, out]`, as stored.
 
 Besides the model's own variables a release holds names a reader must recognise but not
 load: the training step and optimizer slots (ignorable), and the next-sentence head
-(present, unused by the encoder and the MLM head).
+(present, unused by the encoder and the MLM head). A fine-tuned checkpoint of the original
+code holds the encoder and its task head (`cls/squad/...` or `output_weights`/`output_bias`).
 """
 
+from typing import Optional
+
 from hub_export.config import MobileBertConfig
-from hub_export.weight_layout import model_weights
+from hub_export.weight_layout import TaskHead, model_weights
 
 IGNORABLE_NAMES = ("global_step",)
 IGNORABLE_SUFFIXES = ("/adam_m", "/adam_v")
@@ -31,10 +34,18 @@ def next_sentence_head_shapes(config: MobileBertConfig) -> dict[str, tuple]:
   }
 
 
-def tf1_variable_shapes(config: MobileBertConfig) -> dict[str, tuple]:
+def tf1_variable_shapes(config: MobileBertConfig, task_head: Optional[TaskHead] = None) -> dict[str, tuple]:
   """Every model variable of a release checkpoint for `config`, name -> shape, in creation order.
 
-  Covers the encoder (`bert/...`) and the masked-LM head (`cls/predictions/...`); the
-  next-sentence head and the ignorable names are separate (see the module docstring).
+  Covers the encoder (`bert/...`) and the masked-LM head (`cls/predictions/...`), or given
+  `task_head` that head instead, as the fine-tuning code names it; the next-sentence head and
+  the ignorable names are separate (see the module docstring).
   """
-  return {w.tf1: w.shape for w in model_weights(config, order="tf1") if w.tf1 is not None}
+  return {w.tf1: w.shape for w in model_weights(config, order="tf1", head=task_head) if w.tf1 is not None}
+
+
+def unloaded_shapes(config: MobileBertConfig, task_head: Optional[TaskHead] = None) -> dict[str, tuple]:
+  """Known names the model does not load: the next-sentence head, and for a task model the MLM head too."""
+  loaded = tf1_variable_shapes(config, task_head)
+  pretraining = {**tf1_variable_shapes(config), **next_sentence_head_shapes(config)}
+  return {name: shape for name, shape in pretraining.items() if name not in loaded}

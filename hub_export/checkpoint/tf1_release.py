@@ -6,5 +6,6 @@ from hub_export.weight_layout import model_weights
 
 
 def tf1_assignments(model: MobileBert) -> dict:
-  """Maps every release variable name to the Target it restores (same shape)."""
-  return {w.tf1: model_target(model, w) for w in model_weights(model.config, order="tf1") if w.tf1 is not None}
+  """Maps every release variable name to the Target it restores (same shape); a task model's head included."""
+  return {w.tf1: model_target(model, w)
+          for w in model_weights(model.config, order="tf1", head=model.task_head) if w.tf1 is not None}

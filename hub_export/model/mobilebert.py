@@ -1,11 +1,15 @@
 """The whole pretrained network (encoder + masked-LM head), built with every variable created."""
 
+from typing import Optional
+
 import tensorflow as tf
 
 from hub_export import signatures as sig
 from hub_export.config import MobileBertConfig
 from hub_export.model.encoder import MobileBertEncoder
 from hub_export.model.masked_lm import MaskedLMHead
+from hub_export.model.task_model import MobileBertTaskModel
+from hub_export.weight_layout import TaskHead
 
 
 class MobileBert(tf.Module):
@@ -14,6 +18,7 @@ class MobileBert(tf.Module):
   def __init__(self, config: MobileBertConfig):
     super().__init__(name="mobilebert")
     self.config = config
+    self.task_head = None  # the pre-training heads; MobileBertTaskModel holds a task head instead
     self.encoder = MobileBertEncoder(config, name="encoder")
     dummy = self.encoder.dummy_inputs()
     outputs = self.encoder(dummy)
@@ -25,5 +30,6 @@ class MobileBert(tf.Module):
     return outputs, self.masked_lm(outputs[sig.SEQUENCE_OUTPUT], inputs[sig.MASKED_LM_POSITIONS])
 
 
-def build_mobilebert(config: MobileBertConfig) -> MobileBert:
-  return MobileBert(config)
+def build_mobilebert(config: MobileBertConfig, task_head: Optional[TaskHead] = None):
+  """The pre-training network, or given `task_head` the encoder with that head instead of the MLM head."""
+  return MobileBert(config) if task_head is None else MobileBertTaskModel(config, task_head)

@@ -1,0 +1,125 @@
+"""Learnable task sets from text that ships with Python, in the official file layouts.
+
+No SQuAD or GLUE copy is reachable offline, so fine-tuning is shown to learn on sets built
+from the Python Language Reference's topic texts (`hub_export.distillation.corpus`, the
+same held-out split: training sets from training topics, eval sets from held-out ones).
+
+* `squad`: SQuAD v1.1 JSON. A context is one reference section (its sentences joined); each
+  question names a word that occurs once in it, `Which words follow "WORD"?`, and the answer
+  is the one to three words after it, up to the sentence's end. Finding the word and pointing
+  past it is an extractive skill a model must learn from the spans; an untrained head does not
+  have it. Contexts longer than a window are kept, so windowing is exercised.
+* `pairs`: MRPC's `msr_paraphrase` layout (`--glue_task mrpc`). Label 1 when the second
+  sentence follows the first in its section, 0 when it comes from another section; balanced,
+  so the majority class scores 50%.
+
+`python -m bench.task_sets OUT_DIR [--seed 0]` writes squad_train.json, squad_dev.json,
+pairs_train.tsv and pairs_dev.tsv and prints their sizes.
+"""
+
+import argparse
+import json
+import random
+import re
+from pathlib import Path
+
+from hub_export.distillation.corpus import split_documents
+
+_WORD = re.compile(r"[A-Za-z]{4,}")
+_TOKEN = re.compile(r"\S+")
+_MAX_ANSWER_WORDS = 3
+_MAX_CONTEXT_WORDS = 300
+
+
+def _context(document: list) -> str:
+  words = " ".join(document).split(" ")
+  return " ".join(words[:_MAX_CONTEXT_WORDS])
+
+
+def _questions(context: str, rng: random.Random, per_context: int) -> list:
+  """(question, answer text, answer_start) for words that occur once and have words after them."""
+  tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(context)]
+  counts = {}
+  for text, _ in tokens:
+    counts[text.lower()] = counts.get(text.lower(), 0) + 1
+  candidates = []
+  for index, (text, _) in enumerate(tokens[:-1]):
+    if not _WORD.fullmatch(text) or counts[text.lower()] != 1:
+      continue
+    answer = []
+    for following, start in tokens[index + 1:index + 1 + _MAX_ANSWER_WORDS]:
+      stripped = following.rstrip(".,;:!?)\"'")
+      if stripped:
+        answer.append((stripped, start))
+      if stripped != following or not stripped:
+        break
+    if answer and re.search(r"\w", answer[0][0]):
+      first_start = answer[0][1]
+      last_text, last_start = answer[-1]
+      candidates.append((f'Which words follow "{text}"?', context[first_start:last_start + len(last_text)], first_start))
+  rng.shuffle(candidates)
+  return candidates[:per_context]
+
+
+def squad_set(documents: list, seed: int, per_context: int, name: str) -> dict:
+  rng = random.Random(seed)
+  paragraphs = []
+  for d, document in enumerate(documents):
+    context = _context(document)
+    qas = [{"id": f"{name}-{d}-{q}", "question": question, "answers": [{"text": text, "answer_start": start}]}
+           for q, (question, text, start) in enumerate(_questions(context, rng, per_context))]
+    if qas:
+      paragraphs.append({"context": context, "qas": qas})
+  return {"version": "1.1", "data": [{"title": f"python-reference-{name}", "paragraphs": paragraphs}]}
+
+
+def pair_rows(documents: list, seed: int) -> list:
+  """(label, id1, id2, sentence1, sentence2): each sentence with its successor, and with one from elsewhere."""
+  rng = random.Random(seed)
+  rows = []
+  for d, document in enumerate(documents):
+    for i in range(len(document) - 1):
+      rows.append((1, f"{d}.{i}", f"{d}.{i + 1}", document[i], document[i + 1]))
+      other = rng.choice([k for k in range(len(documents)) if k != d] or [d])
+      j = rng.randrange(len(documents[other]))
+      rows.append((0, f"{d}.{i}", f"{other}.{j}", document[i], documents[other][j]))
+  rng.shuffle(rows)
+  return rows
+
+
+def _clean(sentence: str) -> str:
+  return " ".join(sentence.split())
+
+
+def write_pairs(path: Path, rows: list) -> None:
+  lines = ["Quality\t#1 ID\t#2 ID\t#1 String\t#2 String"]
+  lines += [f"{label}\t{a}\t{b}\t{_clean(s1)}\t{_clean(s2)}" for label, a, b, s1, s2 in rows]
+  path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_sets(out_dir: Path, seed: int, per_context: int) -> dict:
+  out_dir.mkdir(parents=True, exist_ok=True)
+  train, held_out = split_documents()
+  summary = {}
+  for split, documents in (("train", train), ("dev", held_out)):
+    squad = squad_set(documents, seed, per_context, split)
+    path = out_dir / f"squad_{split}.json"
+    path.write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
+    summary[path.name] = sum(len(p["qas"]) for p in squad["data"][0]["paragraphs"])
+    rows = pair_rows(documents, seed)
+    write_pairs(out_dir / f"pairs_{split}.tsv", rows)
+    summary[f"pairs_{split}.tsv"] = len(rows)
+  return summary
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("out_dir", type=Path)
+  parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--questions_per_context", type=int, default=12)
+  args = parser.parse_args()
+  print(json.dumps(write_sets(args.out_dir, args.seed, args.questions_per_context)))
+
+
+if __name__ == "__main__":
+  main()

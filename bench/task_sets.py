@@ -4,11 +4,12 @@ No SQuAD or GLUE copy is reachable offline, so fine-tuning is shown to learn on 
 from the Python Language Reference's topic texts (`hub_export.distillation.corpus`, the
 same held-out split: training sets from training topics, eval sets from held-out ones).
 
-* `squad`: SQuAD v1.1 JSON. A context is one reference section (its sentences joined); each
-  question names a word that occurs once in it, `Which words follow "WORD"?`, and the answer
-  is the one to three words after it, up to the sentence's end. Finding the word and pointing
-  past it is an extractive skill a model must learn from the spans; an untrained head does not
-  have it. Contexts longer than a window are kept, so windowing is exercised.
+* `squad`: SQuAD v1.1 JSON. A context is one reference section (its sentences joined, cut to
+  200 words); each question names a word that occurs once in it, `Where does "WORD" appear?`,
+  and the answer is that word with the one or two words after it, up to the sentence's end.
+  Finding the word and the span's extent is an extractive skill a model must learn from the
+  spans; an untrained head does not have it. Contexts longer than a window are kept, so
+  windowing is exercised.
 * `pairs`: MRPC's `msr_paraphrase` layout (`--glue_task mrpc`). Label 1 when the second
   sentence follows the first in its section, 0 when it comes from another section; balanced,
   so the majority class scores 50%.
@@ -28,7 +29,7 @@ from hub_export.distillation.corpus import split_documents
 _WORD = re.compile(r"[A-Za-z]{4,}")
 _TOKEN = re.compile(r"\S+")
 _MAX_ANSWER_WORDS = 3
-_MAX_CONTEXT_WORDS = 300
+_MAX_CONTEXT_WORDS = 200
 
 
 def _context(document: list) -> str:
@@ -37,7 +38,7 @@ def _context(document: list) -> str:
 
 
 def _questions(context: str, rng: random.Random, per_context: int) -> list:
-  """(question, answer text, answer_start) for words that occur once and have words after them."""
+  """(question, answer text, answer_start) for words that occur once, with their next words."""
   tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(context)]
   counts = {}
   for text, _ in tokens:
@@ -47,7 +48,7 @@ def _questions(context: str, rng: random.Random, per_context: int) -> list:
     if not _WORD.fullmatch(text) or counts[text.lower()] != 1:
       continue
     answer = []
-    for following, start in tokens[index + 1:index + 1 + _MAX_ANSWER_WORDS]:
+    for following, start in tokens[index:index + _MAX_ANSWER_WORDS]:
       stripped = following.rstrip(".,;:!?)\"'")
       if stripped:
         answer.append((stripped, start))
@@ -56,7 +57,7 @@ def _questions(context: str, rng: random.Random, per_context: int) -> list:
     if answer and re.search(r"\w", answer[0][0]):
       first_start = answer[0][1]
       last_text, last_start = answer[-1]
-      candidates.append((f'Which words follow "{text}"?', context[first_start:last_start + len(last_text)], first_start))
+      candidates.append((f'Where does "{text}" appear?', context[first_start:last_start + len(last_text)], first_start))
   rng.shuffle(candidates)
   return candidates[:per_context]
 

@@ -8,8 +8,8 @@
 - `__call__` (the reusable SavedModel API), so `hub.KerasLayer(DIR)` returns what `serve` returns.
 - `assets/vocab.txt` and `assets/task.json` (`task_model_files`).
 
-Strings are tokenized in the graph with the project's BERT tokenizer for the model's own vocab and
-casing, as the preprocessor export does.
+Strings are tokenized and packed in the graph as the preprocessor export does it, for the model's own vocab
+and casing (`.tokenize` is the preprocessor's).
 """
 
 import shutil
@@ -24,7 +24,8 @@ from hub_export.savedmodel.encoder import reusable_object
 from hub_export.tasks.finetune_model import LOGITS
 from hub_export.tasks.task_model_files import SQUAD, TASK_CONFIG_NAME, write_task_config
 from hub_export.tokenization.packing import pack_segments
-from hub_export.tokenization.preprocessor_module import BertPreprocessor
+from hub_export.tokenization.bert_tokenizer import BertTokenizer
+from hub_export.tokenization.preprocessor_module import Tokenize, special_tokens
 from hub_export.tokenization.vocab import CLS, PAD, SEP, load_vocab
 
 ANSWER, TRUNCATED, PROBABILITIES, LABEL = "answer", "truncated", "probabilities", "label"
@@ -36,19 +37,23 @@ def _strings(name: str) -> tf.TensorSpec:
   return tf.TensorSpec([None], tf.string, name=name)
 
 
-def _squad_serving(call, preprocessor, vocab, config: dict):
+def _pack(segments, seq_length: int, vocab) -> dict:
+  ids = vocab.special_ids()
+  return pack_segments(segments, seq_length, ids[CLS], ids[SEP], ids[PAD])
+
+
+def _squad_serving(call, tokenize, vocab, config: dict):
   """One window a question: the question cut to max_query_length wordpieces, the context to what is left."""
   seq, max_answer = config["max_seq_length"], config["max_answer_length"]
-  ids = vocab.special_ids()
   tokens = tf.constant(vocab.tokens)
 
   @tf.function(input_signature=[_strings(QUESTION), _strings(CONTEXT)])
   def answer(question, context):
-    query = preprocessor.tokenize(question).merge_dims(1, 2)[:, :config["max_query_length"]]
-    pieces = preprocessor.tokenize(context).merge_dims(1, 2)
+    query = tokenize(question).merge_dims(1, 2)[:, :config["max_query_length"]]
+    pieces = tokenize(context).merge_dims(1, 2)
     room = seq - 3 - query.row_lengths()
     kept = tf.ragged.boolean_mask(pieces, tf.ragged.range(pieces.row_lengths()) < tf.expand_dims(room, 1))
-    inputs = pack_segments([query, kept], seq, ids[CLS], ids[SEP], ids[PAD])
+    inputs = _pack([query, kept], seq, vocab)
     logits = call(inputs, training=False)
     start, end = logits[START_LOGITS], logits[END_LOGITS]
     first = query.row_lengths() + 2  # after [CLS] question [SEP]
@@ -69,13 +74,12 @@ def _squad_serving(call, preprocessor, vocab, config: dict):
   return answer
 
 
-def _classification_serving(call, preprocessor, config: dict):
+def _classification_serving(call, tokenize, vocab, config: dict):
+  """A text or a pair packed as the preprocessor packs it (round-robin truncation)."""
   labels = tf.constant(config["labels"] or [""])
 
   def classify(*texts):
-    segments = [preprocessor.tokenize(text) for text in texts]
-    logits = call(preprocessor.bert_pack_inputs(segments, tf.constant(config["max_seq_length"])),
-                  training=False)[LOGITS]
+    logits = call(_pack([tokenize(text) for text in texts], config["max_seq_length"], vocab), training=False)[LOGITS]
     if config["regression"]:
       return {LOGITS: logits, PROBABILITIES: logits, LABEL: tf.strings.as_string(logits[:, 0])}
     return {LOGITS: logits, PROBABILITIES: tf.nn.softmax(logits), LABEL: tf.gather(labels, tf.argmax(logits, -1))}
@@ -99,13 +103,12 @@ def build_task_object(network, config: dict, staging: Path) -> tf.train.Checkpoi
 
   root = reusable_object(call, sig.encoder_input_spec(), network.weights(), network.trained_weights())
   root.serve = serve
-  root.preprocessor = BertPreprocessor(vocab, vocab.path, config["lower_case"], config["max_seq_length"], False)
-  root.vocab_file = root.preprocessor.tokenize.vocab_file
+  root.tokenize = Tokenize(BertTokenizer(vocab, config["lower_case"]), special_tokens(vocab),
+                           tf.saved_model.Asset(str(vocab.path)))
+  root.vocab_file = root.tokenize.vocab_file
   root.task_config = tf.saved_model.Asset(str(staging / TASK_CONFIG_NAME))
-  if config["task"] == SQUAD:
-    root.serving_default = _squad_serving(call, root.preprocessor, vocab, config)
-  else:
-    root.serving_default = _classification_serving(call, root.preprocessor, config)
+  serving = _squad_serving if config["task"] == SQUAD else _classification_serving
+  root.serving_default = serving(call, root.tokenize, vocab, config)
   return root
 
 

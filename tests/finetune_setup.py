@@ -35,8 +35,9 @@ def write_pairs(path, count: int, first: int = 0):
   return path
 
 
-def write_release(path, **overrides):
-  """A 2-layer release whose vocab holds the corpus's real words (uncased, recorded beside it)."""
+def write_release(path, task_head=None, **overrides):
+  """A 2-layer release whose vocab holds the corpus's real words (uncased, recorded beside it); with `task_head`,
+  a checkpoint of the original fine-tuning code instead."""
   tokens = build_test_vocab(corpus("english"), lower_case=True)
   config = tiny_config(vocab_size=len(tokens), **overrides)
-  return write_release_checkpoint(path, config, seed=5, vocab_lines=tokens, lower_case=True)
+  return write_release_checkpoint(path, config, seed=5, vocab_lines=tokens, lower_case=True, task_head=task_head)

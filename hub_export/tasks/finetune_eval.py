@@ -12,8 +12,8 @@ from hub_export.tasks.finetune_data import LABELS, batches
 def predict(network, arrays: dict, batch_size: int) -> dict:
   """The network's outputs for every row of `arrays`, as numpy arrays."""
   call = tf.function(lambda inputs: network(inputs, training=False))
-  parts = [call({key: tf.constant(batch[key]) for key in sig.ENCODER_INPUT_KEYS})
-           for batch in batches({key: arrays[key] for key in sig.ENCODER_INPUT_KEYS}, batch_size)]
+  inputs = {key: arrays[key] for key in sig.ENCODER_INPUT_KEYS}
+  parts = [call({key: tf.constant(values) for key, values in batch.items()}) for batch in batches(inputs, batch_size)]
   return {name: np.concatenate([part[name].numpy() for part in parts]) for name in parts[0]}
 
 

@@ -23,14 +23,15 @@ _WORD_TABLE = "word_embeddings"
 
 
 class TaskNetwork(tf.Module):
-  """inputs -> {start_logits, end_logits} (span) or {logits} (classifier)."""
+  """inputs (the encoder's, and any others, which it ignores) -> {start_logits, end_logits} (span) or {logits}
+  (classifier)."""
 
   def __init__(self, encoder, head, kind: str):
     super().__init__(name="task_network")
     self.encoder, self.head, self.kind = encoder, head, kind
 
   def __call__(self, inputs, training=False):
-    outputs = self.encoder(inputs, training=training)
+    outputs = self.encoder({key: inputs[key] for key in sig.ENCODER_INPUT_KEYS}, training=training)
     if self.kind == SPAN:
       return dict(self.head(outputs[sig.SEQUENCE_OUTPUT]))
     return {LOGITS: self.head(outputs[sig.POOLED_OUTPUT], training=training)}

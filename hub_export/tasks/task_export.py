@@ -95,7 +95,7 @@ def build_task_object(network, config: dict, staging: Path) -> tf.train.Checkpoi
 
   @tf.function
   def call(inputs, training=False):
-    return network({key: inputs[key] for key in sig.ENCODER_INPUT_KEYS}, training=training)
+    return network(inputs, training=training)
 
   @tf.function(input_signature=[sig.encoder_input_spec(named=True)])
   def serve(inputs):

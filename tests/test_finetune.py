@@ -169,3 +169,57 @@ def test_a_resumed_run_and_a_rerun_with_the_same_seed_reach_the_same_weights_and
   original = restore_model(resolve_source(release))
   assert not np.array_equal(model.encoder.embedding.word_embeddings.numpy(),
                             original.encoder.embedding.word_embeddings.numpy())
+
+
+# -- bad input: one line, exit 2, nothing written ------------------------------------------------------------------
+
+def _refused(tmp_path, capsys, argv, model_dir="run") -> str:
+  before = sorted(p.name for p in tmp_path.iterdir())
+  assert run([*argv, "--export_dir", tmp_path / "out", "--model_dir", tmp_path / model_dir]) == 2
+  assert sorted(p.name for p in tmp_path.iterdir()) == before
+  lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+  assert len(lines) == 1
+  return lines[0]
+
+
+def test_bad_training_files_are_refused_in_one_line_before_anything_is_written(tmp_path, capsys, release):
+  broken = tmp_path / "broken.json"
+  broken.write_text('{"version": "1.1", "data": [', encoding="utf-8")
+  squad = ["--task", "squad", "--ckpt", release]
+  assert _refused(tmp_path, capsys, [*squad, "--train_file", broken]) == (
+      f"error: SQuAD file {broken} is not JSON: line 1 column 29: Expecting value")
+  empty = tmp_path / "empty.tsv"
+  empty.write_text("", encoding="utf-8")
+  pairs = ["--task", "classification", "--ckpt", release, "--text_column", "premise", "--text_b_column", "hypothesis",
+           "--label_column", "label"]
+  assert _refused(tmp_path, capsys, [*pairs, "--train_file", empty]) == f"error: {empty} is empty"
+  train = write_pairs(tmp_path / "train.tsv", 4)
+  assert _refused(tmp_path, capsys, [*pairs, "--train_file", train, "--labels", "same,different"]) == (
+      f"error: {train} line 2: label 'other' is not one of same, different")
+  (tmp_path / "notes").mkdir()
+  (tmp_path / "notes" / "todo.txt").write_text("mine", encoding="utf-8")
+  assert _refused(tmp_path, capsys, [*pairs, "--train_file", train], model_dir="notes") == (
+      f"error: --model_dir {tmp_path / 'notes'} exists and holds no run of this command to resume; choose another "
+      "folder, or pass --overwrite to start afresh")
+  assert _refused(tmp_path, capsys, [*pairs, "--train_file", train, "--overwrite"], model_dir="notes") == (
+      f"error: --overwrite would delete {tmp_path / 'notes' / 'todo.txt'}, which an earlier run of this command did "
+      "not write; choose another output directory or move that file away")
+
+
+def test_a_preprocessor_for_another_vocab_is_refused(tmp_path, capsys, published_encoder, reference_preprocessor):
+  train = write_squad(tmp_path / "train.json", 4)
+  line = _refused(tmp_path, capsys, ["--task", "squad", "--train_file", train, "--encoder", published_encoder,
+                                     "--preprocessor", reference_preprocessor])
+  assert line == (f"error: --preprocessor {reference_preprocessor} has a vocab of 30522 tokens, the encoder's "
+                  f"{published_encoder / 'assets' / 'vocab.txt'} has 1657: they do not belong together")
+
+
+def test_a_preprocessor_casing_text_otherwise_is_refused(release):
+  from hub_export.errors import HubExportError
+  from hub_export.tasks.preprocessor_match import VocabPreprocessor, check_matches
+  from hub_export.tokenization.vocab import load_vocab
+
+  vocab = load_vocab(release / "vocab.txt")
+  check_matches(release, VocabPreprocessor(vocab, lower_case=True), vocab, lower_case=True)
+  with pytest.raises(HubExportError, match=r"does not case text as the encoder \(lower_case=true\)"):
+    check_matches(release, VocabPreprocessor(vocab, lower_case=False), vocab, lower_case=True)

@@ -124,8 +124,7 @@ def finetune(args) -> Path:
 
       built = finetune_model.from_checkpoint(resolve_source(args.ckpt, args.vocab, args.lower_case), head,
                                              args.bert_config)
-  preprocessor = open_preprocessor(args.preprocessor and Path(args.preprocessor), built.vocab, built.lower_case,
-                                   args.max_seq_length)
+  preprocessor = open_preprocessor(args.preprocessor and Path(args.preprocessor), built.vocab, built.lower_case)
   config = task_config(args, train, built.lower_case)
   with cli.step("build features"):
     if args.task == SQUAD:

@@ -19,7 +19,7 @@ from hub_export.model.span_head import SpanHead
 from hub_export.weight_layout import SPAN, TASK_HEAD_TF1_SCOPES, TaskHead
 
 LOGITS = "logits"
-_WORD_TABLE = "word_embeddings"
+_WORD_TABLE = "word_embedding"  # this project's word_embeddings, Model Garden's word_embedding/embeddings
 
 
 class TaskNetwork(tf.Module):

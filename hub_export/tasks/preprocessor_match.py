@@ -33,12 +33,30 @@ def check_matches(path, preprocessor, vocab, lower_case: bool) -> None:
                            f"{str(lower_case).lower()}): {probe!r} tokenizes differently")
 
 
-def open_preprocessor(path, vocab, lower_case: bool, seq_length: int):
+class VocabPreprocessor:
+  """`tokenize` (with `get_special_tokens_dict`) and `bert_pack_inputs` as the preprocessor export has them, for
+  a vocab and casing, without building the whole preprocessor."""
+
+  def __init__(self, vocab, lower_case: bool):
+    import tensorflow as tf
+
+    from hub_export.tokenization.bert_tokenizer import BertTokenizer
+    from hub_export.tokenization.preprocessor_module import Tokenize, special_tokens
+
+    self._special_tokens = special_tokens(vocab)
+    self.tokenize = Tokenize(BertTokenizer(vocab, lower_case), self._special_tokens,
+                             tf.saved_model.Asset(str(vocab.path)))
+
+  def bert_pack_inputs(self, segments, seq_length):
+    from hub_export.tokenization.preprocessor_module import pack
+
+    return pack(segments, seq_length, self._special_tokens)
+
+
+def open_preprocessor(path, vocab, lower_case: bool):
   """The loaded `path`, checked, or (without a path) the project's preprocessor for the encoder's vocab."""
   if path is None:
-    from hub_export.tokenization.preprocessor_module import BertPreprocessor
-
-    return BertPreprocessor(vocab, vocab.path, lower_case, seq_length, False)
+    return VocabPreprocessor(vocab, lower_case)
   from hub_export.hub_format.reading import load_saved_model, require_saved_model_dir
 
   path = require_saved_model_dir(path)

@@ -110,10 +110,10 @@ def finetune(args) -> Path:
   from hub_export.tasks.preprocessor_match import open_preprocessor
   from hub_export.tasks.task_export import save_task_model
 
+  strategy = make_strategy(args.strategy, args.cpu_devices)  # first: it may split the CPU into devices
   tf_keras.utils.set_random_seed(args.seed)
   if args.deterministic:
     tf.config.experimental.enable_op_determinism()
-  strategy = make_strategy(args.strategy, args.cpu_devices)
   head = SPAN_HEAD if args.task == SQUAD else TaskHead(CLASSIFIER, 1 if train.regression else len(train.labels))
   with strategy.scope():
     if args.encoder:

@@ -2,6 +2,7 @@
 strings and token ids, reloads under hub.KerasLayer, and a run resumes and repeats exactly."""
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -126,8 +127,10 @@ def _variables(export_dir) -> dict:
   return {v.name: v.numpy() for v in load_fresh(export_dir).variables}
 
 
-def test_a_resumed_run_and_a_rerun_with_the_same_seed_reach_the_same_weights_and_metrics(tmp_path, monkeypatch):
-  """Without dropout (TensorFlow's dropout ops keep their random state in the process, not in checkpoints)."""
+def test_a_killed_run_resumes_to_the_weights_and_metrics_of_an_unbroken_run_with_the_same_seed(tmp_path, monkeypatch,
+                                                                                                 caplog):
+  """Two runs with one seed, one of them killed after its third step and rerun: the same weights and metrics.
+  Without dropout: TensorFlow's dropout ops keep their random state in the process, not in checkpoints."""
   from hub_export.checkpoint.export_source import resolve_source, restore_model
   from hub_export.tasks import finetune_data
 
@@ -139,11 +142,7 @@ def test_a_resumed_run_and_a_rerun_with_the_same_seed_reach_the_same_weights_and
                 "--export_dir", tmp_path / name, "--model_dir", tmp_path / f"{name}_run", "--batch_size", 4,
                 "--epochs", 2, "--checkpoint_every", 1, "--learning_rate", 1e-3, *SQUAD_WINDOWS])
 
-  assert finetune("first") == 0
-  assert finetune("again") == 0
-  metrics = [json.loads((tmp_path / f"{name}_run" / "metrics.json").read_text()) for name in ("first", "again")]
-  assert metrics[0] == metrics[1]
-
+  assert finetune("unbroken") == 0
   step_rows = finetune_data.step_rows
 
   def killed_at_step_3(count, step, batch_size, seed):
@@ -154,18 +153,22 @@ def test_a_resumed_run_and_a_rerun_with_the_same_seed_reach_the_same_weights_and
   monkeypatch.setattr(finetune_data, "step_rows", killed_at_step_3)
   assert finetune("resumed") == 130
   assert not (tmp_path / "resumed").exists()
+  assert sorted(p.name for p in (tmp_path / "resumed_run" / "checkpoints").glob("*.index")) == [
+      "ckpt-2.index", "ckpt-3.index"]
   monkeypatch.setattr(finetune_data, "step_rows", step_rows)
+  caplog.set_level(logging.INFO, logger="hub_export")
   assert finetune("resumed") == 0
+  assert f"resuming from {tmp_path / 'resumed_run' / 'checkpoints' / 'ckpt-3'}" in caplog.messages
 
-  first = _variables(tmp_path / "first")
-  for name in ("again", "resumed"):
-    other = _variables(tmp_path / name)
-    assert sorted(other) == sorted(first)
-    for key, value in first.items():
-      np.testing.assert_array_equal(other[key], value, err_msg=f"{name}: {key}")
+  metrics = [json.loads((tmp_path / f"{name}_run" / "metrics.json").read_text()) for name in ("unbroken", "resumed")]
+  assert metrics[0] == metrics[1] and set(metrics[0]["eval"]) == {"exact_match", "f1"}
+  unbroken, resumed = _variables(tmp_path / "unbroken"), _variables(tmp_path / "resumed")
+  assert sorted(resumed) == sorted(unbroken)
+  for key, value in unbroken.items():
+    np.testing.assert_array_equal(resumed[key], value, err_msg=key)
 
   # The fine-tuned encoder restores as export_encoder restores a --ckpt, and it moved from the release.
-  model = restore_model(resolve_source(tmp_path / "first_run" / "encoder"))
+  model = restore_model(resolve_source(tmp_path / "unbroken_run" / "encoder"))
   original = restore_model(resolve_source(release))
   assert not np.array_equal(model.encoder.embedding.word_embeddings.numpy(),
                             original.encoder.embedding.word_embeddings.numpy())

@@ -10,6 +10,7 @@ settings) to resume from, and TensorBoard scalars.
 """
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -97,7 +98,9 @@ class FineTuner:
           var_list=[v for v in self.variables if leaf_name(v) in NO_DECAY_LEAVES])
       self.optimizer.build(self.variables)
     # What the checkpoints were made for: a resume with other settings or data is refused.
-    self.describe = json.dumps({**describe, **dataclasses.asdict(settings), "rows": self.count}, sort_keys=True)
+    fixed = {k: v for k, v in dataclasses.asdict(settings).items() if k != "checkpoint_every"}
+    data = hashlib.sha256(b"".join(arrays[name].tobytes() for name in sorted(arrays))).hexdigest()
+    self.describe = json.dumps({**describe, **fixed, "rows": self.count, "data_sha256": data}, sort_keys=True)
     self.run_settings = tf.Variable(self.describe, dtype=tf.string, trainable=False, name="run_settings")
     self.checkpoint = tf.train.Checkpoint(network=network, optimizer=self.optimizer, run_settings=self.run_settings)
     self.manager = tf.train.CheckpointManager(self.checkpoint, str(run_dir / CHECKPOINTS), max_to_keep=2)

@@ -112,8 +112,8 @@ def test_classification_from_a_fine_tuned_checkpoint_restores_its_head_and_label
   assert set(config["metrics"]) == {"accuracy"}
   model = load_fresh(export)
   head = {v.name.split(":")[0].rsplit("/", 1)[-1]: v.numpy() for v in model.variables if "classifier_head" in v.name}
-  np.testing.assert_allclose(head["output_weights"], tf.train.load_variable(str(checkpoint / "mobilebert_variables.ckpt"),
-                                                                            "output_weights"), atol=1e-9)
+  stored = tf.train.load_variable(str(checkpoint / "mobilebert_variables.ckpt"), "output_weights")
+  np.testing.assert_allclose(head["output_weights"], stored, atol=1e-9)
   out = model.signatures["serving_default"](text_a=tf.constant(["one text", "two"]), text_b=tf.constant(["x", "two"]))
   np.testing.assert_allclose(out["probabilities"].numpy().sum(axis=1), 1.0, rtol=1e-6)
   assert [label.decode() for label in out["label"].numpy()] == [

@@ -105,7 +105,6 @@ def finetune(args) -> Path:
   import tf_keras
 
   from hub_export.distill import make_strategy
-  from hub_export.tasks import finetune_data, finetune_eval, finetune_model
   from hub_export.tasks.finetune_loop import FineTuner, TrainSettings
   from hub_export.tasks.preprocessor_match import open_preprocessor
   from hub_export.tasks.task_export import save_task_model
@@ -116,29 +115,12 @@ def finetune(args) -> Path:
     tf.config.experimental.enable_op_determinism()
   head = SPAN_HEAD if args.task == SQUAD else TaskHead(CLASSIFIER, 1 if train.regression else len(train.labels))
   with strategy.scope():
-    if args.encoder:
-      with cli.step("load the encoder"):
-        built = finetune_model.from_hub_encoder(args.encoder, head)
-    else:
-      from hub_export.checkpoint.export_source import resolve_source
-
-      built = finetune_model.from_checkpoint(resolve_source(args.ckpt, args.vocab, args.lower_case), head,
-                                             args.bert_config)
+    built = _network(args, head)
   preprocessor = open_preprocessor(args.preprocessor and Path(args.preprocessor), built.vocab, built.lower_case)
   config = task_config(args, train, built.lower_case)
   with cli.step("build features"):
-    if args.task == SQUAD:
-      windows = dict(max_seq_length=args.max_seq_length, max_query_length=args.max_query_length,
-                     doc_stride=args.doc_stride)
-      _, arrays = finetune_data.squad_features(train.examples, built.vocab, built.lower_case, training=True, **windows)
-      if evaluation:
-        eval_encoded, eval_arrays = finetune_data.squad_features(evaluation.examples, built.vocab, built.lower_case,
-                                                                 training=False, **windows)
-    else:
-      arrays = finetune_data.classification_features(train, preprocessor, args.max_seq_length, args.train_file)
-      if evaluation:
-        eval_arrays = finetune_data.classification_features(evaluation, preprocessor, args.max_seq_length,
-                                                            args.eval_file)
+    arrays, _ = _features(args, train, built, preprocessor, args.train_file, training=True)
+    eval_features = evaluation and _features(args, evaluation, built, preprocessor, args.eval_file, training=False)
   cli.LOG.info("%d training rows", len(arrays[next(iter(arrays))]))
 
   settings = TrainSettings(args.epochs, args.batch_size, args.learning_rate, args.seed, args.checkpoint_every)
@@ -150,15 +132,7 @@ def finetune(args) -> Path:
     metrics = {}
     if evaluation:
       with cli.step("score the eval set"):
-        if args.task == SQUAD:
-          metrics = finetune_eval.squad_scores(built.network, evaluation.examples, eval_encoded, eval_arrays, config,
-                                               args.batch_size)
-        else:
-          metric = (classification_data.TASKS[args.glue_task].metric if args.glue_task
-                    else "pearson_spearman" if train.regression else "accuracy")
-          groups = [e.language for e in evaluation.examples] if args.glue_task == "xnli" else None
-          metrics = finetune_eval.classification_scores(built.network, eval_arrays, metric, groups,
-                                                        train.regression, args.batch_size)
+        metrics = _score(args, built.network, train, evaluation, *eval_features, config)
       cli.LOG.info("eval: %s", json.dumps(metrics, sort_keys=True))
     config["metrics"] = metrics
     with atomic_directory(export_dir, args.overwrite, protected=protected) as tmp, tempfile.TemporaryDirectory(
@@ -172,6 +146,42 @@ def finetune(args) -> Path:
                                             "eval": metrics})
   cli.LOG.info("exported the task model to %s", export_dir)
   return export_dir
+
+
+def _network(args, head):
+  """finetune_model.Built from --encoder or --ckpt."""
+  from hub_export.tasks import finetune_model
+
+  if args.encoder:
+    with cli.step("load the encoder"):
+      return finetune_model.from_hub_encoder(args.encoder, head)
+  from hub_export.checkpoint.export_source import resolve_source
+
+  return finetune_model.from_checkpoint(resolve_source(args.ckpt, args.vocab, args.lower_case), head, args.bert_config)
+
+
+def _features(args, data, built, preprocessor, path, training: bool) -> tuple:
+  """(arrays, SQuAD's squad_windows.Encoded or None) of a SquadFile or a classification Dataset."""
+  from hub_export.tasks import finetune_data
+
+  if args.task != SQUAD:
+    return finetune_data.classification_features(data, preprocessor, args.max_seq_length, path), None
+  encoded, arrays = finetune_data.squad_features(
+      data.examples, built.vocab, built.lower_case, args.max_seq_length, args.max_query_length, args.doc_stride,
+      training=training)
+  return arrays, encoded
+
+
+def _score(args, network, train, evaluation, arrays, encoded, config) -> dict:
+  """The eval set's official metrics."""
+  from hub_export.tasks import finetune_eval
+
+  if args.task == SQUAD:
+    return finetune_eval.squad_scores(network, evaluation.examples, encoded, arrays, config, args.batch_size)
+  metric = (classification_data.TASKS[args.glue_task].metric if args.glue_task
+            else "pearson_spearman" if train.regression else "accuracy")
+  groups = [e.language for e in evaluation.examples] if args.glue_task == "xnli" else None
+  return finetune_eval.classification_scores(network, arrays, metric, groups, train.regression, args.batch_size)
 
 
 def _write_run_results(model_dir: Path, built, results: dict) -> None:

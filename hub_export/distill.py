@@ -177,20 +177,9 @@ def _student_vocab(vocab: Path, metadata: dict) -> StudentVocab:
 
 def write_student(trainer, out: Path, vocab: StudentVocab, name: str = STUDENT_DIR) -> Path:
   """The trained encoder and masked-LM head in the project's checkpoint layout, with config, vocab and casing."""
-  from hub_export.checkpoint.locate import CHECKPOINT_FILES
-  from hub_export.checkpoint.native import write_native_checkpoint
-  from hub_export.savedmodel.atomic import atomic_directory
-  from hub_export.tokenization.vocab import load_vocab, write_casing
+  from hub_export.checkpoint.model_folder import write_model_folder
 
-  model = trainer.student.model
-  with atomic_directory(out / name, overwrite=True, ours=CHECKPOINT_FILES) as tmp:
-    write_native_checkpoint(model, str(tmp / STUDENT_PREFIX))
-    (tmp / "checkpoint").write_text(f'model_checkpoint_path: "{STUDENT_PREFIX}"\n', encoding="utf-8")
-    (tmp / "bert_config.json").write_text(model.config.to_json_string(), encoding="utf-8")
-    shutil.copyfile(vocab.path, tmp / "vocab.txt")
-    if vocab.lower_case is not None:
-      write_casing(load_vocab(tmp / "vocab.txt"), vocab.lower_case)
-  return out / name
+  return write_model_folder(trainer.student.model, out / name, vocab.path, vocab.lower_case, STUDENT_PREFIX)
 
 
 def build_trainer(args):

@@ -23,7 +23,7 @@ REFERENCE_PREPROCESSOR = SHARED / "fixtures" / "model_garden_preprocess_en_uncas
 LONGEST_FILES_FIRST = (
     "test_readme.py", "test_faults_crash.py", "test_keras3.py", "test_demo.py", "test_export_tflite.py",
     "test_keras3_full_size.py", "test_embed_corpus.py", "test_export_preprocessor.py", "test_distill.py",
-    "test_reproducible_exports.py", "test_faults_fuzz_checkpoint.py", "test_wheel.py", "test_mediapipe.py",
+    "test_finetune.py", "test_reproducible_exports.py", "test_faults_fuzz_checkpoint.py", "test_wheel.py", "test_mediapipe.py",
 )
 
 

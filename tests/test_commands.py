@@ -25,6 +25,7 @@ COMMANDS = {
     "hub_export.pretraining_data": "hub_export.pretraining_data",
     "hub_export.distill": "hub_export.distill",
     "hub_export.evaluate_mlm": "hub_export.evaluate_mlm",
+    "hub_export.finetune": "hub_export.finetune",
 }
 
 # Runs in one fresh process (one TensorFlow import for all): argv[1:] are "-m MODULE" and

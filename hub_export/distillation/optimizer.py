@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from hub_export.distillation.student import leaf_name
 
-_NO_DECAY_LEAVES = ("gamma", "beta", "bias", "output_bias")
+NO_DECAY_LEAVES = ("gamma", "beta", "bias", "output_bias")
 
 
 class Lamb(tf.Module):
@@ -35,7 +35,7 @@ class Lamb(tf.Module):
     self.m = [tf.Variable(tf.zeros(v.shape), trainable=False, name="m") for v in self.variables_]
     self.v = [tf.Variable(tf.zeros(v.shape), trainable=False, name="v") for v in self.variables_]
     # Weight decay and the trust ratio skip the same variables (norm weights, biases), as published.
-    self.adaptive = [leaf_name(v) not in _NO_DECAY_LEAVES for v in self.variables_]
+    self.adaptive = [leaf_name(v) not in NO_DECAY_LEAVES for v in self.variables_]
 
   def reset(self):
     """A fresh optimizer (each stage starts with one)."""

@@ -13,7 +13,7 @@ from hub_export.savedmodel.input_contract import checked_encoder_inputs, checked
 from hub_export.model import MobileBert
 
 
-def _reusable_object(function, input_spec, variables, trainable_variables) -> tf.train.Checkpoint:
+def reusable_object(function, input_spec, variables, trainable_variables) -> tf.train.Checkpoint:
   """A trackable with the Reusable SavedModel API over `function(inputs, training)`."""
   obj = tf.train.Checkpoint()
   obj.__call__ = function
@@ -53,8 +53,8 @@ def build_encoder_object(model: MobileBert, vocab_file: str, do_lower_case: bool
   head_only = [v for v in head.variables if id(v) not in encoder_ids]
   head_trainable = [v for v in head.trainable_variables if id(v) not in encoder_ids]
 
-  root = _reusable_object(encode, sig.encoder_input_spec(), encoder.variables, encoder.trainable_variables)
-  root.mlm = _reusable_object(encode_and_predict, sig.mlm_input_spec(),
+  root = reusable_object(encode, sig.encoder_input_spec(), encoder.variables, encoder.trainable_variables)
+  root.mlm = reusable_object(encode_and_predict, sig.mlm_input_spec(),
                               list(encoder.variables) + head_only,
                               list(encoder.trainable_variables) + head_trainable)
   root.vocab_file = tf.saved_model.Asset(vocab_file)

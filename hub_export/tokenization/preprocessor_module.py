@@ -16,13 +16,13 @@ _SENTENCES = tf.TensorSpec([None], tf.string, name="sentences")
 _SEQ_LENGTH = tf.TensorSpec([], tf.int32, name="seq_length")
 
 
-def _special_tokens(vocab: Vocab) -> dict:
+def special_tokens(vocab: Vocab) -> dict:
   ids = vocab.special_ids()
   values = (vocab.size, ids[PAD], ids[CLS], ids[SEP], ids[MASK])
   return dict(zip(signatures.SPECIAL_TOKEN_KEYS, values))
 
 
-class _Tokenize(tf.Module):
+class Tokenize(tf.Module):
   """`.tokenize`: strings [batch] -> int32 ids, ragged [batch, words, wordpieces]."""
 
   def __init__(self, tokenizer: BertTokenizer, special_tokens: dict, vocab_file: tf.saved_model.Asset):
@@ -90,9 +90,9 @@ class BertPreprocessor(tf.Module):
     super().__init__(name="bert_preprocessor")
     self.variables, self.trainable_variables, self.regularization_losses = [], [], []
     self._tokenizer = BertTokenizer(vocab, lower_case)
-    self._special_tokens = _special_tokens(vocab)
+    self._special_tokens = special_tokens(vocab)
     self._seq_length = seq_length
-    self.tokenize = _Tokenize(self._tokenizer, self._special_tokens, tf.saved_model.Asset(str(vocab_file)))
+    self.tokenize = Tokenize(self._tokenizer, self._special_tokens, tf.saved_model.Asset(str(vocab_file)))
     self.bert_pack_inputs = _BertPackInputs(self._special_tokens)
     if with_offsets:
       self.tokenize_with_offsets = _TokenizeWithOffsets(self._tokenizer)

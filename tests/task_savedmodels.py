@@ -85,9 +85,17 @@ def save_task_model(path: Path, model, settings: dict, vocab: list) -> Path:
 
 
 def save_tflite(saved_model: Path, target: Path) -> Path:
-  """The `serve` signature converted to a float `.tflite`."""
+  """The SavedModel's `serve` signature converted to a float `.tflite` (batch and length dynamic)."""
   converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), signature_keys=["serve"])
   target.write_bytes(converter.convert())
+  return target
+
+
+def save_fixed_tflite(model, target: Path) -> Path:
+  """`model` as a float `.tflite` taking [1, SEQ] inputs, the shape on-device exports fix."""
+  root = _TaskModule(model)
+  serve = root.logits.get_concrete_function(sig.fixed_encoder_input_spec(SEQ))
+  target.write_bytes(tf.lite.TFLiteConverter.from_concrete_functions([serve], root).convert())
   return target
 
 

@@ -2,8 +2,9 @@
 
 The task models are tiny seeded ones laid out as the task-model contract says (tests/task_savedmodels.py),
 so these tests need no fine-tuning: one SQuAD model (contexts longer than one window) and one
-sentence-pair classifier, each as a SavedModel, its hub.KerasLayer reload, a Keras 3 `.keras` file and a
-float `.tflite`.
+sentence-pair classifier, each as a SavedModel, its hub.KerasLayer reload, a Keras 3 model (a preset
+folder for SQuAD, a `.keras` file for the classifier) and a float `.tflite` (dynamic shapes for SQuAD,
+batch 1 for the classifier, so its batches run in chunks).
 """
 
 import json
@@ -29,10 +30,15 @@ def models(tmp_path_factory):
     task = settings["task"]
     model = tm.task_model(settings, len(vocab))
     saved = tm.save_task_model(root / task, model, settings, vocab)
-    tm.keras3_task(model).save(str(root / f"{task}.keras"))
-    tflite = tm.save_tflite(saved, root / f"{task}.tflite")
+    keras3 = tm.keras3_task(model)
+    if task == "squad":  # the Keras 3 forms: a preset folder and a .keras file; the .tflite: dynamic and [1, SEQ]
+      keras3.save_to_preset(str(root / "squad_preset"))
+      keras3, tflite = root / "squad_preset", tm.save_tflite(saved, root / "squad.tflite")
+    else:
+      keras3.save(str(root / f"{task}.keras"))
+      keras3, tflite = root / f"{task}.keras", tm.save_fixed_tflite(model, root / f"{task}.tflite")
     built[task] = {"savedmodel": (saved, {}), "hub": (saved, {"via_hub": True}),
-                   "keras3": (root / f"{task}.keras", {"assets_from": saved}), "tflite": (tflite, {"assets_from": saved})}
+                   "keras3": (keras3, {"assets_from": saved}), "tflite": (tflite, {"assets_from": saved})}
   built["squad_file"] = tm.squad_file(root / "dev-v1.1.json")
   built["pairs_file"] = tm.pairs_file(root / "dev.tsv", tm.CLASSIFICATION_SETTINGS["labels"])
   return built
@@ -81,8 +87,8 @@ def test_every_form_of_a_classifier_scores_the_same(models, tmp_path):
 
 def test_command_prints_one_json_line_and_scores_squad_v2_with_null_odds(models, tmp_path, capsys):
   model = models["squad"]["savedmodel"][0]
-  argv = ["--task", "squad", "--model", str(model), "--eval_file", str(models["squad_file"]), "--version_2_with_negative",
-          "--predictions_out", str(tmp_path / "p.json"), "--na_prob_out", str(tmp_path / "na.json"), "--batch_size", "3"]
+  argv = _args("squad", model, models["squad_file"], "--version_2_with_negative", "--predictions_out",
+               tmp_path / "p.json", "--na_prob_out", tmp_path / "na.json", "--batch_size", "3")
   assert cli.run(evaluate_task._main, argv) == 0
   lines = capsys.readouterr().out.splitlines()
   assert len(lines) == 1
@@ -113,25 +119,38 @@ def _no_task_json(models, tmp_path):
   return copy
 
 
+def _args(task, model, eval_file, *extra):
+  return ["--task", task, "--model", str(model), "--eval_file", str(eval_file), *map(str, extra)]
+
+
+def _squad(m):
+  return m["squad"]["savedmodel"][0]
+
+
+def _classifier(m):
+  return m["classification"]["savedmodel"][0]
+
+
+PAIRS_HEADER = "sentence1\tsentence2\tlabel\n"
 BAD = {
-    "no task.json": (lambda m, t: ["--task", "squad", "--model", str(_no_task_json(m, t)), "--eval_file",
-                                   str(m["squad_file"])], "has no assets/task.json"),
-    "other task": (lambda m, t: ["--task", "classification", "--model", str(m["squad"]["savedmodel"][0]),
-                                 "--eval_file", str(m["pairs_file"])], "holds a squad model, not --task classification"),
-    "malformed json": (lambda m, t: ["--task", "squad", "--model", str(m["squad"]["savedmodel"][0]), "--eval_file",
-                                     str(_write(t / "bad.json", '{"data": [{"paragraphs": 3}]}'))], "bad.json"),
-    "bad tsv line": (lambda m, t: ["--task", "classification", "--model", str(m["classification"]["savedmodel"][0]),
-                                   "--eval_file", str(_write(t / "bad.tsv", "sentence1\tsentence2\tlabel\na\tb\tno\n"
-                                                             "a\tb\n"))], "bad.tsv line 3"),
-    "label outside the list": (lambda m, t: ["--task", "classification", "--model",
-                                             str(m["classification"]["savedmodel"][0]), "--eval_file",
-                                             str(_write(t / "bad.tsv", "sentence1\tsentence2\tlabel\na\tb\tperhaps\n"))],
+    "no task.json": (lambda m, t: _args("squad", _no_task_json(m, t), m["squad_file"]), "has no assets/task.json"),
+    "other task": (lambda m, t: _args("classification", _squad(m), m["pairs_file"]),
+                   "holds a squad model, not --task classification"),
+    "malformed json": (lambda m, t: _args("squad", _squad(m), _write(t / "bad.json", '{"data": [{"paragraphs": 3}]}')),
+                       "bad.json"),
+    "bad tsv line": (lambda m, t: _args("classification", _classifier(m),
+                                        _write(t / "bad.tsv", PAIRS_HEADER + "a\tb\tno\na\tb\n")), "bad.tsv line 3"),
+    "label outside the list": (lambda m, t: _args("classification", _classifier(m),
+                                                  _write(t / "bad.tsv", PAIRS_HEADER + "a\tb\tperhaps\n")),
                                "label 'perhaps' is not one of no, yes, maybe"),
-    "tflite inputs": (lambda m, t: ["--task", "squad", "--model", str(_bad_tflite(t / "bad.tflite")), "--assets_from",
-                                    str(m["squad"]["savedmodel"][0]), "--eval_file", str(m["squad_file"])],
+    "tflite inputs": (lambda m, t: _args("squad", _bad_tflite(t / "bad.tflite"), m["squad_file"], "--assets_from",
+                                         _squad(m)),
                       "bad.tflite takes ids int32[rank 2], mask int32[rank 2]; expected int32 [batch, seq] inputs"),
-    "file model without assets": (lambda m, t: ["--task", "squad", "--model", str(m["squad"]["tflite"][0]),
-                                                "--eval_file", str(m["squad_file"])], "pass --assets_from"),
+    "one file for two outputs": (lambda m, t: _args("squad", _squad(m), m["squad_file"], "--version_2_with_negative",
+                                                    "--na_prob_out", t / "out" / "predictions.txt"),
+                                 "are both"),
+    "file model without assets": (lambda m, t: _args("squad", m["squad"]["tflite"][0], m["squad_file"]),
+                                  "pass --assets_from"),
 }
 
 
@@ -150,6 +169,15 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(models, tmp_path, capsy
   assert len(error) == 1 and expected in error[0], captured.err
   assert captured.out == ""
   assert not (out.parent.exists() and any(out.parent.iterdir())), "an output or a temporary was left"
+
+
+def test_classification_columns_by_position_in_a_file_without_header(models, tmp_path):
+  lines = models["pairs_file"].read_text(encoding="utf-8").splitlines()
+  swapped = _write(tmp_path / "no_header.tsv", "".join("\t".join(line.split("\t")[::-1]) + "\n" for line in lines[1:]))
+  by_position = _evaluate(models, "classification", "savedmodel", swapped, tmp_path / "a.txt",
+                          columns={"text": 2, "text_b": 1, "label": 0}, header=False)
+  assert by_position == _evaluate(models, "classification", "savedmodel", models["pairs_file"], tmp_path / "b.txt")
+  assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
 
 
 def test_existing_predictions_are_kept_without_overwrite(models, tmp_path):

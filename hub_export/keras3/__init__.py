@@ -13,7 +13,8 @@ from hub_export.keras3.tasks import MobileBertMaskedLM, MobileBertQuestionAnswer
 from hub_export.keras3.tokenizer import MobileBertTokenizer
 
 __all__ = ["MobileBertBackbone", "MobileBertTokenizer", "MobileBertTextClassifierPreprocessor",
-           "MobileBertTextClassifier", "MobileBertQuestionAnswerer", "MobileBertMaskedLMPreprocessor", "MobileBertMaskedLM", "load_model"]
+           "MobileBertTextClassifier", "MobileBertQuestionAnswerer", "MobileBertMaskedLMPreprocessor",
+           "MobileBertMaskedLM", "load_model"]
 
 
 def load_model(path, **kwargs):

@@ -7,6 +7,7 @@ what the path holds: a SavedModel folder (its `serve` signature, or `hub.KerasLa
 `via_hub`), a Keras 3 `.keras` file or preset folder, or a `.tflite` file.
 """
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from hub_export.errors import HubExportError, first_line
 SERVE = "serve"
 START_LOGITS, END_LOGITS, LOGITS = "start_logits", "end_logits", "logits"
 OUTPUT_KEYS = {"squad": (START_LOGITS, END_LOGITS), "classification": (LOGITS,)}
+KERAS3_TASKS = {"squad": "MobileBertQuestionAnswerer", "classification": "MobileBertTextClassifier"}
 KERAS3_INPUTS = {sig.INPUT_WORD_IDS: "token_ids", sig.INPUT_TYPE_IDS: "segment_ids", sig.INPUT_MASK: "padding_mask"}
 
 
@@ -55,21 +57,30 @@ class HubLayerRunner:
 
 
 class Keras3Runner:
-  """A Keras 3 task model (`MobileBertQuestionAnswerer`, `MobileBertTextClassifier`), from a `.keras` file or
-  a preset folder; it takes the backbone's inputs `token_ids`, `segment_ids`, `padding_mask`."""
+  """A Keras 3 task model (`MobileBertQuestionAnswerer` for SQuAD, `MobileBertTextClassifier`), from a `.keras`
+  file or a preset folder; it takes the backbone's inputs `token_ids`, `segment_ids`, `padding_mask`."""
 
-  def __init__(self, path):
-    import keras_hub
-
+  def __init__(self, path, task: str):
     import hub_export.keras3 as keras3
+    from hub_export.keras3.preset import TASK_FILE
+    from hub_export.keras3.registration import PACKAGE
 
+    cls = getattr(keras3, KERAS3_TASKS[task])
+    path = Path(path)
     try:
-      if Path(path).is_dir():
-        self._model = keras_hub.models.Task.from_preset(str(path), load_weights=True)
+      if path.is_dir():  # KerasHub builds a fresh head for another task's preset: refuse that first
+        registered = json.loads((path / TASK_FILE).read_text(encoding="utf-8")).get("registered_name")
+        if registered != f"{PACKAGE}>{cls.__name__}":
+          raise HubExportError(f"preset {path} holds a {registered} task, not the {cls.__name__} --task {task} takes")
+        self._model = cls.from_preset(str(path))
       else:
         self._model = keras3.load_model(str(path))
-    except (OSError, ValueError, TypeError) as e:
+    except FileNotFoundError:
+      raise HubExportError(f"preset {path} has no {TASK_FILE}: it holds no task model") from None
+    except (OSError, ValueError, TypeError, AttributeError) as e:
       raise HubExportError(f"cannot load the Keras 3 model {path}: {first_line(e)}") from None
+    if not isinstance(self._model, cls):
+      raise HubExportError(f"{path} holds a {type(self._model).__name__}, not the {cls.__name__} --task {task} takes")
 
   def __call__(self, inputs: dict) -> dict:
     outputs = self._model({KERAS3_INPUTS[key]: value for key, value in inputs.items()}, training=False)
@@ -119,8 +130,8 @@ class TFLiteRunner:
     return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
 
-def load_runner(path, via_hub: bool = False):
-  """The runner for what `path` holds (see the module docstring)."""
+def load_runner(path, task: str, via_hub: bool = False):
+  """The runner for what `path` holds (see the module docstring), a model for `task`."""
   path = Path(path)
   if path.is_dir() and (path / "saved_model.pb").is_file():
     return HubLayerRunner(path) if via_hub else SavedModelRunner(path)
@@ -129,7 +140,7 @@ def load_runner(path, via_hub: bool = False):
   if path.suffix == ".tflite" and path.is_file():
     return TFLiteRunner(path)
   if path.suffix == ".keras" and path.is_file() or (path / "config.json").is_file():
-    return Keras3Runner(path)
+    return Keras3Runner(path, task)
   raise HubExportError(f"{path} is not a task model: expected a SavedModel folder, a .tflite file, "
                        "or a Keras 3 .keras file or preset folder")
 

@@ -26,12 +26,11 @@ class Scored:
   null_odds: dict = None  # SQuAD v2.0: {question id: null score minus the best span's}, the script's --na-prob-file
 
 
-def score_squad(runner, eval_file, config: dict, vocab, batch_size: int, version_2: bool) -> Scored:
+def score_squad(runner, examples, config: dict, vocab, batch_size: int, version_2: bool) -> Scored:
   """SQuAD v1.1 (`exact_match`, `f1`) or v2.0 (the v2.0 script's keys, with the null odds as its
-  no-answer probabilities) of the model's answers to every question of `eval_file`."""
+  no-answer probabilities) of the model's answers to `examples` (`squad_data.read_squad`'s)."""
   from hub_export.tasks.squad_tokens import WordpieceTokenizer
 
-  examples = squad_data.read_squad(eval_file, version_2, training=False).examples
   seq = config["max_seq_length"]
   encoded = squad_windows.encode(examples, WordpieceTokenizer(vocab, config["lower_case"]), vocab, seq,
                                  config["max_query_length"], config["doc_stride"])
@@ -46,9 +45,9 @@ def score_squad(runner, eval_file, config: dict, vocab, batch_size: int, version
   return Scored(squad_metrics.evaluate_v1(gold, predicted.answers), predicted.answers)
 
 
-def read_classification(eval_file, config: dict, glue_task=None, columns=None):
+def read_classification(eval_file, config: dict, glue_task=None, columns=None, header: bool = True):
   """(dataset, metric name): a GLUE/XNLI task's dev layout, else `columns` ({"text", "text_b", "label": header name
-  or position}) over GLUE's header names; a column given by position means the file has no header."""
+  or position}) over GLUE's header names."""
   labels = tuple(config["labels"])
   if glue_task:
     if glue_task not in classification_data.TASKS:
@@ -59,7 +58,7 @@ def read_classification(eval_file, config: dict, glue_task=None, columns=None):
                            f"({', '.join(spec.labels) or 'a regression'})")
     dataset, metric = classification_data.read_task(glue_task, "dev", eval_file), spec.metric
   else:
-    dataset = classification_data.read_tsv(eval_file, _columns(config, columns or {}), labels or None,
+    dataset = classification_data.read_tsv(eval_file, _columns(config, columns or {}, header), labels or None,
                                            config["regression"])
     metric = "pearson_spearman" if config["regression"] else "accuracy"
   pairs = {example.text_b is not None for example in dataset.examples}
@@ -71,10 +70,9 @@ def read_classification(eval_file, config: dict, glue_task=None, columns=None):
   return dataset, metric
 
 
-def _columns(config: dict, given: dict) -> classification_data.Columns:
+def _columns(config: dict, given: dict, header: bool) -> classification_data.Columns:
   default = PAIR_COLUMNS if config["pair"] else PLAIN_COLUMNS
   values = {key: getattr(default, key) if given.get(key) is None else given[key] for key in ("text", "text_b", "label")}
-  header = not any(isinstance(value, int) for value in values.values())
   return classification_data.Columns(values["text"], values["text_b"], values["label"], header=header)
 
 
@@ -98,10 +96,9 @@ def classification_inputs(examples, config: dict, vocab) -> dict:
   return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
 
-def score_classification(runner, eval_file, config: dict, vocab, batch_size: int, glue_task=None,
-                         columns=None) -> Scored:
-  """The task's metric (`classification_metrics.score` names; XNLI per language) of the model on `eval_file`."""
-  dataset, metric = read_classification(eval_file, config, glue_task, columns)
+def score_classification(runner, dataset, metric: str, config: dict, vocab, batch_size: int) -> Scored:
+  """`metric` (`classification_metrics.score` names; XNLI per language) of the model on `dataset`
+  (`read_classification`'s)."""
   examples = list(dataset.examples)
   logits = run_batches(runner, classification_inputs(examples, config, vocab), "classification", batch_size)[LOGITS]
   width = 1 if config["regression"] else len(config["labels"])

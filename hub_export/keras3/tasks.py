@@ -38,13 +38,18 @@ class MobileBertTextClassifier(TextClassifier):
     return config
 
 
+class QuestionAnswerer(Task):
+  """The generic extractive question-answering task KerasHub lacks, named in its style (`TextClassifier`,
+  `MaskedLM`): a preset's metadata lists a task by the generic class its model class extends."""
+
+
 @register
-class MobileBertQuestionAnswerer(Task):
+class MobileBertQuestionAnswerer(QuestionAnswerer):
   """Extractive QA (SQuAD): a start and an end logit per token from the sequence output, as the original
   run_squad.py head (`cls/squad/output_weights` [2, H], stored here transposed as the dense kernel [H, 2]).
 
-  KerasHub has no question-answering task, so no preprocessor: SQuAD windows are built in Python
-  (`hub_export.tasks.squad_windows`) and the outputs decoded by `hub_export.tasks.squad_decode`.
+  No preprocessor: SQuAD windows are built in Python (`hub_export.tasks.squad_windows`) and the
+  outputs decoded by `hub_export.tasks.squad_decode`.
   """
 
   backbone_cls = MobileBertBackbone

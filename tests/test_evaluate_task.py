@@ -10,7 +10,6 @@ batch 1 for the classifier, so its batches run in chunks).
 import json
 import shutil
 
-import numpy as np
 import pytest
 
 import task_savedmodels as tm

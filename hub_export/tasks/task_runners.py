@@ -14,11 +14,13 @@ import numpy as np
 
 from hub_export import signatures as sig
 from hub_export.errors import HubExportError, first_line
+from hub_export.model.span_head import END_LOGITS, START_LOGITS
+from hub_export.tasks.task_model_files import CLASSIFICATION, SQUAD
 
 SERVE = "serve"
-START_LOGITS, END_LOGITS, LOGITS = "start_logits", "end_logits", "logits"
-OUTPUT_KEYS = {"squad": (START_LOGITS, END_LOGITS), "classification": (LOGITS,)}
-KERAS3_TASKS = {"squad": "MobileBertQuestionAnswerer", "classification": "MobileBertTextClassifier"}
+LOGITS = "logits"
+OUTPUT_KEYS = {SQUAD: (START_LOGITS, END_LOGITS), CLASSIFICATION: (LOGITS,)}
+KERAS3_TASKS = {SQUAD: "MobileBertQuestionAnswerer", CLASSIFICATION: "MobileBertTextClassifier"}
 KERAS3_INPUTS = {sig.INPUT_WORD_IDS: "token_ids", sig.INPUT_TYPE_IDS: "segment_ids", sig.INPUT_MASK: "padding_mask"}
 
 
@@ -146,7 +148,7 @@ def load_runner(path, task: str, via_hub: bool = False):
 
 
 def run_batches(runner, arrays: dict, task: str, batch_size: int) -> dict:
-  """The runner's outputs for every row of `arrays`, `batch_size` rows a call; checks the outputs' names and rows."""
+  """The runner's outputs for every row of `arrays`, `batch_size` rows a call, as float32; checks their names."""
   inputs = {key: arrays[key] for key in sig.ENCODER_INPUT_KEYS}
   count = len(inputs[sig.INPUT_WORD_IDS])
   parts = []

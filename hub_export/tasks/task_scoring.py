@@ -12,6 +12,7 @@ import numpy as np
 from hub_export.errors import HubExportError
 from hub_export.tasks import classification_data, classification_metrics, squad_data, squad_decode, squad_metrics
 from hub_export.tasks import squad_windows
+from hub_export.tasks.task_model_files import CLASSIFICATION, SQUAD
 from hub_export.tasks.task_runners import END_LOGITS, LOGITS, START_LOGITS, run_batches
 
 TOKENIZE_BATCH = 1024
@@ -34,7 +35,7 @@ def score_squad(runner, examples, config: dict, vocab, batch_size: int, version_
   seq = config["max_seq_length"]
   encoded = squad_windows.encode(examples, WordpieceTokenizer(vocab, config["lower_case"]), vocab, seq,
                                  config["max_query_length"], config["doc_stride"])
-  logits = run_batches(runner, squad_windows.as_arrays(encoded.windows, vocab, seq), "squad", batch_size)
+  logits = run_batches(runner, squad_windows.as_arrays(encoded.windows, vocab, seq), SQUAD, batch_size)
   predicted = squad_decode.predict(examples, encoded, logits[START_LOGITS], logits[END_LOGITS], version_2,
                                    max_answer_length=config["max_answer_length"],
                                    null_score_diff_threshold=config["null_score_diff_threshold"])
@@ -100,7 +101,7 @@ def score_classification(runner, dataset, metric: str, config: dict, vocab, batc
   """`metric` (`classification_metrics.score` names; XNLI per language) of the model on `dataset`
   (`read_classification`'s)."""
   examples = list(dataset.examples)
-  logits = run_batches(runner, classification_inputs(examples, config, vocab), "classification", batch_size)[LOGITS]
+  logits = run_batches(runner, classification_inputs(examples, config, vocab), CLASSIFICATION, batch_size)[LOGITS]
   width = 1 if config["regression"] else len(config["labels"])
   if logits.shape != (len(examples), width):
     raise HubExportError(f"the model's logits have shape {list(logits.shape)}; expected [{len(examples)}, {width}] "

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from hub_export import signatures as sig
 from hub_export.model import build_mobilebert
-from hub_export.tasks.task_model_files import TASK_CONFIG_NAME, TASK_FORMAT
+from hub_export.tasks.task_model_files import FORMAT, TASK_CONFIG_NAME
 from hub_export.weight_layout import CLASSIFIER, SPAN_HEAD, TaskHead
 from release_dirs import tiny_config
 from tokenization_test_data import build_test_vocab, corpus
@@ -76,7 +76,7 @@ def save_task_model(path: Path, model, settings: dict, vocab: list) -> Path:
   assets = Path(path) / "assets"
   assets.mkdir(parents=True)
   (assets / "vocab.txt").write_text("".join(f"{token}\n" for token in vocab), encoding="utf-8")
-  (assets / TASK_CONFIG_NAME).write_text(json.dumps({"format": TASK_FORMAT, "max_seq_length": SEQ, "lower_case": True,
+  (assets / TASK_CONFIG_NAME).write_text(json.dumps({"format": FORMAT, "max_seq_length": SEQ, "lower_case": True,
                                                      **settings, "metrics": {}}), encoding="utf-8")
   root.vocab_file = tf.saved_model.Asset(str(assets / "vocab.txt"))
   root.task_file = tf.saved_model.Asset(str(assets / TASK_CONFIG_NAME))

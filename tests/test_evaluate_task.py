@@ -132,7 +132,8 @@ def _classifier(m):
 
 PAIRS_HEADER = "sentence1\tsentence2\tlabel\n"
 BAD = {
-    "no task.json": (lambda m, t: _args("squad", _no_task_json(m, t), m["squad_file"]), "has no assets/task.json"),
+    "no task.json": (lambda m, t: _args("squad", _no_task_json(m, t), m["squad_file"]),
+                     "is not a task model: no assets/task.json"),
     "other task": (lambda m, t: _args("classification", _squad(m), m["pairs_file"]),
                    "holds a squad model, not --task classification"),
     "malformed json": (lambda m, t: _args("squad", _squad(m), _write(t / "bad.json", '{"data": [{"paragraphs": 3}]}')),

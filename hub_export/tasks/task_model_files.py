@@ -9,7 +9,7 @@ from pathlib import Path
 from hub_export.errors import HubExportError, first_line
 
 TASK_CONFIG_NAME = "task.json"
-TASK_FORMAT = "mobilebert-task/1"
+FORMAT = "mobilebert-task/1"
 SQUAD, CLASSIFICATION = "squad", "classification"
 _REQUIRED = {
     None: {"format": str, "task": str, "max_seq_length": int, "lower_case": bool},
@@ -25,13 +25,13 @@ def read_task_config(model_dir) -> dict:
   try:
     config = json.loads(path.read_text(encoding="utf-8"))
   except FileNotFoundError:
-    raise HubExportError(f"{model_dir} has no assets/{TASK_CONFIG_NAME}: not a task model") from None
+    raise HubExportError(f"{model_dir} is not a task model: no assets/{TASK_CONFIG_NAME}") from None
   except (OSError, UnicodeDecodeError, ValueError) as e:
     raise HubExportError(f"cannot read {path}: {first_line(e)}") from None
   if not isinstance(config, dict):
     raise HubExportError(f"{path} must hold a JSON object, got {type(config).__name__}")
-  if config.get("format") != TASK_FORMAT:
-    raise HubExportError(f"{path}: format is {config.get('format')!r}, expected {TASK_FORMAT!r}")
+  if config.get("format") != FORMAT:
+    raise HubExportError(f"{path}: format is {config.get('format')!r}, expected {FORMAT!r}")
   if config.get("task") not in (SQUAD, CLASSIFICATION):
     raise HubExportError(f"{path}: task is {config.get('task')!r}, expected {SQUAD!r} or {CLASSIFICATION!r}")
   for key, kind in {**_REQUIRED[None], **_REQUIRED[config["task"]]}.items():

@@ -26,6 +26,7 @@ COMMANDS = {
     "hub_export.distill": "hub_export.distill",
     "hub_export.evaluate_mlm": "hub_export.evaluate_mlm",
     "hub_export.finetune": "hub_export.finetune",
+    "hub_export.evaluate_task": "hub_export.evaluate_task",
 }
 
 # Runs in one fresh process (one TensorFlow import for all): argv[1:] are "-m MODULE" and

@@ -91,7 +91,8 @@ def test_preset_folder_has_every_keras_hub_file(workdir):
   assert json.loads((preset / "tokenizer.json").read_text())["config"]["lowercase"] is True
   vocab = (preset / "assets/tokenizer/vocabulary.txt").read_text(encoding="utf-8").splitlines()
   assert vocab == (workdir / "release" / PRESET_SOURCE / "vocab.txt").read_text(encoding="utf-8").splitlines()
-  assert json.loads((preset / "metadata.json").read_text())["tasks"] == ["MaskedLM", "TextClassifier"]
+  assert json.loads((preset / "metadata.json").read_text())["tasks"] == ["MaskedLM", "QuestionAnswerer",
+                                                                          "TextClassifier"]
   assert not list(workdir.glob(".preset*")), "temporary or lock files left beside the preset"
 
 

@@ -9,11 +9,12 @@ import keras
 
 from hub_export.keras3.backbone import MobileBertBackbone
 from hub_export.keras3.preprocessors import MobileBertMaskedLMPreprocessor, MobileBertTextClassifierPreprocessor
-from hub_export.keras3.tasks import MobileBertMaskedLM, MobileBertTextClassifier
+from hub_export.keras3.tasks import MobileBertMaskedLM, MobileBertQuestionAnswerer, MobileBertTextClassifier
 from hub_export.keras3.tokenizer import MobileBertTokenizer
 
 __all__ = ["MobileBertBackbone", "MobileBertTokenizer", "MobileBertTextClassifierPreprocessor",
-           "MobileBertTextClassifier", "MobileBertMaskedLMPreprocessor", "MobileBertMaskedLM", "load_model"]
+           "MobileBertTextClassifier", "MobileBertQuestionAnswerer", "MobileBertMaskedLMPreprocessor",
+           "MobileBertMaskedLM", "load_model"]
 
 
 def load_model(path, **kwargs):

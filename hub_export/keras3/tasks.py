@@ -1,7 +1,8 @@
-"""`MobileBertTextClassifier` and `MobileBertMaskedLM`, KerasHub tasks on `MobileBertBackbone`."""
+"""`MobileBertTextClassifier`, `MobileBertQuestionAnswerer` and `MobileBertMaskedLM`, KerasHub tasks on
+`MobileBertBackbone`."""
 
 import keras
-from keras_hub.models import MaskedLM, TextClassifier
+from keras_hub.models import MaskedLM, Task, TextClassifier
 
 from hub_export.keras3.backbone import MobileBertBackbone
 from hub_export.keras3.layers import MobileBertMaskedLMHead, kernel_initializer
@@ -35,6 +36,33 @@ class MobileBertTextClassifier(TextClassifier):
     config.update({"num_classes": self.num_classes, "activation": keras.activations.serialize(self.activation),
                    "dropout": self.dropout})
     return config
+
+
+class QuestionAnswerer(Task):
+  """The generic extractive question-answering task KerasHub lacks, named in its style (`TextClassifier`,
+  `MaskedLM`): a preset's metadata lists a task by the generic class its model class extends."""
+
+
+@register
+class MobileBertQuestionAnswerer(QuestionAnswerer):
+  """Extractive QA (SQuAD): a start and an end logit per token from the sequence output, as the original
+  run_squad.py head (`cls/squad/output_weights` [2, H], stored here transposed as the dense kernel [H, 2]).
+
+  No preprocessor: SQuAD windows are built in Python (`hub_export.tasks.squad_windows`) and the
+  outputs decoded by `hub_export.tasks.squad_decode`.
+  """
+
+  backbone_cls = MobileBertBackbone
+
+  def __init__(self, backbone, preprocessor=None, **kwargs):
+    self.backbone = backbone
+    self.preprocessor = preprocessor
+    self.span_dense = keras.layers.Dense(2, kernel_initializer=kernel_initializer(backbone.mobilebert_config),
+                                         dtype=backbone.dtype_policy, name="span_logits")
+    inputs = backbone.input
+    logits = self.span_dense(backbone(inputs)["sequence_output"])
+    outputs = {"start_logits": logits[..., 0], "end_logits": logits[..., 1]}
+    super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
 
 @register

@@ -19,14 +19,14 @@ LABELS = "labels"  # classification targets: label ids, or scores for a regressi
 TOKENIZE_CHUNK = 1024
 
 
-def squad_features(examples, vocab, lower_case: bool, max_seq_length: int, max_query_length: int, doc_stride: int,
-                   training: bool):
-  """(squad_windows.Encoded, arrays) of `examples`; training arrays hold the start and end positions."""
+def squad_training_features(examples, vocab, lower_case: bool, max_seq_length: int, max_query_length: int,
+                            doc_stride: int) -> dict:
+  """The windows of `examples` as arrays, with the answers' start and end positions."""
   from hub_export.tasks.squad_tokens import WordpieceTokenizer
 
   encoded = squad_windows.encode(examples, WordpieceTokenizer(vocab, lower_case), vocab, max_seq_length,
-                                 max_query_length, doc_stride, training=training)
-  return encoded, squad_windows.as_arrays(encoded.windows, vocab, max_seq_length)
+                                 max_query_length, doc_stride, training=True)
+  return squad_windows.as_arrays(encoded.windows, vocab, max_seq_length)
 
 
 def classification_features(dataset, preprocessor, max_seq_length: int, path) -> dict:

@@ -119,8 +119,7 @@ def finetune(args) -> Path:
   preprocessor = open_preprocessor(args.preprocessor and Path(args.preprocessor), built.vocab, built.lower_case)
   config = task_config(args, train, built.lower_case)
   with cli.step("build features"):
-    arrays, _ = _features(args, train, built, preprocessor, args.train_file, training=True)
-    eval_features = evaluation and _features(args, evaluation, built, preprocessor, args.eval_file, training=False)
+    arrays = _training_features(args, train, built, preprocessor)
   cli.LOG.info("%d training rows", len(arrays[next(iter(arrays))]))
 
   settings = TrainSettings(args.epochs, args.batch_size, args.learning_rate, args.seed, args.checkpoint_every)
@@ -132,7 +131,7 @@ def finetune(args) -> Path:
     metrics = {}
     if evaluation:
       with cli.step("score the eval set"):
-        metrics = _score(args, built.network, train, evaluation, *eval_features, config)
+        metrics = _score(args, built, train, evaluation, config)
       cli.LOG.info("eval: %s", json.dumps(metrics, sort_keys=True))
     config["metrics"] = metrics
     with atomic_directory(export_dir, args.overwrite, protected=protected) as tmp, tempfile.TemporaryDirectory(
@@ -160,28 +159,28 @@ def _network(args, head):
   return finetune_model.from_checkpoint(resolve_source(args.ckpt, args.vocab, args.lower_case), head, args.bert_config)
 
 
-def _features(args, data, built, preprocessor, path, training: bool) -> tuple:
-  """(arrays, SQuAD's squad_windows.Encoded or None) of a SquadFile or a classification Dataset."""
+def _training_features(args, data, built, preprocessor) -> dict:
+  """The training rows of a SquadFile or a classification Dataset, as arrays."""
   from hub_export.tasks import finetune_data
 
   if args.task != SQUAD:
-    return finetune_data.classification_features(data, preprocessor, args.max_seq_length, path), None
-  encoded, arrays = finetune_data.squad_features(
-      data.examples, built.vocab, built.lower_case, args.max_seq_length, args.max_query_length, args.doc_stride,
-      training=training)
-  return arrays, encoded
+    return finetune_data.classification_features(data, preprocessor, args.max_seq_length, args.train_file)
+  return finetune_data.squad_training_features(data.examples, built.vocab, built.lower_case, args.max_seq_length,
+                                               args.max_query_length, args.doc_stride)
 
 
-def _score(args, network, train, evaluation, arrays, encoded, config) -> dict:
-  """The eval set's official metrics."""
-  from hub_export.tasks import finetune_eval
+def _score(args, built, train, evaluation, config: dict) -> dict:
+  """The eval set's official metrics, computed as evaluate_task computes them on the exported model."""
+  from hub_export.tasks import task_scoring
+  from hub_export.tasks.task_runners import NetworkRunner
 
+  runner = NetworkRunner(built.network)
   if args.task == SQUAD:
-    return finetune_eval.squad_scores(network, evaluation.examples, encoded, arrays, config, args.batch_size)
+    return task_scoring.score_squad(runner, evaluation.examples, config, built.vocab, args.batch_size,
+                                    args.version_2_with_negative).metrics
   metric = (classification_data.TASKS[args.glue_task].metric if args.glue_task
             else "pearson_spearman" if train.regression else "accuracy")
-  groups = [e.language for e in evaluation.examples] if args.glue_task == "xnli" else None
-  return finetune_eval.classification_scores(network, arrays, metric, groups, train.regression, args.batch_size)
+  return task_scoring.score_classification(runner, evaluation, metric, config, built.vocab, args.batch_size).metrics
 
 
 def _write_run_results(model_dir: Path, built, results: dict) -> None:

@@ -24,6 +24,18 @@ KERAS3_TASKS = {SQUAD: "MobileBertQuestionAnswerer", CLASSIFICATION: "MobileBert
 KERAS3_INPUTS = {sig.INPUT_WORD_IDS: "token_ids", sig.INPUT_TYPE_IDS: "segment_ids", sig.INPUT_MASK: "padding_mask"}
 
 
+class NetworkRunner:
+  """A task network in memory (`finetune` scoring its eval set before the export)."""
+
+  def __init__(self, network):
+    import tensorflow as tf
+
+    self._call = tf.function(lambda inputs: network(inputs, training=False))
+
+  def __call__(self, inputs: dict) -> dict:
+    return {key: value.numpy() for key, value in self._call(inputs).items()}
+
+
 class SavedModelRunner:
   """A task SavedModel's `serve` signature."""
 

@@ -5,7 +5,7 @@ from the Python Language Reference's topic texts (`hub_export.distillation.corpu
 same held-out split: training sets from training topics, eval sets from held-out ones).
 
 * `squad`: SQuAD v1.1 JSON. A context is one reference section (its sentences joined, cut to
-  200 words); each question names a word that occurs once in it, `Where does "WORD" appear?`,
+  120 words); each question names a word that occurs once in it, `Where does "WORD" appear?`,
   and the answer is that word with the one or two words after it, up to the sentence's end.
   Finding the word and the span's extent is an extractive skill a model must learn from the
   spans; an untrained head does not have it. Contexts longer than a window are kept, so
@@ -29,7 +29,7 @@ from hub_export.distillation.corpus import split_documents
 _WORD = re.compile(r"[A-Za-z]{4,}")
 _TOKEN = re.compile(r"\S+")
 _MAX_ANSWER_WORDS = 3
-_MAX_CONTEXT_WORDS = 200
+_MAX_CONTEXT_WORDS = 120
 
 
 def _context(document: list) -> str:

@@ -1,6 +1,8 @@
 """Shared test plumbing: where ../shared lives, skipping without it (failing under CI=true), session fixtures."""
 
+import fcntl
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -86,22 +88,47 @@ def synthetic_preprocessor(tmp_path_factory) -> Path:
   return build_preprocessor(tmp_path_factory.mktemp("synthetic") / "preprocessor")
 
 
+def built_once(tmp_path_factory, name: str, build) -> Path:
+  """The folder `build(folder)` fills, built once per test session however many workers ask.
+
+  pytest-xdist gives each worker its own session, so a plain session fixture is built once per
+  worker; here the first worker to ask builds under a lock and the others wait for it and reuse
+  the folder. Users must only read it.
+  """
+  base = tmp_path_factory.getbasetemp()
+  if os.environ.get("PYTEST_XDIST_WORKER"):
+    base = base.parent  # the workers' temporary folders share this parent
+  folder, done = base / name, base / f"{name}.done"
+  with open(base / f"{name}.lock", "w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+    if not done.exists():
+      shutil.rmtree(folder, ignore_errors=True)  # what a worker's failed build left
+      build(folder)
+      done.touch()
+  return folder
+
+
 @pytest.fixture(scope="session")
 def small_english_exports(tmp_path_factory):
   """A 2-layer encoder and its preprocessor for one real-word uncased vocab: (release, encoder, preprocessor).
 
   The vocab is built from the English corpus, so sentences tokenize into real wordpieces
-  rather than [UNK].
+  rather than [UNK]. Built once per session, without the commands' fresh-process round trip.
   """
   from hub_export.checkpoint.release_writer import write_release_checkpoint
   from hub_export.export_encoder import export_encoder
   from hub_export.export_preprocessor import export
-  from release_dirs import tiny_config
+  from release_dirs import tiny_config, without_fresh_process_check
   from tokenization_test_data import build_test_vocab, corpus
 
-  root = tmp_path_factory.mktemp("small_english")
-  tokens = build_test_vocab(corpus("english"), lower_case=True)
-  release = write_release_checkpoint(root / "release", tiny_config(vocab_size=len(tokens)), seed=5, vocab_lines=tokens)
-  encoder = export_encoder(release, root / "encoder", lower_case=True)
-  preprocessor = export(release / "vocab.txt", root / "preprocessor", lower_case=True)
-  return release, encoder, preprocessor
+  def build(root):
+    tokens = build_test_vocab(corpus("english"), lower_case=True)
+    release = write_release_checkpoint(root / "release", tiny_config(vocab_size=len(tokens)), seed=5,
+                                       vocab_lines=tokens)
+    with without_fresh_process_check():
+      export_encoder(release, root / "encoder", lower_case=True)
+      export(release / "vocab.txt", root / "preprocessor", lower_case=True)
+
+  root = built_once(tmp_path_factory, "small_english", build)
+  return root / "release", root / "encoder", root / "preprocessor"
+

@@ -2,45 +2,16 @@
 
 import hashlib
 import json
-import os
 import re
 import string
-import subprocess
-import sys
 
 import pytest
 
 import bert_reference_tokenizer as reference
-from conftest import REPO
+from conftest import DEMO_EARLIER_RUN, DEMO_TEXT, run_demo
 from hub_export.demo.run_demo import MODEL_NAME, PREPROCESSOR_NAME
 from hub_export.demo.vocab import demo_vocab
 from hub_export.tokenization.vocab import load_vocab
-
-JOURNEY_TEXT = "MobileBERT runs on phones: the demo's tokenizer splits unknown words!"
-# Files of the kinds an earlier demo run leaves in each output; the run under test must replace every one.
-EARLIER_RUN = ("demo_out/checkpoint/stale.json", "demo_out/export/encoder/assets/stale.txt",
-               f"demo_out/from_dist/{MODEL_NAME}/assets/stale.txt", f"dist/{MODEL_NAME}/0.md",
-               f"dist/{PREPROCESSOR_NAME}/0.md", "dist/kaggle/stale.txt")
-
-
-def _run_demo(cwd, *args):
-  """A newcomer's run: no TF_CPP_MIN_LOG_LEVEL of their own."""
-  environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-  return subprocess.run([sys.executable, "-m", "hub_export.demo", *args], capture_output=True, text=True,
-                        cwd=cwd, env={**environ, "PYTHONPATH": str(REPO)}, timeout=900)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-  """One demo run with the default ./demo_out and ./dist, over the outputs of an earlier run."""
-  cwd = tmp_path_factory.mktemp("demo")
-  for stale in EARLIER_RUN:
-    (cwd / stale).parent.mkdir(parents=True, exist_ok=True)
-    (cwd / stale).write_text("from an earlier run\n")
-  proc = _run_demo(cwd, "--text", JOURNEY_TEXT, "--overwrite")
-  assert proc.returncode == 0, proc.stderr[-3000:]
-  return cwd, proc
-
 
 def _journey_lines(stdout: str) -> dict:
   stages = {}
@@ -51,15 +22,15 @@ def _journey_lines(stdout: str) -> dict:
 
 
 @pytest.mark.slow
-def test_journey_matches_the_reference_tokenizer(demo):
-  cwd, proc = demo
+def test_journey_matches_the_reference_tokenizer(demo_run):
+  cwd, proc = demo_run
   stages = _journey_lines(proc.stdout)
   tokens = load_vocab(cwd / "demo_out" / "checkpoint" / "vocab.txt").tokens
   index = {token: i for i, token in enumerate(tokens)}
-  pieces = [p for word in reference.basic_tokenize(JOURNEY_TEXT, lower_case=True)
+  pieces = [p for word in reference.basic_tokenize(DEMO_TEXT, lower_case=True)
             for p in reference.wordpiece(word, index)]
 
-  assert stages["text"] == JOURNEY_TEXT
+  assert stages["text"] == DEMO_TEXT
   assert stages["wordpieces"] == pieces
   assert "[UNK]" not in pieces and any(p.startswith("##") for p in pieces)
   assert stages["input_word_ids"] == [index["[CLS]"]] + [index[p] for p in pieces] + [index["[SEP]"]]
@@ -68,12 +39,12 @@ def test_journey_matches_the_reference_tokenizer(demo):
 
 
 @pytest.mark.slow
-def test_commands_started_from_the_demo_checkpoint_need_no_lower_case_flag(demo, tmp_path):
+def test_commands_started_from_the_demo_checkpoint_need_no_lower_case_flag(demo_run, tmp_path):
   """The demo vocab is in no manifest: its casing travels in the checkpoint folder."""
   from hub_export.checkpoint.export_source import resolve_source
   from hub_export.pretraining_data import write_pretraining_data
 
-  checkpoint = demo[0] / "demo_out" / "checkpoint"
+  checkpoint = demo_run[0] / "demo_out" / "checkpoint"
   assert resolve_source(checkpoint).lower_case is True
   corpus = tmp_path / "corpus.txt"
   corpus.write_text("the cat sat on the mat.\nit was warm.\n\na second document.\nwith two lines.\n")
@@ -82,7 +53,7 @@ def test_commands_started_from_the_demo_checkpoint_need_no_lower_case_flag(demo,
 
 
 @pytest.mark.slow
-def test_journey_pooled_output_is_the_checkpoints_model(demo):
+def test_journey_pooled_output_is_the_checkpoints_model(demo_run):
   """What came out of the published tarballs equals the model restored from the demo's checkpoint."""
   import numpy as np
   import tensorflow as tf
@@ -90,7 +61,7 @@ def test_journey_pooled_output_is_the_checkpoints_model(demo):
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
 
-  cwd, proc = demo
+  cwd, proc = demo_run
   stages = _journey_lines(proc.stdout)
   model, _ = load_mobilebert(locate_checkpoint(cwd / "demo_out" / "checkpoint"))
   ids = np.zeros([1, stages["seq_length"]], np.int32)
@@ -104,8 +75,8 @@ def test_journey_pooled_output_is_the_checkpoints_model(demo):
 
 
 @pytest.mark.slow
-def test_stderr_holds_only_the_projects_own_lines(demo):
-  _, proc = demo
+def test_stderr_holds_only_the_projects_own_lines(demo_run):
+  _, proc = demo_run
   foreign = [line for line in proc.stderr.splitlines()
              if re.match(r"[IWEF]\d{4} ", line) or re.search(r"absl|cuInit|CUDA|cuda|oneDNN|pkg_resources", line)]
   assert not foreign, foreign[:5]
@@ -113,8 +84,8 @@ def test_stderr_holds_only_the_projects_own_lines(demo):
 
 
 @pytest.mark.slow
-def test_dist_holds_two_packages_cards_metadata_and_valid_checksums(demo):
-  cwd, _ = demo
+def test_dist_holds_two_packages_cards_metadata_and_valid_checksums(demo_run):
+  cwd, _ = demo_run
   dist = cwd / "dist"
   assert sorted(p.name for p in dist.iterdir()) == sorted(["SHA256SUMS", MODEL_NAME, PREPROCESSOR_NAME, "kaggle"])
   for name in (MODEL_NAME, PREPROCESSOR_NAME):
@@ -134,18 +105,18 @@ def test_dist_holds_two_packages_cards_metadata_and_valid_checksums(demo):
 
 
 @pytest.mark.slow
-def test_overwrite_replaced_every_output_of_the_earlier_run(demo):
-  cwd, _ = demo
-  assert not [stale for stale in EARLIER_RUN if (cwd / stale).exists()]
+def test_overwrite_replaced_every_output_of_the_earlier_run(demo_run):
+  cwd, _ = demo_run
+  assert not [stale for stale in DEMO_EARLIER_RUN if (cwd / stale).exists()]
   assert (cwd / "demo_out" / "from_dist" / MODEL_NAME / "saved_model.pb").is_file()
   assert (cwd / "demo_out" / "from_dist" / PREPROCESSOR_NAME / "assets" / "vocab.txt").is_file()
 
 
 @pytest.mark.slow
-def test_rerun_without_overwrite_refuses_and_changes_nothing(demo):
-  cwd, _ = demo
+def test_rerun_without_overwrite_refuses_and_changes_nothing(demo_run):
+  cwd, _ = demo_run
   sums = (cwd / "dist" / "SHA256SUMS").read_bytes()
-  proc = _run_demo(cwd)
+  proc = run_demo(cwd)
   assert proc.returncode == 2
   assert proc.stderr.strip().splitlines()[-1].startswith("error: ")
   assert "pass --overwrite" in proc.stderr
@@ -155,7 +126,7 @@ def test_rerun_without_overwrite_refuses_and_changes_nothing(demo):
 def test_overwrite_refuses_a_directory_the_demo_did_not_write(tmp_path):
   (tmp_path / "dist").mkdir()
   (tmp_path / "dist" / "my_release.tar.gz").write_bytes(b"precious")
-  proc = _run_demo(tmp_path, "--overwrite")
+  proc = run_demo(tmp_path, "--overwrite")
   assert proc.returncode == 2
   assert "my_release.tar.gz" in proc.stderr.strip().splitlines()[-1]
   assert (tmp_path / "dist" / "my_release.tar.gz").read_bytes() == b"precious"
@@ -163,13 +134,13 @@ def test_overwrite_refuses_a_directory_the_demo_did_not_write(tmp_path):
 
 
 def test_out_and_dist_must_not_overlap(tmp_path):
-  proc = _run_demo(tmp_path, "--out", "same", "--dist", "same/dist")
+  proc = run_demo(tmp_path, "--out", "same", "--dist", "same/dist")
   assert proc.returncode == 2 and "must not be, or contain, each other" in proc.stderr
 
 
 def test_a_file_in_the_way_is_refused(tmp_path):
   (tmp_path / "dist").write_text("not a folder")
-  proc = _run_demo(tmp_path, "--overwrite")
+  proc = run_demo(tmp_path, "--overwrite")
   assert proc.returncode == 2 and "is not a directory" in proc.stderr.strip().splitlines()[-1]
 
 

@@ -74,6 +74,7 @@ def test_each_stage_reports_steps_done_rate_and_time_left(finished_with_log):
     assert sorted({done for done, _ in found}) == list(range(1, steps + 1)), name  # a report after every step
 
 
+@pytest.mark.slow
 def test_mirrored_on_two_cpu_devices_equals_one_device(setup, finished, tmp_path):
   """The same ten steps on the same global batch, split over two logical CPU devices."""
   _, single = finished
@@ -193,6 +194,7 @@ def test_original_schedule_starts_the_masked_lm_head_from_the_teacher_too(setup,
     np.testing.assert_array_equal(student_variable.numpy(), teacher_variable.numpy())
 
 
+@pytest.mark.slow
 def test_a_run_killed_mid_stage_resumes_to_the_same_student(setup, finished, tmp_path):
   """SIGKILL inside stage 1 (after the step-4 checkpoint), then the same command again."""
   import tensorflow as tf

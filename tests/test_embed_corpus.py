@@ -314,15 +314,10 @@ def test_remote_publish_replaces_old_shards_and_marks_success(tmp_path):
 
 
 @pytest.mark.slow
-def test_full_size_model_gives_the_savedmodels_numbers(tmp_path):
-  """The full 24-layer OPT architecture (seeded weights, demo vocab) on real English lines."""
-  from hub_export.checkpoint.release_writer import write_release_checkpoint
-  from hub_export.config import MobileBertConfig
-  from hub_export.demo.vocab import demo_vocab
-
-  release = write_release_checkpoint(tmp_path / "release", MobileBertConfig(vocab_size=30522), 0,
-                                     vocab_lines=demo_vocab())
-  models = export_release(release, tmp_path)
+def test_full_size_model_gives_the_savedmodels_numbers(demo_run, tmp_path):
+  """The full 24-layer OPT architecture (the demo's seeded checkpoint and exports, demo vocab) on real English lines."""
+  export = demo_run[0] / "demo_out" / "export"
+  models = export / "encoder", export / "preprocessor"
   lines = (REPO / "tests" / "corpus" / "english.txt").read_text(encoding="utf-8").splitlines()[:24]
   (tmp_path / "corpus.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
   settings = _settings(models, tmp_path / "corpus.txt", tmp_path / "out", min_batch_size=1, max_batch_size=16)

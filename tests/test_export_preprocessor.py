@@ -16,6 +16,7 @@ from tokenization_test_data import (CLS, ENGLISH_VOCAB, PAD, SEP, TINY_ENCODER, 
                                     expected_pack, special_layout, write_vocab)
 from hub_export import export_preprocessor
 from hub_export.signatures import ENCODER_INPUT_KEYS, SPECIAL_TOKEN_KEYS
+from release_dirs import without_fresh_process_check
 
 SEQ_LENGTH = 128
 
@@ -173,7 +174,8 @@ def test_bad_input_keeps_shapes_and_ids_in_range(loaded, exported):
 def test_exported_english_preprocessor_is_exact_on_english_corpus(tmp_path):
   """The shipped artifact, not just the in-memory tokenizer, matches the reference rules."""
   require_shared(ENGLISH_VOCAB)
-  export_preprocessor.export(ENGLISH_VOCAB, tmp_path / "en")  # casing from the manifest
+  with without_fresh_process_check():
+    export_preprocessor.export(ENGLISH_VOCAB, tmp_path / "en")  # casing from the manifest
   pre = tf.saved_model.load(str(tmp_path / "en"))
   lines = corpus("english")
   index = {t: i for i, t in enumerate(ENGLISH_VOCAB.read_text(encoding="utf-8").split("\n")[:-1])}
@@ -185,7 +187,8 @@ def test_exported_english_preprocessor_is_exact_on_english_corpus(tmp_path):
 
 def test_end_to_end_with_tiny_reference_encoder(tmp_path):
   require_fixture(TINY_ENCODER)
-  export_preprocessor.export(TINY_ENCODER / "assets" / "vocab.txt", tmp_path / "pre", lower_case=True)
+  with without_fresh_process_check():
+    export_preprocessor.export(TINY_ENCODER / "assets" / "vocab.txt", tmp_path / "pre", lower_case=True)
   pre = tf.saved_model.load(str(tmp_path / "pre"))
   text = tf_keras.Input(shape=(), dtype=tf.string)
   encoder = hub.KerasLayer(str(TINY_ENCODER))

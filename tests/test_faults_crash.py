@@ -35,6 +35,8 @@ DIST = "dist"
 NAME = "toy"
 ENCODER_TAR = rf"-> {NAME}_1\.tar\.gz"
 PREPROCESSOR_TAR = rf"-> {NAME}_preprocess_1\.tar\.gz"
+pytestmark = pytest.mark.slow
+
 
 # Lane A: restore, trace and save (the target never exists afterwards).
 BEFORE_VERIFY = [

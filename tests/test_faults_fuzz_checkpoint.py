@@ -26,6 +26,8 @@ from release_dirs import write_tiny_release
 CASES = 240
 CASE_TIMEOUT_S = 60
 START_TIMEOUT_S = 300
+pytestmark = pytest.mark.slow
+
 WORKER = Path(__file__).resolve().parent / "checkpoint_fuzz_worker.py"
 LAYOUTS = {"tf1": ("index", "data", "config"), "native": ("index", "data")}
 SMALL = dict(num_hidden_layers=1, hidden_size=64, embedding_size=32, intra_bottleneck_size=32, intermediate_size=64,

@@ -80,6 +80,7 @@ def _report(reports, backend):
   return report
 
 
+@pytest.mark.slow
 def test_preset_folder_has_every_keras_hub_file(workdir):
   preset = workdir / "preset"
   for name in ("config.json", "model.weights.h5", "task.json", "task.weights.h5", "preprocessor.json",
@@ -96,6 +97,7 @@ def test_preset_folder_has_every_keras_hub_file(workdir):
   assert not list(workdir.glob(".preset*")), "temporary or lock files left beside the preset"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_golden_configs_match_hf_on_every_backend(reports, backend):
   golden = _report(reports, backend)["golden_parity"]
@@ -107,6 +109,7 @@ def test_golden_configs_match_hf_on_every_backend(reports, backend):
     assert figures["mlm"] <= 1e-4, (name, figures)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_backbone_matches_our_savedmodel_on_padded_inputs(reports, backend):
   figures = _report(reports, backend)["savedmodel_parity"]
@@ -114,6 +117,7 @@ def test_backbone_matches_our_savedmodel_on_padded_inputs(reports, backend):
   assert figures["sequence"] <= 1e-5 and figures["pooled"] <= 1e-5, figures
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_presets_load_and_save_round_trip(reports, backend):
   presets = _report(reports, backend)["presets"]
@@ -128,6 +132,7 @@ def test_presets_load_and_save_round_trip(reports, backend):
   assert presets["keras_file"] == {"class": "MobileBertTextClassifier", "identical": True}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_preset_tokenizer_follows_bert_rules_on_every_backend(reports, workdir, backend):
   ids = _report(reports, backend)["tokenizer_ids"]
@@ -139,6 +144,7 @@ def test_preset_tokenizer_follows_bert_rules_on_every_backend(reports, workdir, 
   assert ids["batched"] == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_fine_tuning_from_raw_strings(reports, backend):
   figures = _report(reports, backend)["fine_tuning"]
@@ -148,6 +154,7 @@ def test_fine_tuning_from_raw_strings(reports, backend):
   assert figures["predict_matches_call"] <= 1e-5, figures
 
 
+@pytest.mark.slow
 def test_bad_presets_fail_with_one_line(reports):
   bad = _report(reports, "tensorflow")["bad_presets"]
   expected = {"bert": "holds a keras_hub>BertBackbone model, not hub_export>MobileBertBackbone",
@@ -188,6 +195,7 @@ def test_tokenizer_exact_on_multilingual_corpus(lower_case):
   _assert_exact(build_test_vocab(lines, lower_case), lower_case, lines)
 
 
+@pytest.mark.slow
 def test_export_keras_refuses_an_existing_preset_without_overwrite(workdir):
   proc = subprocess.run([sys.executable, "-m", "hub_export.export_keras", "--ckpt",
                          str(workdir / "release" / PRESET_SOURCE), "--preset_dir", str(workdir / "preset"),
@@ -198,6 +206,7 @@ def test_export_keras_refuses_an_existing_preset_without_overwrite(workdir):
   assert proc.stderr.strip().splitlines()[-1] == errors[0]
 
 
+@pytest.mark.slow
 def test_publish_keras_preset_to_kaggle_and_load_what_users_download(workdir, monkeypatch, tmp_path):
   import kagglehub
 

@@ -28,6 +28,8 @@ FENCE = re.compile(r"^```(?P<lang>[\w-]*)\s*$")
 PLACEHOLDER = re.compile(r"path/to/[\w.-]+")
 SHELL_LANGS = ("", "bash", "sh", "shell")
 RELEASE_FOLDER = "uncased_L-24_H-128_B-512_A-4_F-4_OPT"
+pytestmark = pytest.mark.slow
+
 
 FAKE_CURL = """#!/usr/bin/env bash
 # Offline stand-in for `curl -LO URL`: saves the test's release tarball under the URL's file name.

@@ -31,8 +31,8 @@ REFERENCE_PREPROCESSOR = SHARED / "fixtures" / "model_garden_preprocess_en_uncas
 LONGEST_FILES_FIRST = (
     "test_readme.py", "test_faults_crash.py", "test_keras3.py", "test_distill.py", "test_export_tflite.py",
     "test_keras3_full_size.py", "test_finetune.py", "test_demo.py", "test_export_preprocessor.py",
-    "test_reproducible_exports.py", "test_embed_corpus.py", "test_evaluate_task.py", "test_faults_fuzz_checkpoint.py", "test_wheel.py", "test_text_input_tflite.py",
-    "test_mediapipe.py", "test_preprocessor_keras_reload.py",
+    "test_reproducible_exports.py", "test_embed_corpus.py", "test_evaluate_task.py", "test_faults_fuzz_checkpoint.py",
+    "test_wheel.py", "test_text_input_tflite.py", "test_mediapipe.py", "test_preprocessor_keras_reload.py",
 )
 
 

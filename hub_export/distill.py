@@ -25,9 +25,10 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from hub_export import cli
 from hub_export.distillation.options import SCHEDULES, LayerFactors, TrainOptions
-from hub_export.errors import HubExportError
+from hub_export.support import cli, log
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import CONFIG_NAME, VOCAB_NAME
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
 STUDENT_DIR = "student"
@@ -127,7 +128,6 @@ class StudentVocab:
 
 
 def _vocab_for(args, teacher_location) -> Path:
-  from hub_export.checkpoint.locate import VOCAB_NAME
 
   vocab = Path(args.vocab) if args.vocab or teacher_location is None else teacher_location.sibling(VOCAB_NAME)
   if vocab is None:
@@ -149,7 +149,7 @@ def _worker_folder(strategy, out: Path) -> Path:
 
 def _prepare_out(out: Path, overwrite: bool) -> None:
   """A folder holding a run is resumed; --overwrite starts afresh, deleting only a run's files."""
-  from hub_export.savedmodel.atomic import check_replaceable, check_target
+  from hub_export.support.atomic import check_replaceable, check_target
 
   checkpoints = "checkpoints"  # trainer.CHECKPOINTS, without importing TensorFlow here
   if out.name.startswith(WORKER_PREFIX):  # inside the chief's folder, which the chief may not have made yet
@@ -170,7 +170,7 @@ def _student_vocab(vocab: Path, metadata: dict) -> StudentVocab:
 
   if metadata.get("vocab_sha256") == load_vocab(vocab).sha256 and isinstance(metadata.get("lower_case"), bool):
     return StudentVocab(vocab, metadata["lower_case"])
-  cli.LOG.warning("warning: --data was not made from %s (another vocab_sha256 in its metadata); the student's "
+  log.LOG.warning("warning: --data was not made from %s (another vocab_sha256 in its metadata); the student's "
                   "casing is not recorded, so exporting it needs --lower_case", vocab)
   return StudentVocab(vocab, None)
 
@@ -179,17 +179,17 @@ def write_student(trainer, out: Path, vocab: StudentVocab, name: str = STUDENT_D
   """The trained encoder and masked-LM head in the project's checkpoint layout, with config, vocab and casing."""
   from hub_export.checkpoint.locate import CHECKPOINT_FILES
   from hub_export.checkpoint.native import write_native_checkpoint
-  from hub_export.savedmodel.atomic import atomic_directory
+  from hub_export.support.atomic import atomic_directory
   from hub_export.tokenization.vocab import load_vocab, write_casing
 
   model = trainer.student.model
   with atomic_directory(out / name, overwrite=True, ours=CHECKPOINT_FILES) as tmp:
     write_native_checkpoint(model, str(tmp / STUDENT_PREFIX))
     (tmp / "checkpoint").write_text(f'model_checkpoint_path: "{STUDENT_PREFIX}"\n', encoding="utf-8")
-    (tmp / "bert_config.json").write_text(model.config.to_json_string(), encoding="utf-8")
-    shutil.copyfile(vocab.path, tmp / "vocab.txt")
+    (tmp / CONFIG_NAME).write_text(model.config.to_json_string(), encoding="utf-8")
+    shutil.copyfile(vocab.path, tmp / VOCAB_NAME)
     if vocab.lower_case is not None:
-      write_casing(load_vocab(tmp / "vocab.txt"), vocab.lower_case)
+      write_casing(load_vocab(tmp / VOCAB_NAME), vocab.lower_case)
   return out / name
 
 
@@ -221,7 +221,7 @@ def build_trainer(args):
   examples = records.load_examples(args.data)
   teacher = None
   if teacher_location is not None:
-    with strategy.scope(), cli.step("restore the teacher"):
+    with strategy.scope(), log.step("restore the teacher"):
       teacher, _ = load_mobilebert(teacher_location, args.teacher_config, role=TEACHER)
   trainer = training.Trainer(strategy, teacher, student_config, examples, out, options)
   trainer.check_resumable()
@@ -230,10 +230,10 @@ def build_trainer(args):
 
 def distill(args) -> Path:
   trainer, vocab = build_trainer(args)
-  with cli.step(f"train {trainer.layout.total_steps} steps on {trainer.strategy.num_replicas_in_sync} replica(s)"):
-    trainer.run(log=cli.LOG.info)
+  with log.step(f"train {trainer.layout.total_steps} steps on {trainer.strategy.num_replicas_in_sync} replica(s)"):
+    trainer.run(log=log.LOG.info)
   student = write_student(trainer, trainer.out, vocab, TEACHER_DIR if args.teacher_only else STUDENT_DIR)
-  cli.LOG.info("wrote %s", student)
+  log.LOG.info("wrote %s", student)
   return student
 
 

@@ -39,9 +39,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from hub_export import cli, signatures
-from hub_export.savedmodel.atomic import atomic_file, check_file_target, write_failure
-from hub_export.errors import HubExportError, first_line
+from hub_export import signatures
+from hub_export.support import cli, log
+from hub_export.support.atomic import atomic_file, check_file_target, write_failure
+from hub_export.support.errors import HubExportError, first_line
 from hub_export.tflite import QUANTIZATIONS, check_quantize, is_litert_model
 from hub_export.tflite.model_info import CLASSIFIER_NAME, DEFAULT_LICENSE, DEFAULT_VERSION, ENCODER_NAME
 from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_TEXT
@@ -98,9 +99,9 @@ def _load_source(ckpt, saved_model, bert_config, quantize, vocab, allow_larger_v
     if bert_config is not None:
       raise HubExportError("--bert_config applies to --ckpt only; a SavedModel carries its own architecture")
     if quantize == "int8":
-      cli.LOG.warning("warning: int8 from a SavedModel quantizes its attention scores and padding mask, which "
+      log.LOG.warning("warning: int8 from a SavedModel quantizes its attention scores and padding mask, which "
                       "costs accuracy; --ckpt keeps them in float32 (see README)")
-    with cli.step("load SavedModel"):
+    with log.step("load SavedModel"):
       return encoder_source.from_saved_model(saved_model)
   return encoder_source.from_checkpoint(ckpt, bert_config, vocab, allow_larger_vocab)
 
@@ -142,7 +143,7 @@ def _check_classifier_with_litert(model_path, quantize, probes, reference) -> No
   want = np.concatenate([r[PROBABILITY] for r in reference])
   error = float(np.max(np.abs(got - want))) if np.all(np.isfinite(got)) else float("inf")
   same = float(np.mean(got.argmax(-1) == want.argmax(-1)))
-  cli.LOG.info("LiteRT vs source (%s): %d texts, max probability difference %.3g, same class %.0f%%",
+  log.LOG.info("LiteRT vs source (%s): %d texts, max probability difference %.3g, same class %.0f%%",
                quantize, len(probes), error, same * 100)
   if not error < float("inf"):
     raise HubExportError(f"the {quantize} .tflite classifier gives non-finite outputs")
@@ -164,7 +165,7 @@ def _check_with_litert(model_path, quantize, probes, reference, lines=None) -> N
     encoder = TFLiteTextEncoder(model_path)
     got = [encoder(line) for line in lines]
   agreement = measure(probes, got, reference)
-  cli.LOG.info("LiteRT vs source (%s): %s", quantize, agreement.summary())
+  log.LOG.info("LiteRT vs source (%s): %s", quantize, agreement.summary())
   if not agreement.max_relative_error < float("inf"):
     raise HubExportError(f"the {quantize} .tflite model gives non-finite outputs")
   if quantize == "none" and not agreement.max_relative_error <= FLOAT_TOLERANCE:
@@ -198,11 +199,11 @@ def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=
   if text_input:
     from hub_export.tflite.representative_data import read_lines
 
-    cli.LOG.info("no TFLite metadata: the model takes text, and MediaPipe Tasks need the token-id inputs")
+    log.LOG.info("no TFLite metadata: the model takes text, and MediaPipe Tasks need the token-id inputs")
     lines = read_lines(calibration_text, CHECK_SAMPLES)
     _write_checked(out, overwrite, source, flatbuffer,
                    lambda tmp: _check_with_litert(tmp, quantize, probes, reference, lines))
-    cli.LOG.info("wrote %s (%.1f MB, %s, input text [1], tokenized to %d)", out, len(flatbuffer) / 1e6, quantize,
+    log.LOG.info("wrote %s (%.1f MB, %s, input text [1], tokenized to %d)", out, len(flatbuffer) / 1e6, quantize,
                  seq_length)
     return Path(out)
   if metadata:
@@ -212,7 +213,7 @@ def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=
                                                          quantize, name or ENCODER_NAME, model_version, license),
                                 text_encoder.lower_case)
   _write_checked(out, overwrite, source, flatbuffer, lambda tmp: _check_with_litert(tmp, quantize, probes, reference))
-  cli.LOG.info("wrote %s (%.1f MB, %s, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize, seq_length)
+  log.LOG.info("wrote %s (%.1f MB, %s, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize, seq_length)
   return Path(out)
 
 
@@ -228,14 +229,14 @@ def export_classifier(out, classifier, labels, quantize="none", vocab=None, lowe
   _require_litert()
   from hub_export.tflite.classifier_source import from_classifier
 
-  with cli.step("load classifier"):
+  with log.step("load classifier"):
     source = from_classifier(classifier)
   if len(label_names) != source.num_classes:
     raise HubExportError(f"--labels {labels} has {len(label_names)} labels but {source.description} has "
                          f"{source.num_classes} outputs")
   _check_same_vocab(vocab, source)
   text_encoder = _text_encoder(source, vocab, lower_case, source.seq_length, False)
-  cli.LOG.info("%s: %d classes, sequence length %d, output %s", source.description, source.num_classes,
+  log.LOG.info("%s: %d classes, sequence length %d, output %s", source.description, source.num_classes,
                source.seq_length, "probabilities as saved" if source.already_probabilities else "softmax of its logits")
 
   from hub_export.tflite.model_info import PROBABILITY, classifier_info
@@ -249,7 +250,7 @@ def export_classifier(out, classifier, labels, quantize="none", vocab=None, lowe
                               text_encoder.lower_case)
   _write_checked(out, overwrite, source, flatbuffer,
                  lambda tmp: _check_classifier_with_litert(tmp, quantize, probes, reference))
-  cli.LOG.info("wrote %s (%.1f MB, %s, %d labels, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize,
+  log.LOG.info("wrote %s (%.1f MB, %s, %d labels, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize,
                len(label_names), source.seq_length)
   return Path(out)
 
@@ -261,7 +262,7 @@ def _trace_and_convert(encode, output_keys, seq_length, source, quantize, text_e
   from hub_export.tflite.convert import convert, serving_function
   from hub_export.tflite.representative_data import calibration_inputs, read_lines
 
-  with cli.step("trace"):
+  with log.step("trace"):
     function = serving_function(encode, seq_length, source.description, output_keys)
     converted = function
     if text_input:
@@ -269,14 +270,14 @@ def _trace_and_convert(encode, output_keys, seq_length, source, quantize, text_e
 
       tokenizer = InGraphTokenizer(text_encoder.vocab, text_encoder.lower_case, seq_length)
       converted = text_serving_function(encode, tokenizer, output_keys)
-  with cli.step("run the source model"):
+  with log.step("run the source model"):
     probes = text_encoder.encode(read_lines(calibration_text, CHECK_SAMPLES))
     reference = [_run(function, probe, source.description, seq_length) for probe in probes]
   calibration = None
   if quantize == "int8":
-    with cli.step("tokenize calibration text"):
+    with log.step("tokenize calibration text"):
       calibration = calibration_inputs(text_encoder, calibration_text, calibration_samples)
-  with cli.step(f"convert ({quantize})"):
+  with log.step(f"convert ({quantize})"):
     return convert(converted, source.trackable, quantize, calibration, custom_ops=text_input), probes, reference
 
 
@@ -285,9 +286,9 @@ def _with_metadata(flatbuffer: bytes, info, lower_case: bool) -> bytes:
   from hub_export.tflite.mediapipe_tokenizer import mediapipe_tokenizer_note
   from hub_export.tflite.metadata import populate
 
-  with cli.step("add metadata"):
+  with log.step("add metadata"):
     flatbuffer = populate(flatbuffer, info)
-  cli.LOG.warning("warning: on MediaPipe Tasks: %s", mediapipe_tokenizer_note(lower_case))
+  log.LOG.warning("warning: on MediaPipe Tasks: %s", mediapipe_tokenizer_note(lower_case))
   return flatbuffer
 
 
@@ -298,7 +299,7 @@ def _write_checked(out, overwrite, source, flatbuffer: bytes, check) -> None:
       tmp.write_bytes(flatbuffer)
     except OSError as e:  # a full disk, a file size limit
       raise write_failure(out, e) from None
-    with cli.step("check with LiteRT"):
+    with log.step("check with LiteRT"):
       check(tmp)
 
 

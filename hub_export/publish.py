@@ -30,13 +30,14 @@ import sys
 import typing
 from pathlib import Path
 
-from hub_export import cli
-from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
-from hub_export.errors import HubExportError
 from hub_export.hub_format import checksums
 from hub_export.hub_format.tarball import write_tarball
 from hub_export.kaggle_models import handles, network
 from hub_export.publishing import kaggle_folders, kaggle_metadata, model_card
+from hub_export.support import cli, log
+from hub_export.support.atomic import atomic_directory, check_target, write_failure
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import SAVED_MODEL_NAME
 from hub_export.tflite import is_litert_model
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -107,7 +108,7 @@ def parse_args(argv):
 def _write_tfhub_package(dist: Path, release: model_card.Release, source: Path, card: str) -> None:
   folder = dist / release.name
   folder.mkdir(parents=True)
-  with cli.step(f"pack {source} -> {release.tarball_name}"):
+  with log.step(f"pack {source} -> {release.tarball_name}"):
     write_tarball(source, folder / release.tarball_name)
   (folder / f"{release.version}.md").write_text(card, encoding="utf-8")
 
@@ -133,7 +134,7 @@ def _write_kaggle_folders(root: Path, args, owner: str, model: str, variations: 
       owner, model, args.name, model_card.one_line_description(title_card), _card_body(title_card), args.license,
       private=not args.public))
   for v in variations:
-    with cli.step(f"copy {v.source} -> {root.name}/{v.framework}/{v.slug}"):
+    with log.step(f"copy {v.source} -> {root.name}/{v.framework}/{v.slug}"):
       kaggle_folders.write_variation(root, v.source, kaggle_metadata.instance_metadata(
           owner, model, v.slug, v.framework, v.kind, model_card.one_line_description(v.card), args.license,
           args.dataset))
@@ -148,7 +149,7 @@ def publish(args) -> Path:
   if args.encoder and args.preprocessor and pre_release.name == base.name:
     raise HubExportError(f"the encoder and the preprocessor would both be published as {base.name!r}")
   for source in (args.encoder, args.preprocessor):
-    if source is not None and not (source / "saved_model.pb").is_file():
+    if source is not None and not (source / SAVED_MODEL_NAME).is_file():
       raise HubExportError(f"{source} is not a SavedModel directory (no saved_model.pb)")
   sources = [p for p in (args.encoder, args.preprocessor) if p is not None]
   protected = sources + list(args.tflite) + ([args.keras_preset] if args.keras_preset else [])
@@ -156,7 +157,7 @@ def publish(args) -> Path:
   owner, model = ((args.to.owner, args.to.model) if args.to else
                   (kaggle_metadata.slug(args.publisher), kaggle_metadata.slug(args.name)))
   packages, variations = [], []
-  with cli.step("read model facts"):
+  with log.step("read model facts"):
     if args.encoder:
       card = model_card.encoder_card(base, facts.encoder_facts(args.encoder),
                                      pre_release.handle if args.preprocessor else None)

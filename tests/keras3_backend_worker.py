@@ -207,8 +207,8 @@ def bad_presets(workdir):
 
   import keras_hub
 
-  from hub_export import cli
   from hub_export.keras3 import preset_check
+  from hub_export.support import cli
 
   report = {}
   with tempfile.TemporaryDirectory() as tmp:

@@ -15,7 +15,7 @@ REPORT = re.compile(r"^(?P<desc>.+): (?P<done>\d+)/(?P<total>\d+) \w+ \(\d+%\), 
 @contextlib.contextmanager
 def every_update_reported():
   """Yields the list that the hub_export log lines of the block are appended to; no interval between reports."""
-  from hub_export import cli, progress
+  from hub_export.support import cli, progress
 
   lines = []
   handler = logging.Handler(logging.INFO)

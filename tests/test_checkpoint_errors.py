@@ -11,7 +11,7 @@ from checkpoint_edits import rewrite_checkpoint
 from hub_export.checkpoint.locate import locate_checkpoint
 from hub_export.checkpoint.restore import load_mobilebert
 from hub_export.config import MobileBertConfig
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from release_dirs import write_tiny_release
 
 PREFIX = "mobilebert_variables.ckpt"

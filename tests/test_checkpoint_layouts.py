@@ -21,8 +21,8 @@ from hub_export.checkpoint.release_writer import write_release_checkpoint
 from hub_export.checkpoint.restore import load_mobilebert, restore_model
 from hub_export.checkpoint.seeded_values import release_values
 from hub_export.config import MobileBertConfig
-from hub_export.errors import HubExportError
 from hub_export.model import build_mobilebert
+from hub_export.support.errors import HubExportError
 
 GOLDEN = sorted(p.stem for p in GOLDEN_DIR.glob("*.npz"))
 

@@ -262,8 +262,8 @@ def test_teacher_only_pretrains_the_teacher_config_from_scratch(setup, tmp_path)
 
 
 def _one_line_error(capsys, argv) -> str:
-  from hub_export import cli
   from hub_export.distill import _main
+  from hub_export.support import cli
 
   assert cli.run(_main, argv) == 2
   lines = capsys.readouterr().err.strip().splitlines()
@@ -320,9 +320,9 @@ def test_held_out_masked_lm_accuracy_counts_weighted_positions(setup, finished):
 
 def test_evaluate_mlm_command_prints_the_held_out_accuracy_and_refuses_data_it_cannot_read(setup, finished, tmp_path,
                                                                                          capsys):
-  from hub_export import cli
   from hub_export.distillation.evaluation import evaluate_checkpoint
   from hub_export.evaluate_mlm import _main
+  from hub_export.support import cli
 
   _, out = finished
   assert cli.run(_main, ["--ckpt", str(out / "student"), "--data", str(setup["data"]), "--batch_size", "7"]) == 0

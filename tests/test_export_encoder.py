@@ -15,9 +15,9 @@ import tf_keras
 from conftest import GOLDEN_DIR
 from hub_export.checkpoint.release_writer import write_release_checkpoint
 from hub_export.config import MobileBertConfig
-from hub_export.errors import HubExportError
 from hub_export.export_encoder import export_encoder
 from hub_export.savedmodel import roundtrip
+from hub_export.support.errors import HubExportError
 from release_dirs import tiny_vocab
 
 KEYS = ("input_word_ids", "input_mask", "input_type_ids")

@@ -17,9 +17,9 @@ pytest.importorskip("ai_edge_litert.interpreter",
 from bert_reference_tokenizer import tokenize_ids  # noqa: E402
 from conftest import REPO, shared_path  # noqa: E402
 from hub_export import signatures as sig  # noqa: E402
-from hub_export.savedmodel.atomic import atomic_file  # noqa: E402
-from hub_export.errors import HubExportError  # noqa: E402
 from hub_export.export_tflite import export_tflite, main  # noqa: E402
+from hub_export.support.atomic import atomic_file  # noqa: E402
+from hub_export.support.errors import HubExportError  # noqa: E402
 from hub_export.tflite.agreement import row_cosines, row_relative_errors  # noqa: E402
 from hub_export.tflite.runtime import TFLiteEncoder  # noqa: E402
 

@@ -15,7 +15,7 @@ from hub_export.checkpoint.seeded_values import (optimizer_slot_values, release_
                                                  values_sha256)
 from hub_export.checkpoint.tf1_names import is_ignorable, next_sentence_head_shapes, tf1_variable_shapes
 from hub_export.config import MobileBertConfig
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 FIXTURE = SHARED / "fixtures" / "mobilebert_tiny" / "release_tf1"
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -7,9 +7,10 @@ Shared by the commands that turn a checkpoint into something published (`export_
 import dataclasses
 from pathlib import Path
 
-from hub_export import cli
-from hub_export.checkpoint.locate import VOCAB_NAME, CheckpointLocation, locate_checkpoint
-from hub_export.errors import HubExportError
+from hub_export.checkpoint.locate import CheckpointLocation, locate_checkpoint
+from hub_export.support import cli, log
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import VOCAB_NAME
 from hub_export.tokenization.vocab import ALLOW_LARGER_VOCAB_FLAG
 
 
@@ -73,9 +74,9 @@ def restore_model(source: ExportSource, bert_config=None, allow_larger_vocab=Fal
   """The strictly restored tf_keras model; the vocab must fit its word table."""
   from hub_export.checkpoint.restore import load_mobilebert
 
-  with cli.step("restore"):
+  with log.step("restore"):
     model, report = load_mobilebert(source.location, bert_config,
                                     check_config=vocab_fits_config(source.vocab, allow_larger_vocab))
-  cli.LOG.info("restored %d variables from %s (%s)%s", report.restored, report.prefix, report.layout.value,
+  log.LOG.info("restored %d variables from %s (%s)%s", report.restored, report.prefix, report.layout.value,
                f"; present but not exported: {', '.join(report.unused)}" if report.unused else "")
   return model

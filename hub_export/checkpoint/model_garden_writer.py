@@ -18,9 +18,10 @@ import numpy as np
 import tensorflow as tf
 
 from hub_export.checkpoint.locate import CHECKPOINT_FILES
-from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.checkpoint.seeded_values import release_values
 from hub_export.config import MobileBertConfig
+from hub_export.support.atomic import atomic_directory
+from hub_export.support.filenames import CONFIG_NAME
 from hub_export.weight_layout import model_weights
 
 CHECKPOINT_NAME = "mobilebert"  # `save` adds the counter: mobilebert-1.index, mobilebert-1.data-*
@@ -57,5 +58,5 @@ def write_model_garden_checkpoint(out_dir, config: MobileBertConfig, seed: int, 
   """Writes `out_dir` (atomically): the checkpoint, its state file and `bert_config.json`; returns the path."""
   with atomic_directory(out_dir, overwrite=overwrite, ours=CHECKPOINT_FILES) as tmp:
     tf.train.Checkpoint(**_object_tree(seeded_model_garden_values(config, seed))).save(str(tmp / CHECKPOINT_NAME))
-    (tmp / "bert_config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
+    (tmp / CONFIG_NAME).write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
   return Path(out_dir)

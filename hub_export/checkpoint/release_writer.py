@@ -18,10 +18,11 @@ from typing import Optional
 import tensorflow as tf
 
 from hub_export.checkpoint.locate import CHECKPOINT_FILES
-from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.checkpoint.seeded_values import optimizer_slot_values, release_values
 from hub_export.config import MobileBertConfig
-from hub_export.errors import HubExportError
+from hub_export.support.atomic import atomic_directory
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import CONFIG_NAME, VOCAB_NAME
 from hub_export.tokenization.vocab import load_vocab, write_casing
 from hub_export.weight_layout import TaskHead
 
@@ -80,10 +81,10 @@ def write_release_checkpoint(out_dir, config: MobileBertConfig, seed: int, *,
   with atomic_directory(out_dir, overwrite=overwrite, ours=CHECKPOINT_FILES) as tmp:
     _save_variables(tmp / prefix_name, config, seed, with_optimizer_slots, with_next_sentence_head, task_head)
     (tmp / "checkpoint").write_text(_checkpoint_state(prefix_name), encoding="utf-8")
-    (tmp / "bert_config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
+    (tmp / CONFIG_NAME).write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
     if vocab_lines is not None:
-      (tmp / "vocab.txt").write_text("".join(f"{token}\n" for token in vocab_lines), encoding="utf-8")
+      (tmp / VOCAB_NAME).write_text("".join(f"{token}\n" for token in vocab_lines), encoding="utf-8")
       if lower_case is not None:
-        write_casing(load_vocab(tmp / "vocab.txt"), lower_case)
+        write_casing(load_vocab(tmp / VOCAB_NAME), lower_case)
   return Path(out_dir)
 

@@ -17,11 +17,12 @@ import tensorflow as tf
 
 from hub_export.checkpoint import model_garden, native, tf1_names, tf1_release
 from hub_export.checkpoint.layout import Layout, TF1_MARKER, detect_layout
-from hub_export.checkpoint.locate import CONFIG_NAME, CheckpointLocation
+from hub_export.checkpoint.locate import CheckpointLocation
 from hub_export.checkpoint.target import Target
 from hub_export.config import STUDENT, MobileBertConfig
-from hub_export.errors import HubExportError, first_line
 from hub_export.model import MobileBert, build_mobilebert
+from hub_export.support.errors import HubExportError, first_line
+from hub_export.support.filenames import CONFIG_NAME
 from hub_export.weight_layout import task_head_parts
 
 _SHOWN = 10

@@ -6,7 +6,7 @@ source variable must be used exactly once and every target variable set exactly 
 with equal shapes, or nothing is converted.
 """
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 
 def _pairs(source, task):

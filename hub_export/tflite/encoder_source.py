@@ -9,7 +9,8 @@ import dataclasses
 from pathlib import Path
 from typing import Callable, Optional
 
-from hub_export.errors import HubExportError, first_line
+from hub_export.support.errors import HubExportError, first_line
+from hub_export.support.filenames import SAVED_MODEL_NAME
 
 
 @dataclasses.dataclass
@@ -31,18 +32,18 @@ def from_checkpoint(ckpt, bert_config=None, vocab=None, allow_larger_vocab=False
   Traced in the batched form with NoNorm folded into the matmuls (fewer ops on device), its
   attention-score ops named for int8's float island (`model.functional.FLOAT_SCORES_SCOPE`).
   """
-  from hub_export import cli
   from hub_export.checkpoint.export_source import resolve_vocab, vocab_fits_config
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
+  from hub_export.support import log
   from hub_export.tokenization.vocab import load_vocab
 
   location = locate_checkpoint(ckpt)
   vocab = resolve_vocab(location, vocab)
-  with cli.step("restore"):
+  with log.step("restore"):
     model, report = load_mobilebert(location, bert_config,
                                     check_config=vocab_fits_config(load_vocab(vocab), allow_larger_vocab))
-  cli.LOG.info("restored %d variables from %s (%s)", report.restored, report.prefix, report.layout.value)
+  log.LOG.info("restored %d variables from %s (%s)", report.restored, report.prefix, report.layout.value)
   encoder = model.encoder
   return EncoderSource(
       encode=lambda inputs: encoder(inputs, training=False, fold_no_norm=True, two_streams=False),
@@ -66,7 +67,7 @@ def from_saved_model(export_dir) -> EncoderSource:
   import tensorflow as tf
 
   export_dir = Path(export_dir)
-  if not (export_dir / "saved_model.pb").is_file():
+  if not (export_dir / SAVED_MODEL_NAME).is_file():
     raise HubExportError(f"--saved_model {export_dir} is not a SavedModel directory (no saved_model.pb)")
   try:
     loaded = tf.saved_model.load(str(export_dir))

@@ -63,7 +63,7 @@ def main(argv=None) -> int:
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.savedmodel.encoder import build_encoder_object, save_encoder
-  from hub_export.export_tflite import export_tflite
+  from hub_export.tflite.export import export_tflite
   from hub_export.tflite.agreement import measure
   from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_TEXT, TextEncoder, read_lines
   from hub_export.tflite.runtime import TFLiteEncoder

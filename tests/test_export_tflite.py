@@ -17,7 +17,8 @@ pytest.importorskip("ai_edge_litert.interpreter",
 from bert_reference_tokenizer import tokenize_ids  # noqa: E402
 from conftest import REPO, shared_path  # noqa: E402
 from hub_export import signatures as sig  # noqa: E402
-from hub_export.export_tflite import export_tflite, main  # noqa: E402
+from hub_export.export_tflite import main  # noqa: E402
+from hub_export.tflite.export import export_tflite  # noqa: E402
 from hub_export.support.atomic import atomic_file  # noqa: E402
 from hub_export.support.errors import HubExportError  # noqa: E402
 from hub_export.tflite.agreement import row_cosines, row_relative_errors  # noqa: E402

@@ -36,7 +36,7 @@ def export_encoder(ckpt, export_dir, bert_config=None, vocab=None, lower_case=No
 
   import tensorflow as tf
 
-  from hub_export.savedmodel.encoder import build_encoder_object, save_encoder
+  from hub_export.savedmodel.encoder_object import build_encoder_object, save_encoder
   from hub_export.savedmodel.roundtrip import verify_in_fresh_process
 
   model = restore_model(source, bert_config, allow_larger_vocab)

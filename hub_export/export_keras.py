@@ -70,7 +70,7 @@ def export_keras(ckpt, preset_dir, bert_config=None, vocab=None, lower_case=None
   source = resolve_source(ckpt, vocab, lower_case)
   target = check_target(preset_dir, overwrite, protected=[source.location.directory], ours=PRESET_FILES)
 
-  from hub_export.keras3.convert import convert_weights
+  from hub_export.keras3.from_tf_keras import convert_weights
   from hub_export.keras3.preset_check import verify_in_fresh_process
 
   model = restore_model(source, bert_config, allow_larger_vocab)

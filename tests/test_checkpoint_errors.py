@@ -79,7 +79,7 @@ def test_shape_mismatch_names_both_shapes(release):
 
 
 def test_optimizer_slots_and_step_are_ignored(tmp_path):
-  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.checkpoint.tf1_release import write_release_checkpoint
   from release_dirs import tiny_config, tiny_vocab
 
   path = write_release_checkpoint(tmp_path / "r", tiny_config(), 5, with_optimizer_slots=True,

@@ -13,7 +13,7 @@ import pytest
 import bert_reference_tokenizer as reference
 from conftest import REPO
 from hub_export.demo.run_demo import MODEL_NAME, PREPROCESSOR_NAME
-from hub_export.demo.vocab import demo_vocab
+from hub_export.demo.demo_vocab import demo_vocab
 from hub_export.tokenization.vocab import load_vocab
 
 JOURNEY_TEXT = "MobileBERT runs on phones: the demo's tokenizer splits unknown words!"

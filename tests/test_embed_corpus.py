@@ -316,9 +316,9 @@ def test_remote_publish_replaces_old_shards_and_marks_success(tmp_path):
 @pytest.mark.slow
 def test_full_size_model_gives_the_savedmodels_numbers(tmp_path):
   """The full 24-layer OPT architecture (seeded weights, demo vocab) on real English lines."""
-  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.checkpoint.tf1_release import write_release_checkpoint
   from hub_export.config import MobileBertConfig
-  from hub_export.demo.vocab import demo_vocab
+  from hub_export.demo.demo_vocab import demo_vocab
 
   release = write_release_checkpoint(tmp_path / "release", MobileBertConfig(vocab_size=30522), 0,
                                      vocab_lines=demo_vocab())

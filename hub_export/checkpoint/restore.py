@@ -15,7 +15,7 @@ import re
 import numpy as np
 import tensorflow as tf
 
-from hub_export.checkpoint import model_garden, native, tf1_names, tf1_release
+from hub_export.checkpoint import model_garden, native, tf1_release
 from hub_export.checkpoint.layout import Layout, TF1_MARKER, detect_layout
 from hub_export.checkpoint.locate import CheckpointLocation
 from hub_export.checkpoint.target import Target
@@ -117,7 +117,7 @@ def _hints(config: MobileBertConfig, shapes: dict, layout: Layout, task_head=Non
 def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
   if layout is Layout.TF1_RELEASE:
     assignments = tf1_release.tf1_assignments(model)
-    ignorable, unused_names = tf1_names.is_ignorable, tuple(tf1_names.unloaded_shapes(model.config, model.task_head))
+    ignorable, unused_names = tf1_release.is_ignorable, tuple(tf1_release.unloaded_shapes(model.config, model.task_head))
   else:
     assignments = model_garden.model_garden_assignments(model)
     ignorable, unused_names = model_garden.is_ignorable, ()
@@ -172,7 +172,7 @@ def _model_value_count(config: MobileBertConfig, task_head=None) -> int:
   """
   def count(blocks, ffns):
     small = dataclasses.replace(config, num_hidden_layers=blocks, num_feedforward_networks=ffns)
-    return sum(math.prod(shape) for shape in tf1_names.tf1_variable_shapes(small, task_head).values())
+    return sum(math.prod(shape) for shape in tf1_release.tf1_variable_shapes(small, task_head).values())
 
   base = count(1, 1)
   per_block, per_ffn = count(2, 1) - base, count(1, 2) - base
@@ -221,7 +221,7 @@ def read_config(location: CheckpointLocation, reader, bert_config=None, role: st
   return MobileBertConfig.from_json_file(beside, role=role), str(beside)
 
 
-def restore_model(model, reader, prefix: str) -> RestoreReport:
+def restore_weights(model, reader, prefix: str) -> RestoreReport:
   """Fills `model` from the checkpoint at `prefix` (read through `reader`), in any supported layout; a task
   model (`MobileBertTaskModel`) from the original TF1 layout, the only one whose task heads are known."""
   keys = reader.get_variable_to_shape_map()
@@ -253,4 +253,4 @@ def load_mobilebert(location: CheckpointLocation, bert_config=None, role: str = 
     check_config(config, origin)
   _check_size(config, reader, location.prefix, task_head)
   model = build_mobilebert(config, task_head)
-  return model, restore_model(model, reader, location.prefix)
+  return model, restore_weights(model, reader, location.prefix)

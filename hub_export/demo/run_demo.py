@@ -63,9 +63,9 @@ def _check_outputs(out: Path, dist: Path, overwrite: bool) -> None:
 
 
 def _write_checkpoint(directory: Path, overwrite: bool) -> Path:
-  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.checkpoint.tf1_release import write_release_checkpoint
   from hub_export.config import MobileBertConfig
-  from hub_export.demo.vocab import ENGLISH_VOCAB_SIZE, LOWER_CASE, demo_vocab
+  from hub_export.demo.demo_vocab import ENGLISH_VOCAB_SIZE, LOWER_CASE, demo_vocab
 
   config = MobileBertConfig(vocab_size=ENGLISH_VOCAB_SIZE)  # the released OPT architecture
   return write_release_checkpoint(directory, config, SEED, vocab_lines=demo_vocab(), lower_case=LOWER_CASE,

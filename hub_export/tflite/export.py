@@ -154,7 +154,7 @@ def _trace_and_convert(encode, output_keys, seq_length, source, quantize, text_e
                        calibration_samples, text_input=False) -> tuple:
   """Traces and converts `encode` (behind the in-graph tokenizer with `text_input`); returns the flatbuffer, the
   probe inputs and the source's outputs on them."""
-  from hub_export.tflite.convert import convert, serving_function
+  from hub_export.tflite.to_flatbuffer import convert, serving_function
   from hub_export.tflite.representative_data import calibration_inputs, read_lines
 
   with log.step("trace"):

@@ -8,7 +8,7 @@ from hub_export.hub_format.tarball import MAX_UNPACKED_BYTES, safe_extract
 from hub_export.support.errors import HubExportError
 from hub_export.support.filenames import SAVED_MODEL_NAME
 from hub_export.support.log import LOG
-from hub_export.verification.encoder import check_encoder
+from hub_export.verification.encoder_contract import check_encoder
 from hub_export.verification.graph_safety import check_graph
 from hub_export.verification.preprocessor import check_preprocessor
 from hub_export.verification.report import Check, Report

@@ -117,7 +117,8 @@ def _hints(config: MobileBertConfig, shapes: dict, layout: Layout, task_head=Non
 def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
   if layout is Layout.TF1_RELEASE:
     assignments = tf1_release.tf1_assignments(model)
-    ignorable, unused_names = tf1_release.is_ignorable, tuple(tf1_release.unloaded_shapes(model.config, model.task_head))
+    ignorable = tf1_release.is_ignorable
+    unused_names = tuple(tf1_release.unloaded_shapes(model.config, model.task_head))
   else:
     assignments = model_garden.model_garden_assignments(model)
     ignorable, unused_names = model_garden.is_ignorable, ()

@@ -59,11 +59,11 @@ def main(argv=None) -> int:
   tf.config.threading.set_inter_op_parallelism_threads(1)
 
   from hub_export.config import MobileBertConfig
-  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.checkpoint.tf1_release import write_release_checkpoint
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
-  from hub_export.savedmodel.encoder import build_encoder_object, save_encoder
-  from hub_export.export_tflite import export_tflite
+  from hub_export.savedmodel.encoder_object import build_encoder_object, save_encoder
+  from hub_export.tflite.export import export_tflite
   from hub_export.tflite.agreement import measure
   from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_TEXT, TextEncoder, read_lines
   from hub_export.tflite.runtime import TFLiteEncoder

@@ -23,7 +23,7 @@ def english_opt_config() -> MobileBertConfig:
 
 def ensure_checkpoint(out_dir) -> Path:
   """OUT_DIR holding a full-size English release checkpoint (written on first use)."""
-  from hub_export.checkpoint.release_writer import DEFAULT_PREFIX, write_release_checkpoint
+  from hub_export.checkpoint.tf1_release import DEFAULT_PREFIX, write_release_checkpoint
 
   out_dir = Path(out_dir)
   if not (out_dir / f"{DEFAULT_PREFIX}.index").is_file():

@@ -34,7 +34,7 @@ def probe_model(vocab_path, lower_case: bool, out: Path, seq_length: int = SEQ) 
   import tensorflow as tf
 
   from hub_export import signatures as sig
-  from hub_export.tflite.convert import convert, serving_function
+  from hub_export.tflite.to_flatbuffer import convert, serving_function
   from hub_export.tflite.metadata import TensorInfo, populate
   from hub_export.tflite.model_info import encoder_info
 

@@ -20,7 +20,7 @@ def tokenizer_model(vocab_path, lower_case: bool, out: Path, seq_length: int = S
   import tensorflow as tf
 
   from hub_export import signatures as sig
-  from hub_export.tflite.convert import convert
+  from hub_export.tflite.to_flatbuffer import convert
   from hub_export.tflite.text_input import InGraphTokenizer, text_serving_function
   from hub_export.tokenization.vocab import load_vocab
 

@@ -8,7 +8,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 NORMALIZATION_TYPES = ("no_norm", "layer_norm")
 # Every LayerNorm of the original graph (tf.contrib.layers.layer_norm), the MLM head's included.

@@ -13,11 +13,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from hub_export import cli
-from hub_export.checkpoint.locate import CHECKPOINT_FILES, VOCAB_NAME, locate_checkpoint
-from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
-from hub_export.errors import HubExportError
-from hub_export.tokenization.vocab import CASING_NAME
+from hub_export.checkpoint.locate import CHECKPOINT_FILES, locate_checkpoint
+from hub_export.support import cli, log
+from hub_export.support.atomic import atomic_directory, check_target, write_failure
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import CASING_NAME, VOCAB_NAME
 
 
 def parse_args(argv):
@@ -41,11 +41,11 @@ def convert_checkpoint(ckpt, out, bert_config=None, overwrite=False) -> str:
   if not out.name:
     raise HubExportError(f"--out {out} must end in a file name prefix, e.g. converted/mobilebert")
   check_target(out.parent, overwrite, protected=[location.directory], ours=CHECKPOINT_FILES)
-  with cli.step("restore"):
+  with log.step("restore"):
     model, report = load_mobilebert(location, bert_config)
-  cli.LOG.info("restored %d variables (%s)", report.restored, report.layout.value)
+  log.LOG.info("restored %d variables (%s)", report.restored, report.layout.value)
   with atomic_directory(out.parent, overwrite, protected=[location.directory], ours=CHECKPOINT_FILES) as tmp:
-    with cli.step("write"):
+    with log.step("write"):
       try:
         write_native_checkpoint(model, str(tmp / out.name))
         (tmp / "checkpoint").write_text(f'model_checkpoint_path: "{out.name}"\n', encoding="utf-8")
@@ -54,7 +54,7 @@ def convert_checkpoint(ckpt, out, bert_config=None, overwrite=False) -> str:
             shutil.copyfile(source, tmp / name)
       except (OSError, tf.errors.OpError) as e:
         raise write_failure(out.parent, e) from None
-  cli.LOG.info("wrote %s", out)
+  log.LOG.info("wrote %s", out)
   return str(out)
 
 

@@ -18,10 +18,11 @@ Requires the `beam` extra: pip install 'mobilebert-hub-export[beam]'.
 import argparse
 import sys
 
-from hub_export import cli, signatures
+from hub_export import signatures
 from hub_export.beam import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MIN_BATCH_SIZE
 from hub_export.beam.io import FORMATS  # Beam-free, so --help needs no Beam
-from hub_export.errors import HubExportError
+from hub_export.support import cli
+from hub_export.support.errors import HubExportError
 
 
 

@@ -13,8 +13,8 @@ import argparse
 import json
 import sys
 
-from hub_export import cli
 from hub_export.config import ROLE_DEFAULTS, STUDENT
+from hub_export.support import cli, log
 
 
 def parse_args(argv):
@@ -35,7 +35,7 @@ def _main(argv):
   args = parse_args(argv)
   from hub_export.distillation.evaluation import evaluate_checkpoint
 
-  with cli.step("evaluate"):
+  with log.step("evaluate"):
     result = evaluate_checkpoint(args.ckpt, args.data, args.bert_config, role=args.role, batch_size=args.batch_size)
   print(json.dumps(result))
 

@@ -17,9 +17,9 @@ import json
 import sys
 from pathlib import Path
 
-from hub_export import cli
-from hub_export.errors import HubExportError
-from hub_export.savedmodel.atomic import atomic_file, check_file_target
+from hub_export.support import cli, log
+from hub_export.support.errors import HubExportError
+from hub_export.support.atomic import atomic_file, check_file_target
 from hub_export.tasks.task_model_files import CLASSIFICATION, SQUAD, read_task_config
 
 DEFAULT_BATCH_SIZE = 32
@@ -100,9 +100,9 @@ def evaluate_task(task, model, eval_file, assets_from=None, via_hub=False, predi
   else:
     dataset, metric = task_scoring.read_classification(eval_file, config, glue_task or config.get("glue_task"),
                                                        columns, header)
-  with cli.step("load the model"):
+  with log.step("load the model"):
     runner = task_runners.load_runner(model, task, via_hub)
-  with cli.step("score"):
+  with log.step("score"):
     if task == SQUAD:
       scored = task_scoring.score_squad(runner, examples, config, vocab, batch_size, version_2)
     else:

@@ -14,9 +14,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from hub_export import cli
 from hub_export.checkpoint.export_source import add_source_arguments, named_folders, resolve_source, restore_model
-from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
+from hub_export.support import cli, log
+from hub_export.support.atomic import atomic_directory, check_target, write_failure
 
 
 def parse_args(argv):
@@ -36,21 +36,21 @@ def export_encoder(ckpt, export_dir, bert_config=None, vocab=None, lower_case=No
 
   import tensorflow as tf
 
-  from hub_export.savedmodel.encoder import build_encoder_object, save_encoder
+  from hub_export.savedmodel.encoder_object import build_encoder_object, save_encoder
   from hub_export.savedmodel.roundtrip import verify_in_fresh_process
 
   model = restore_model(source, bert_config, allow_larger_vocab)
   with atomic_directory(target, overwrite, protected=[source.location.directory]) as tmp:
-    with cli.step("trace"):
+    with log.step("trace"):
       root = build_encoder_object(model, str(source.vocab.path), source.lower_case)
-    with cli.step("save"):
+    with log.step("save"):
       try:
         save_encoder(root, str(tmp))
       except (OSError, tf.errors.OpError) as e:
         raise write_failure(target, e) from None
-    with cli.step("verify (fresh process)"):
+    with log.step("verify (fresh process)"):
       verify_in_fresh_process(str(tmp), root, model.config)
-  cli.LOG.info("exported encoder to %s", target)
+  log.LOG.info("exported encoder to %s", target)
   return target
 
 

@@ -15,9 +15,9 @@ only then renamed into place. Load it with `import hub_export.keras3` and
 import argparse
 import sys
 
-from hub_export import cli
 from hub_export.checkpoint.export_source import add_source_arguments, named_folders, resolve_source, restore_model
-from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
+from hub_export.support import cli, log
+from hub_export.support.atomic import atomic_directory, check_target, write_failure
 
 # What a preset folder holds (keras3/preset.py lists it): the files --overwrite may replace.
 PRESET_FILES = ("*.json", "*.weights.h5", "assets/**")
@@ -48,9 +48,9 @@ def check_conversion(model, task) -> None:
   import tensorflow as tf
 
   from hub_export import signatures as sig
-  from hub_export.errors import HubExportError
   from hub_export.keras3.preset_check import differences, task_outputs
   from hub_export.savedmodel.roundtrip import probe_inputs
+  from hub_export.support.errors import HubExportError
 
   problems = []
   for probe in probe_inputs(model.config):
@@ -70,24 +70,24 @@ def export_keras(ckpt, preset_dir, bert_config=None, vocab=None, lower_case=None
   source = resolve_source(ckpt, vocab, lower_case)
   target = check_target(preset_dir, overwrite, protected=[source.location.directory], ours=PRESET_FILES)
 
-  from hub_export.keras3.convert import convert_weights
+  from hub_export.keras3.from_tf_keras import convert_weights
   from hub_export.keras3.preset_check import verify_in_fresh_process
 
   model = restore_model(source, bert_config, allow_larger_vocab)
-  with cli.step("convert"):
+  with log.step("convert"):
     task = build_task(model.config, source.vocab, source.lower_case)
     count = convert_weights(model, task)
     check_conversion(model, task)
-  cli.LOG.info("converted into %d Keras 3 variables", count)
+  log.LOG.info("converted into %d Keras 3 variables", count)
   with atomic_directory(target, overwrite, protected=[source.location.directory], ours=PRESET_FILES) as tmp:
-    with cli.step("save"):
+    with log.step("save"):
       try:
         task.save_to_preset(str(tmp))
       except OSError as e:
         raise write_failure(target, e) from None
-    with cli.step("verify (fresh process)"):
+    with log.step("verify (fresh process)"):
       verify_in_fresh_process(tmp, task, model.config)
-  cli.LOG.info("exported KerasHub preset to %s", target)
+  log.LOG.info("exported KerasHub preset to %s", target)
   return target
 
 

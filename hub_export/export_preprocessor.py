@@ -10,18 +10,18 @@ contract, and only then renamed into place.
 """
 
 import argparse
-import logging
 import shutil
 import tempfile
 from pathlib import Path
 
-from hub_export import cli, signatures
-from hub_export.savedmodel.atomic import atomic_directory, check_target, write_failure
-from hub_export.errors import HubExportError
+from hub_export import signatures
+from hub_export.support import cli, log
+from hub_export.support.atomic import atomic_directory, check_target, write_failure
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import VOCAB_NAME
+from hub_export.support.log import LOG
 from hub_export.tokenization.vocab import load_vocab, resolve_lower_case
 
-LOG = logging.getLogger("hub_export")
-VOCAB_ASSET_NAME = "vocab.txt"
 MIN_SEQ_LENGTH = 2  # [CLS] and [SEP]
 
 
@@ -56,16 +56,16 @@ def export(vocab_path, export_dir, lower_case=None, seq_length=signatures.DEFAUL
   with tempfile.TemporaryDirectory(prefix="vocab-asset-") as staging, \
        atomic_directory(export_dir, overwrite, protected=[vocab_path]) as tmp:
     # The asset keeps the name vocab.txt whatever the source file is called.
-    staged_vocab = Path(staging) / VOCAB_ASSET_NAME
+    staged_vocab = Path(staging) / VOCAB_NAME
     shutil.copyfile(vocab.path, staged_vocab)
-    with cli.step("build preprocessor"):
+    with log.step("build preprocessor"):
       preprocessor = BertPreprocessor(vocab, staged_vocab, lower_case, seq_length, tokenize_with_offsets)
-    with cli.step("save"):
+    with log.step("save"):
       try:
         reproducible.save(preprocessor, tmp, signatures=preprocessor.serving_signatures())
       except (OSError, tf.errors.OpError) as e:
         raise write_failure(export_dir, e) from None
-    with cli.step("verify (fresh process)"):
+    with log.step("verify (fresh process)"):
       verify_preprocessor_in_fresh_process(str(tmp), preprocessor)
   LOG.info("wrote %s (vocab %d tokens, lower_case=%s, seq_length=%d)", export_dir, vocab.size,
            str(lower_case).lower(), seq_length)

@@ -19,8 +19,8 @@ fine-tuned encoder as a --ckpt for export_encoder. The export is the task SavedM
 import argparse
 import sys
 
-from hub_export import cli
-from hub_export.distill import STRATEGIES
+from hub_export.support import cli
+from hub_export.distillation.run import STRATEGIES
 from hub_export.tasks.task_model_files import CLASSIFICATION, TASKS
 
 # The original run_squad.py's and Model Maker's MobileBERT settings (docs/tasks.md).

@@ -15,8 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-from hub_export import cli
-from hub_export.errors import HubExportError
+from hub_export.support import cli, log
+from hub_export.support.errors import HubExportError
 
 _TOKENIZE_BATCH = 1024
 
@@ -91,7 +91,7 @@ def write_pretraining_data(vocab_path, inputs, out, *, seq_length=128, max_predi
   """Writes the shards and metadata into `out` (atomically); returns the metadata."""
   from hub_export.distillation import instances as inst
   from hub_export.distillation import records
-  from hub_export.savedmodel.atomic import atomic_directory, check_target
+  from hub_export.support.atomic import atomic_directory, check_target
 
   check_target(out, overwrite, ours=records.DATA_FILES)  # before TensorFlow loads for the tokenizer
   from hub_export.tokenization.bert_tokenizer import BertTokenizer
@@ -100,12 +100,12 @@ def write_pretraining_data(vocab_path, inputs, out, *, seq_length=128, max_predi
   vocab = load_vocab(vocab_path)
   lower_case = resolve_lower_case(vocab, lower_case)
   documents = read_documents(inputs)
-  with cli.step("tokenize"):
+  with log.step("tokenize"):
     tokenized = tokenize_documents(documents, BertTokenizer(vocab, lower_case))
   ids = vocab.special_ids()
   special = inst.SpecialIds(cls=ids[CLS], sep=ids[SEP], mask=ids[MASK], vocab_size=vocab.size)
   options = inst.MaskingOptions(masked_lm_prob=masked_lm_prob, max_predictions=max_predictions)
-  with cli.step("mask"):
+  with log.step("mask"):
     instances = inst.create_instances(tokenized, seq_length, special, options, seed, dupe_factor, short_seq_prob)
   if not instances:
     raise HubExportError("the input yields no sentence pairs (each document needs at least one sentence, "
@@ -118,7 +118,7 @@ def write_pretraining_data(vocab_path, inputs, out, *, seq_length=128, max_predi
   with atomic_directory(out, overwrite, ours=records.DATA_FILES) as tmp:
     metadata["files"] = records.write_shards(tmp, serialized, num_shards)
     (tmp / records.METADATA_NAME).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-  cli.LOG.info("wrote %d examples from %d documents to %s", len(serialized), len(documents), out)
+  log.LOG.info("wrote %d examples from %d documents to %s", len(serialized), len(documents), out)
   return metadata
 
 

@@ -16,11 +16,11 @@ import argparse
 import json
 import sys
 
-from hub_export import cli
-from hub_export.errors import HubExportError
 from hub_export.hub_format.tarball import MAX_UNPACKED_BYTES
-from hub_export.savedmodel.atomic import atomic_file, check_file_target, write_failure
 from hub_export.kaggle_models import network
+from hub_export.support import cli, log
+from hub_export.support.atomic import atomic_file, check_file_target, write_failure
+from hub_export.support.errors import HubExportError
 
 EXIT_VIOLATION = 1
 _MIB = 1 << 20
@@ -58,12 +58,12 @@ def _verify(argv) -> bool:
       raise HubExportError(f"{args.path}: only {handles.SAVED_MODEL_FRAMEWORK} variations hold a SavedModel")
     from hub_export.kaggle_models.download import download
 
-    with cli.step(f"download {handle}"):
+    with log.step(f"download {handle}"):
       folder = download(handle, network.from_args(args))
-    with cli.step(f"verify {args.path}"):
+    with log.step(f"verify {args.path}"):
       report = verify_saved_model(folder, label=args.path)
   else:
-    with cli.step(f"verify {args.path}"):
+    with log.step(f"verify {args.path}"):
       report = verify_path(args.path, args.max_unpacked_mb * _MIB)
   print(f"{report.path}: {report.kind}")
   for line in report.lines():

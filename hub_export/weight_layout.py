@@ -27,7 +27,7 @@ import dataclasses
 from typing import Optional
 
 from hub_export.config import MobileBertConfig
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 DENSE, NORM, TABLE = "dense", "norm", "table"
 SPAN, CLASSIFIER = "span", "classifier"

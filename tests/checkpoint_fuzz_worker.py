@@ -32,7 +32,7 @@ def main(argv) -> None:
 
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
-  from hub_export.errors import HubExportError
+  from hub_export.support.errors import HubExportError
 
   scratch = Path(argv[0])
   pristine = dict(arg.split("=", 1) for arg in argv[1:])

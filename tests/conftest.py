@@ -122,7 +122,7 @@ def small_english_exports(tmp_path_factory):
   The vocab is built from the English corpus, so sentences tokenize into real wordpieces
   rather than [UNK]. Built once per session, without the commands' fresh-process round trip.
   """
-  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.checkpoint.tf1_release import write_release_checkpoint
   from hub_export.export_encoder import export_encoder
   from hub_export.export_preprocessor import export
   from release_dirs import tiny_config, without_fresh_process_check

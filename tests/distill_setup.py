@@ -24,7 +24,7 @@ def sentences() -> list:
 
 def build(root, seq_length=32, max_predictions=5, teacher_overrides=None, student_overrides=None):
   """Writes vocab, corpus, data/, teacher/ (release layout) and the two configs under `root`; returns their paths."""
-  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.checkpoint.tf1_release import write_release_checkpoint
   from hub_export.pretraining_data import write_pretraining_data
 
   lines = sentences()

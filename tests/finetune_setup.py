@@ -2,7 +2,7 @@
 
 import json
 
-from hub_export.checkpoint.release_writer import write_release_checkpoint
+from hub_export.checkpoint.tf1_release import write_release_checkpoint
 from release_dirs import tiny_config
 from tokenization_test_data import build_test_vocab, corpus
 

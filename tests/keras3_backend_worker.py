@@ -46,7 +46,7 @@ def golden_parity(workdir):
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.keras3 import MobileBertBackbone, MobileBertMaskedLM
-  from hub_export.keras3.convert import convert_weights
+  from hub_export.keras3.from_tf_keras import convert_weights
 
   report = {}
   for path in sorted((TESTS / "golden").glob("*.npz")):
@@ -207,8 +207,8 @@ def bad_presets(workdir):
 
   import keras_hub
 
-  from hub_export import cli
   from hub_export.keras3 import preset_check
+  from hub_export.support import cli
 
   report = {}
   with tempfile.TemporaryDirectory() as tmp:

@@ -15,7 +15,7 @@ REPORT = re.compile(r"^(?P<desc>.+): (?P<done>\d+)/(?P<total>\d+) \w+ \(\d+%\), 
 @contextlib.contextmanager
 def every_update_reported():
   """Yields the list that the hub_export log lines of the block are appended to; no interval between reports."""
-  from hub_export import cli, progress
+  from hub_export.support import progress
 
   lines = []
   handler = logging.Handler(logging.INFO)
@@ -23,7 +23,7 @@ def every_update_reported():
   logger = logging.getLogger("hub_export")
   level = logger.level
   with pytest.MonkeyPatch.context() as patch:
-    patch.setattr(cli, "STDERR_IS_TERMINAL", False)
+    patch.setattr(progress, "STDERR_IS_TERMINAL", False)
     patch.setattr(progress, "LOG_INTERVAL_S", 0.0)
     logger.setLevel(logging.INFO)  # (not setattr: the logger caches what its level lets through)
     logger.addHandler(handler)

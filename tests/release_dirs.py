@@ -3,7 +3,7 @@
 import contextlib
 from unittest import mock
 
-from hub_export.checkpoint.release_writer import write_release_checkpoint
+from hub_export.checkpoint.tf1_release import write_release_checkpoint
 from hub_export.config import MobileBertConfig
 
 SPECIALS = ["[PAD]"] + [f"[unused{i}]" for i in range(99)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -48,7 +48,7 @@ def export_release(release, directory, lower_case: bool = True):
   """
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
-  from hub_export.savedmodel.encoder import build_encoder_object, save_encoder
+  from hub_export.savedmodel.encoder_object import build_encoder_object, save_encoder
   from hub_export.export_preprocessor import export as export_preprocessor
 
   vocab = release / "vocab.txt"

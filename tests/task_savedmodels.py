@@ -46,7 +46,7 @@ def task_model(settings: dict, vocab_size: int, seed: int = 3):
 def keras3_task(model):
   """The Keras 3 task holding `model`'s weights (`MobileBertQuestionAnswerer` or `MobileBertTextClassifier`)."""
   import hub_export.keras3 as keras3
-  from hub_export.keras3.convert import convert_weights
+  from hub_export.keras3.from_tf_keras import convert_weights
 
   backbone = keras3.MobileBertBackbone(**model.config.to_dict())
   if model.task_head.kind == CLASSIFIER:

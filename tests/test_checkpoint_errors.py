@@ -11,7 +11,7 @@ from checkpoint_edits import rewrite_checkpoint
 from hub_export.checkpoint.locate import locate_checkpoint
 from hub_export.checkpoint.restore import load_mobilebert
 from hub_export.config import MobileBertConfig
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from release_dirs import write_tiny_release
 
 PREFIX = "mobilebert_variables.ckpt"
@@ -79,7 +79,7 @@ def test_shape_mismatch_names_both_shapes(release):
 
 
 def test_optimizer_slots_and_step_are_ignored(tmp_path):
-  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.checkpoint.tf1_release import write_release_checkpoint
   from release_dirs import tiny_config, tiny_vocab
 
   path = write_release_checkpoint(tmp_path / "r", tiny_config(), 5, with_optimizer_slots=True,

@@ -1,7 +1,7 @@
 """Both published layouts, written by the project itself, restore the same weights, and every
 reader accounts for every model variable exactly once.
 
-The Model Garden checkpoints here come from `model_garden_writer` (no ../shared needed);
+The Model Garden checkpoints here come from `model_garden`'s writer (no ../shared needed);
 the shared fixture, made by Model Garden's own converter, is the extra check that the
 written key layout is Model Garden's.
 """
@@ -16,13 +16,12 @@ from conftest import GOLDEN_DIR, shared_path
 from hub_export.checkpoint import model_garden, native, tf1_release
 from hub_export.checkpoint.layout import Layout
 from hub_export.checkpoint.locate import locate_checkpoint
-from hub_export.checkpoint.model_garden_writer import write_model_garden_checkpoint
-from hub_export.checkpoint.release_writer import write_release_checkpoint
-from hub_export.checkpoint.restore import load_mobilebert, restore_model
-from hub_export.checkpoint.seeded_values import release_values
+from hub_export.checkpoint.model_garden import write_model_garden_checkpoint
+from hub_export.checkpoint.restore import load_mobilebert, restore_weights
+from hub_export.checkpoint.tf1_release import release_values, write_release_checkpoint
 from hub_export.config import MobileBertConfig
-from hub_export.errors import HubExportError
 from hub_export.model import build_mobilebert
+from hub_export.support.errors import HubExportError
 
 GOLDEN = sorted(p.stem for p in GOLDEN_DIR.glob("*.npz"))
 
@@ -125,7 +124,7 @@ def test_a_dropped_mapping_stops_restore_naming_the_variable(written, monkeypatc
   _, config, _ = _golden_case("pooler_small")
   reader = _Hiding(tf.train.load_checkpoint(report.prefix), key)
   with pytest.raises(HubExportError) as error:
-    restore_model(build_mobilebert(config), reader, report.prefix)
+    restore_weights(build_mobilebert(config), reader, report.prefix)
   message = str(error.value)
   assert "\n" not in message and "exactly once" in message and named in message, message
 
@@ -143,7 +142,7 @@ def test_a_variable_mapped_twice_stops_restore(written, monkeypatch):
   _, config, _ = _golden_case("pooler_small")
   with pytest.raises(HubExportError, match=r"more than one checkpoint name maps to 1: "
                                            r"encoder/embedding/position_embeddings"):
-    restore_model(build_mobilebert(config), tf.train.load_checkpoint(report.prefix), report.prefix)
+    restore_weights(build_mobilebert(config), tf.train.load_checkpoint(report.prefix), report.prefix)
 
 
 def test_native_reader_accounts_for_every_variable(written, monkeypatch, tmp_path):
@@ -154,4 +153,4 @@ def test_native_reader_accounts_for_every_variable(written, monkeypatch, tmp_pat
                       lambda m, config_json: tf.train.Checkpoint(encoder=m.encoder, bert_config=config_json))
   prefix = native.write_native_checkpoint(model, str(tmp_path / "native" / "ckpt"))
   with pytest.raises(HubExportError, match=r"no checkpoint name maps to .*masked_lm/"):
-    restore_model(build_mobilebert(model.config), tf.train.load_checkpoint(prefix), prefix)
+    restore_weights(build_mobilebert(model.config), tf.train.load_checkpoint(prefix), prefix)

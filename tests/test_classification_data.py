@@ -2,7 +2,7 @@
 
 import pytest
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from hub_export.tasks.classification_data import Columns, read_task, read_tsv
 
 MNLI_HEAD = ["index", "promptID", "pairID", "genre", "sentence1_binary_parse", "sentence2_binary_parse",

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from hub_export.tasks.classification_data import TASKS
 from hub_export.tasks.classification_metrics import score
 

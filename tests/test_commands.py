@@ -9,7 +9,7 @@ import tomllib
 import pytest
 
 from conftest import REPO
-from hub_export import cli
+from hub_export.support import cli
 
 # The `python -m` commands the README documents, and the module each console script runs.
 COMMANDS = {

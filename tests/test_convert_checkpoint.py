@@ -8,7 +8,7 @@ from hub_export.checkpoint.layout import Layout
 from hub_export.checkpoint.locate import locate_checkpoint
 from hub_export.checkpoint.restore import load_mobilebert
 from hub_export.convert_checkpoint import convert_checkpoint
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from release_dirs import write_tiny_release
 
 

@@ -10,7 +10,7 @@ import pytest
 import bert_reference_tokenizer as reference
 from conftest import DEMO_EARLIER_RUN, DEMO_TEXT, run_demo
 from hub_export.demo.run_demo import MODEL_NAME, PREPROCESSOR_NAME
-from hub_export.demo.vocab import demo_vocab
+from hub_export.demo.demo_vocab import demo_vocab
 from hub_export.tokenization.vocab import load_vocab
 
 def _journey_lines(stdout: str) -> dict:

@@ -32,7 +32,7 @@ def _args(setup, out, *extra):
 @pytest.fixture(scope="module")
 def finished_with_log(setup, tmp_path_factory):
   """One uninterrupted single-device run: (trainer, out, its log lines off a terminal)."""
-  from hub_export.distill import build_trainer, write_student
+  from hub_export.distillation.run import build_trainer, write_student
 
   out = tmp_path_factory.mktemp("runs") / "single"
   trainer, vocab = build_trainer(_args(setup, out))
@@ -154,7 +154,7 @@ def test_teacher_never_changes(setup, finished):
 def test_layer_stage_trains_only_blocks_up_to_it_and_starts_from_the_teacher_embedding(setup, tmp_path):
   import tensorflow as tf
 
-  from hub_export.distill import build_trainer
+  from hub_export.distillation.run import build_trainer
   from hub_export.distillation.student import embedding_pairs, masked_lm_pairs
   from hub_export.distillation.trainer import batch_for_step
 
@@ -185,7 +185,7 @@ def test_layer_stage_trains_only_blocks_up_to_it_and_starts_from_the_teacher_emb
 
 
 def test_original_schedule_starts_the_masked_lm_head_from_the_teacher_too(setup, tmp_path):
-  from hub_export.distill import build_trainer
+  from hub_export.distillation.run import build_trainer
   from hub_export.distillation.student import masked_lm_pairs
 
   trainer, _ = build_trainer(_args(setup, tmp_path / "original", "--schedule", "original"))
@@ -244,7 +244,8 @@ def test_the_student_restores_in_the_project_layout_exports_verifies_and_publish
 def test_teacher_only_pretrains_the_teacher_config_from_scratch(setup, tmp_path):
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
-  from hub_export.distill import distill, parse_args
+  from hub_export.distill import parse_args
+  from hub_export.distillation.run import distill
 
   out = tmp_path / "teacher_run"
   argv = ["--teacher_only", "--teacher_config", setup["teacher_config"], "--data", setup["data"], "--vocab",
@@ -264,8 +265,8 @@ def test_teacher_only_pretrains_the_teacher_config_from_scratch(setup, tmp_path)
 
 
 def _one_line_error(capsys, argv) -> str:
-  from hub_export import cli
   from hub_export.distill import _main
+  from hub_export.support import cli
 
   assert cli.run(_main, argv) == 2
   lines = capsys.readouterr().err.strip().splitlines()
@@ -322,9 +323,9 @@ def test_held_out_masked_lm_accuracy_counts_weighted_positions(setup, finished):
 
 def test_evaluate_mlm_command_prints_the_held_out_accuracy_and_refuses_data_it_cannot_read(setup, finished, tmp_path,
                                                                                          capsys):
-  from hub_export import cli
   from hub_export.distillation.evaluation import evaluate_checkpoint
   from hub_export.evaluate_mlm import _main
+  from hub_export.support import cli
 
   _, out = finished
   assert cli.run(_main, ["--ckpt", str(out / "student"), "--data", str(setup["data"]), "--batch_size", "7"]) == 0

@@ -7,6 +7,7 @@ from hub_export.pretraining_data import read_documents
 def test_corpus_is_deterministic_prose_with_held_out_topics_apart(tmp_path):
   first = corpus.write_corpus(tmp_path / "a")
   second = corpus.write_corpus(tmp_path / "b")
+  assert second == {name: {**info, "path": str(tmp_path / "b" / name)} for name, info in first.items()}
   for name in (corpus.TRAIN_NAME, corpus.HELD_OUT_NAME):
     assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
   assert first[corpus.TRAIN_NAME]["words"] > 25000 and first[corpus.HELD_OUT_NAME]["words"] > 4000

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hub_export.config import MobileBertConfig, TEACHER
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 TEACHER_JSON = {"vocab_size": 40, "hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2,
                 "intermediate_size": 32, "hidden_act": "gelu", "embedding_size": 8, "trigram_input": True,

@@ -175,8 +175,8 @@ def test_faulty_lines_are_skipped_and_counted_and_a_megabyte_line_is_embedded(ti
 
 
 def _cli(*argv):
-  from hub_export import cli
   from hub_export.embed_corpus import _main
+  from hub_export.support import cli
 
   return cli.run(_main, [str(a) for a in argv])
 

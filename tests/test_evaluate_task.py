@@ -14,7 +14,7 @@ import pytest
 
 import task_savedmodels as tm
 from hub_export import cli, evaluate_task
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 FORMS = ("savedmodel", "hub", "keras3", "tflite")
 

@@ -13,11 +13,11 @@ import tensorflow_hub as hub
 import tf_keras
 
 from conftest import GOLDEN_DIR
-from hub_export.checkpoint.release_writer import write_release_checkpoint
+from hub_export.checkpoint.tf1_release import write_release_checkpoint
 from hub_export.config import MobileBertConfig
-from hub_export.errors import HubExportError
 from hub_export.export_encoder import export_encoder
 from hub_export.savedmodel import roundtrip
+from hub_export.support.errors import HubExportError
 from release_dirs import tiny_vocab
 
 KEYS = ("input_word_ids", "input_mask", "input_type_ids")
@@ -225,7 +225,7 @@ def test_round_trip_reports_a_broken_export(exported, tmp_path):
   """The fresh-process check fails when the export does not reproduce the model."""
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
-  from hub_export.savedmodel.encoder import build_encoder_object
+  from hub_export.savedmodel.encoder_object import build_encoder_object
 
   model, _ = load_mobilebert(locate_checkpoint(exported[0]))
   root = build_encoder_object(model, str(exported[0] / "vocab.txt"), True)

@@ -266,8 +266,8 @@ def test_casing_from_manifest_and_warning_on_contradiction(caplog):
 def test_fresh_process_check_compares_the_outputs_and_runs_the_contract(tmp_path):
   """The exporter's checker reloads the export in a new process (one run here, to keep it quick):
   an output that differs from the in-memory reference fails, and so does a broken contract."""
-  from hub_export.errors import HubExportError
   from hub_export.savedmodel import roundtrip
+  from hub_export.support.errors import HubExportError
   from synthetic_savedmodels import PreprocessorFlaws, build_preprocessor
 
   broken = build_preprocessor(tmp_path / "broken", PreprocessorFlaws(no_segment_ids=True))

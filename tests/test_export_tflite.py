@@ -6,7 +6,6 @@ The full-size checks (the English model with seeded weights, 256 corpus sentence
 size and cosine targets) take about 1.5 min more on 2 cores (`-m "not slow"` skips them).
 """
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,9 +16,10 @@ pytest.importorskip("ai_edge_litert.interpreter",
 from bert_reference_tokenizer import tokenize_ids  # noqa: E402
 from conftest import REPO, shared_path  # noqa: E402
 from hub_export import signatures as sig  # noqa: E402
-from hub_export.savedmodel.atomic import atomic_file  # noqa: E402
-from hub_export.errors import HubExportError  # noqa: E402
-from hub_export.export_tflite import export_tflite, main  # noqa: E402
+from hub_export.export_tflite import main  # noqa: E402
+from hub_export.tflite.export import export_tflite  # noqa: E402
+from hub_export.support.atomic import atomic_file  # noqa: E402
+from hub_export.support.errors import HubExportError  # noqa: E402
 from hub_export.tflite.agreement import row_cosines, row_relative_errors  # noqa: E402
 from hub_export.tflite.runtime import TFLiteEncoder  # noqa: E402
 from release_dirs import without_fresh_process_check  # noqa: E402
@@ -114,7 +114,7 @@ def test_int8_model_computes_in_int8(tiny):
   matmuls of two activations, the softmax and the score arithmetic between them (scaling,
   padding bias), which run in float between DEQUANTIZE and QUANTIZE."""
   from hub_export.model.functional import FLOAT_SCORES_SCOPE
-  from hub_export.tflite.convert import FLOAT_OPS_IN_INT8
+  from hub_export.tflite.to_flatbuffer import FLOAT_OPS_IN_INT8
 
   interpreter = TFLiteEncoder(tiny["files"]["int8"]).interpreter
   tensors = {d["index"]: d for d in interpreter.get_tensor_details()}
@@ -255,7 +255,7 @@ def test_saved_model_that_cannot_run_at_the_length_is_a_clear_error(tiny, tiny_s
 
 def test_converter_failure_becomes_a_hub_export_error(tiny):
   """Calibration inputs of the wrong shape make the converter itself fail; we say so in one line."""
-  from hub_export.tflite.convert import convert, serving_function
+  from hub_export.tflite.to_flatbuffer import convert, serving_function
 
   function = serving_function(lambda x: tiny["model"].encoder(x, training=False), SEQ, "tiny")
   wrong = [{k: np.zeros([1, SEQ + 1], np.int32) for k in sig.ENCODER_INPUT_KEYS}]
@@ -265,7 +265,7 @@ def test_converter_failure_becomes_a_hub_export_error(tiny):
 
 
 def test_float_ops_lists_the_ops_reading_float32(tiny):
-  from hub_export.tflite.convert import FLOAT_OPS_IN_INT8, float_ops
+  from hub_export.tflite.to_flatbuffer import FLOAT_OPS_IN_INT8, float_ops
 
   from hub_export.model.functional import FLOAT_SCORES_SCOPE
 
@@ -278,7 +278,7 @@ def test_float_ops_lists_the_ops_reading_float32(tiny):
 def test_int8_that_leaves_other_ops_in_float_is_refused(tiny, monkeypatch):
   """Only FLOAT_OPS_IN_INT8 may stay float32: a quantizer result with other float ops (here
   the float model in its place) is a one-line error naming them, not a slow "int8" file."""
-  from hub_export.tflite import convert as convert_module
+  from hub_export.tflite import to_flatbuffer as convert_module
 
   float_model = tiny["files"]["none"].read_bytes()
   monkeypatch.setattr(convert_module, "_quantize_except", lambda converter, ops: float_model)
@@ -337,7 +337,7 @@ MB = 1e6
 def full_size(tmp_path_factory):
   """A seeded full-size English release, its three .tflite exports and the TF outputs on 256 sentences."""
   from hub_export.checkpoint.locate import locate_checkpoint
-  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.checkpoint.tf1_release import write_release_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.config import MobileBertConfig
 

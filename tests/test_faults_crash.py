@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from hub_export.savedmodel.atomic import atomic_directory
-from hub_export.errors import HubExportError
+from hub_export.support.atomic import atomic_directory
+from hub_export.support.errors import HubExportError
 from kill_points import KillPoint, Run, alive, run_until
 from release_dirs import write_tiny_release
 
@@ -300,7 +300,7 @@ def test_killed_exporter_takes_its_checker_along_and_the_next_run_removes_their_
 RENAME_THEN_DIE = """
 import os, signal, sys
 from pathlib import Path
-from hub_export.savedmodel.atomic import atomic_directory
+from hub_export.support.atomic import atomic_directory
 
 rename = os.rename
 

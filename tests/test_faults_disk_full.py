@@ -15,9 +15,9 @@ import pytest
 from fault_mounts import tmpfs, tree_digest
 from hub_export import publish
 from hub_export.convert_checkpoint import convert_checkpoint
-from hub_export.errors import HubExportError
 from hub_export.export_encoder import export_encoder
 from hub_export.export_preprocessor import export as export_preprocessor
+from hub_export.support.errors import HubExportError
 from release_dirs import write_tiny_release
 
 NO_SPACE = "No space left on device"

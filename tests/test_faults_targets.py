@@ -12,10 +12,10 @@ import pytest
 
 from fault_mounts import tmpfs, tree_digest
 from hub_export import publish
-from hub_export.savedmodel.atomic import atomic_directory
-from hub_export.errors import HubExportError
 from hub_export.export_encoder import export_encoder
 from hub_export.export_preprocessor import export as export_preprocessor
+from hub_export.support.atomic import atomic_directory
+from hub_export.support.errors import HubExportError
 from release_dirs import write_tiny_release
 
 

@@ -27,7 +27,7 @@ def release(tmp_path_factory):
 def published_encoder(release):
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
-  from hub_export.savedmodel.encoder import build_encoder_object, save_encoder
+  from hub_export.savedmodel.encoder_object import build_encoder_object, save_encoder
 
   model, _ = load_mobilebert(locate_checkpoint(release))
   encoder = release.parent / "encoder"
@@ -218,7 +218,7 @@ def test_a_preprocessor_for_another_vocab_is_refused(tmp_path, capsys, published
 
 
 def test_a_preprocessor_casing_text_otherwise_is_refused(release):
-  from hub_export.errors import HubExportError
+  from hub_export.support.errors import HubExportError
   from hub_export.tasks.preprocessor_match import VocabPreprocessor, check_matches
   from hub_export.tokenization.vocab import load_vocab
 

@@ -5,10 +5,8 @@ import pytest
 import tensorflow as tf
 
 from hub_export.checkpoint.locate import locate_checkpoint
-from hub_export.checkpoint.release_writer import write_release_checkpoint
+from hub_export.checkpoint.tf1_release import next_sentence_head_shapes, tf1_assignments, tf1_variable_shapes, write_release_checkpoint
 from hub_export.checkpoint.restore import load_mobilebert
-from hub_export.checkpoint.tf1_names import next_sentence_head_shapes, tf1_variable_shapes
-from hub_export.checkpoint.tf1_release import tf1_assignments
 from hub_export.config import MobileBertConfig
 
 pytestmark = pytest.mark.slow

@@ -13,9 +13,8 @@ import tensorflow as tf
 
 from conftest import GOLDEN_DIR
 from hub_export.checkpoint.locate import locate_checkpoint
-from hub_export.checkpoint.release_writer import write_release_checkpoint
+from hub_export.checkpoint.tf1_release import values_sha256, write_release_checkpoint
 from hub_export.checkpoint.restore import load_mobilebert
-from hub_export.checkpoint.seeded_values import values_sha256
 from hub_export.config import MobileBertConfig
 
 GOLDEN = sorted(p.stem for p in GOLDEN_DIR.glob("*.npz"))

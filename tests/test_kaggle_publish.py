@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from hub_export import publish, verify
-from hub_export.errors import HubExportError
 from hub_export.kaggle_models import handles, network, upload
 from hub_export.kaggle_models.download import download
 from hub_export.publishing import kaggle_folders, kaggle_metadata
+from hub_export.support.errors import HubExportError
 from kaggle_stub import HOLD_AT_MOST, KEY, USER, SilentServer, reach_only, serving_kagglehub
 
 OWNER, MODEL = "acme", "toy-bert"

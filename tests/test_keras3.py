@@ -37,10 +37,10 @@ def _corpus_vocab(size: int) -> list:
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
   from hub_export.checkpoint.locate import locate_checkpoint
-  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.checkpoint.tf1_release import write_release_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.config import MobileBertConfig
-  from hub_export.savedmodel.encoder import build_encoder_object, save_encoder
+  from hub_export.savedmodel.encoder_object import build_encoder_object, save_encoder
 
   work = tmp_path_factory.mktemp("keras3")
   (work / "release").mkdir()

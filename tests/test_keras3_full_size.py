@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import REPO
-from hub_export.checkpoint.release_writer import write_release_checkpoint
+from hub_export.checkpoint.tf1_release import write_release_checkpoint
 from hub_export.config import MobileBertConfig
 from tokenization_test_data import special_layout
 

@@ -14,7 +14,7 @@ if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
   pytest.skip("these checks run on the TensorFlow backend", allow_module_level=True)
 
 from hub_export import signatures as sig  # noqa: E402
-from hub_export.errors import HubExportError  # noqa: E402
+from hub_export.support.errors import HubExportError  # noqa: E402
 from hub_export.model.span_head import END_LOGITS, START_LOGITS  # noqa: E402
 from release_dirs import tiny_config  # noqa: E402
 
@@ -48,7 +48,7 @@ def _worst_relative_error(ours: dict, theirs: dict, mask) -> float:
 def restored(tmp_path_factory):
   """A tf_keras span model restored from a seeded checkpoint holding `cls/squad/output_weights` and `output_bias`."""
   from hub_export.checkpoint.locate import locate_checkpoint
-  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.checkpoint.tf1_release import write_release_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.weight_layout import SPAN_HEAD
 
@@ -93,7 +93,7 @@ def test_preset_round_trip_loads_the_question_answerer(answerer, tmp_path):
 
 def test_a_classifier_head_does_not_convert_to_the_question_answerer(restored):
   from hub_export.keras3 import MobileBertBackbone, MobileBertQuestionAnswerer
-  from hub_export.keras3.convert import convert_weights
+  from hub_export.keras3.from_tf_keras import convert_weights
   from hub_export.model import build_mobilebert
   from hub_export.weight_layout import CLASSIFIER, TaskHead
 

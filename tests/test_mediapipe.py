@@ -18,7 +18,7 @@ pytest.importorskip("mediapipe", reason="mediapipe (a test extra) is not install
 pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert (a test extra) is not installed")
 
 from hub_export import signatures as sig  # noqa: E402
-from hub_export.export_tflite import export_tflite  # noqa: E402
+from hub_export.tflite.export import export_tflite  # noqa: E402
 from hub_export.tflite import metadata  # noqa: E402
 from hub_export.tflite.runtime import TFLiteEncoder  # noqa: E402
 from tokenization_test_data import corpus  # noqa: E402
@@ -228,7 +228,7 @@ def mediapipe_classify(model_path, lines) -> list:
 
 
 def test_text_classifier_agrees_with_the_keras_classifier(classifier, tmp_path):
-  from hub_export.export_tflite import export_classifier
+  from hub_export.tflite.export import export_classifier
 
   out = export_classifier(tmp_path / "classifier.tflite", classifier["dir"], DATA / "sentiment_labels.txt",
                           lower_case=True)

@@ -11,10 +11,11 @@ import pytest
 
 from distill_setup import build as build_distill_inputs, distill_argv
 from fault_mounts import tree_digest
-from hub_export import cli, convert_checkpoint, distill, embed_corpus, export_encoder, export_keras, export_preprocessor
+from hub_export import convert_checkpoint, distill, embed_corpus, export_encoder, export_keras, export_preprocessor
 from hub_export import export_tflite, pretraining_data, publish
-from hub_export.errors import HubExportError
-from hub_export.savedmodel.atomic import SAVED_MODEL_FILES, atomic_directory, atomic_file, check_target
+from hub_export.support import cli
+from hub_export.support.atomic import SAVED_MODEL_FILES, atomic_directory, atomic_file, check_target
+from hub_export.support.errors import HubExportError
 from release_dirs import without_fresh_process_check, write_tiny_release
 
 

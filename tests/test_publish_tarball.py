@@ -10,8 +10,8 @@ import tarfile
 
 import pytest
 
-from hub_export.errors import HubExportError
 from hub_export.hub_format.tarball import safe_extract, write_tarball
+from hub_export.support.errors import HubExportError
 
 
 def _tree(root):

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, shared_path
-from hub_export.checkpoint.release_writer import write_release_checkpoint
+from hub_export.checkpoint.tf1_release import write_release_checkpoint
 from release_dirs import tiny_config
 
 SKIP = re.compile(r"<!--\s*readme-test:\s*skip\s*\((?P<reason>[^)]+)\)\s*-->")

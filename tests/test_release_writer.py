@@ -10,12 +10,12 @@ import pytest
 import tensorflow as tf
 
 from conftest import SHARED, require_shared
-from hub_export.checkpoint.release_writer import DEFAULT_PREFIX, write_release_checkpoint
-from hub_export.checkpoint.seeded_values import (optimizer_slot_values, release_shapes, release_values,
+from hub_export.checkpoint.tf1_release import DEFAULT_PREFIX, write_release_checkpoint
+from hub_export.checkpoint.tf1_release import (optimizer_slot_values, release_shapes, release_values,
                                                  values_sha256)
-from hub_export.checkpoint.tf1_names import is_ignorable, next_sentence_head_shapes, tf1_variable_shapes
+from hub_export.checkpoint.tf1_release import is_ignorable, next_sentence_head_shapes, tf1_variable_shapes
 from hub_export.config import MobileBertConfig
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 FIXTURE = SHARED / "fixtures" / "mobilebert_tiny" / "release_tf1"
 GOLDEN = Path(__file__).resolve().parent / "golden"

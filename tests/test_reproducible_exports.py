@@ -19,6 +19,7 @@ _RUN = """
 import sys
 from pathlib import Path
 from hub_export import publish
+from hub_export.publishing.dist_folder import publish as write_dist
 from hub_export.export_encoder import export_encoder
 from hub_export.export_preprocessor import export as export_preprocessor
 from release_dirs import without_fresh_process_check
@@ -26,8 +27,8 @@ release, vocab, run = map(Path, sys.argv[1:])
 with without_fresh_process_check():
   export_encoder(release, run / "encoder", vocab=vocab, lower_case=True)
   export_preprocessor(vocab, run / "preprocessor", lower_case=True)
-publish.publish(publish.parse_args(["--encoder", str(run / "encoder"), "--preprocessor", str(run / "preprocessor"),
-                                    "--out", str(run / "dist"), "--name", "tiny_en_uncased", "--language", "en"]))
+write_dist(publish.parse_args(["--encoder", str(run / "encoder"), "--preprocessor", str(run / "preprocessor"),
+                              "--out", str(run / "dist"), "--name", "tiny_en_uncased", "--language", "en"]))
 """
 
 

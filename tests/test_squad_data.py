@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from conftest import REPO
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from hub_export.tasks.squad_data import gold_answers, read_squad, split_context
 
 CONTEXT = "  The leader\twas\u202fJohn  Smith (1895-1943).\n"

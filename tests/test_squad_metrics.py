@@ -8,7 +8,7 @@ import string
 
 import pytest
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from hub_export.tasks.squad_data import gold_answers, read_squad
 from hub_export.tasks.squad_metrics import evaluate_v1, evaluate_v2, normalize_answer
 

@@ -18,7 +18,7 @@ import pytest
 
 import bert_reference_tokenizer as ref
 from conftest import shared_path
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from hub_export.tasks import squad_decode, squad_windows
 from hub_export.tasks.squad_data import read_squad
 from hub_export.tokenization.vocab import load_vocab

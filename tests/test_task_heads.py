@@ -18,13 +18,12 @@ from conftest import GOLDEN_DIR
 from hub_export import signatures as sig
 from hub_export.checkpoint.locate import locate_checkpoint
 from hub_export.checkpoint.native import write_native_checkpoint
-from hub_export.checkpoint.release_writer import DEFAULT_PREFIX, write_release_checkpoint
+from hub_export.checkpoint.tf1_release import DEFAULT_PREFIX, values_sha256, write_release_checkpoint
 from hub_export.checkpoint.restore import load_mobilebert
-from hub_export.checkpoint.seeded_values import values_sha256
 from hub_export.config import MobileBertConfig
-from hub_export.errors import HubExportError
 from hub_export.model import build_mobilebert
 from hub_export.model.span_head import END_LOGITS, START_LOGITS
+from hub_export.support.errors import HubExportError
 from hub_export.weight_layout import CLASSIFIER, SPAN, SPAN_HEAD, TaskHead
 
 # Beside the encoder's golden files, in their own folder (the encoder's tests take every file in tests/golden).

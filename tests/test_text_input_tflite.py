@@ -14,8 +14,9 @@ import pytest
 pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert (a test extra) is not installed")
 
 from hub_export import signatures as sig  # noqa: E402
-from hub_export.errors import HubExportError  # noqa: E402
-from hub_export.export_tflite import export_tflite, main  # noqa: E402
+from hub_export.export_tflite import main  # noqa: E402
+from hub_export.tflite.export import export_tflite  # noqa: E402
+from hub_export.support.errors import HubExportError  # noqa: E402
 from hub_export.tflite.runtime import TFLiteTextEncoder  # noqa: E402
 from hub_export.tflite.text_input import CUSTOM_OPS  # noqa: E402
 from tokenization_test_data import corpus  # noqa: E402

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import require_shared
 from tokenization_test_data import ENGLISH_VOCAB, special_layout, write_vocab
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from hub_export.tokenization import vocab as vocab_lib
 
 

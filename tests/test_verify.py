@@ -15,9 +15,9 @@ import pytest
 import tensorflow as tf
 
 from hub_export import verification, verify
-from hub_export.errors import HubExportError
 from hub_export.hub_format.checksums import check_beside, check_tree, write_manifest
 from hub_export.hub_format.tarball import write_tarball
+from hub_export.support.errors import HubExportError
 from hub_export.verification import verify_path
 from synthetic_savedmodels import EncoderFlaws, PreprocessorFlaws, build_encoder, build_preprocessor
 

@@ -2,7 +2,7 @@
 
 An implementation independent of ours (PyTorch, eager attention, eval mode) computes
 what the encoder and its MLM head must output for checkpoints our own writer produces
-(`hub_export.checkpoint.release_writer`). The model tests compare against the small
+(`hub_export.checkpoint.tf1_release`). The model tests compare against the small
 `tests/golden/<case>.npz` files this writes, without torch in CI.
 
 For each case: write the release directory with the writer, read it back with
@@ -52,9 +52,7 @@ import torch
 import transformers
 from torch import nn
 
-from hub_export.checkpoint.release_writer import DEFAULT_PREFIX, write_release_checkpoint
-from hub_export.checkpoint.seeded_values import values_sha256
-from hub_export.checkpoint.tf1_names import is_ignorable
+from hub_export.checkpoint.tf1_release import DEFAULT_PREFIX, is_ignorable, values_sha256, write_release_checkpoint
 from hub_export.config import LAYER_NORM_EPSILON, MobileBertConfig
 
 REPO = Path(__file__).resolve().parents[1]

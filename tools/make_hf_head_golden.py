@@ -26,9 +26,8 @@ import tensorflow as tf
 import torch
 import transformers
 
-from hub_export.checkpoint.release_writer import write_release_checkpoint
+from hub_export.checkpoint.tf1_release import values_sha256, write_release_checkpoint
 from hub_export.signatures import ENCODER_INPUT_KEYS
-from hub_export.checkpoint.seeded_values import values_sha256
 from hub_export.config import LAYER_NORM_EPSILON, MobileBertConfig
 from hub_export.weight_layout import CLASSIFIER, SPAN, SPAN_HEAD, TaskHead, task_head_parts
 from make_hf_golden import (HF_ACTIVATION, REPO, SEQ_LEN, assert_agrees, build_hf_model, make_inputs,

@@ -16,7 +16,7 @@ import numpy as np
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
 from hub_export.beam.io import CorpusError
-from hub_export.errors import first_line
+from hub_export.support.errors import first_line
 
 BATCH_BUCKET = 8
 METRICS_NAMESPACE = "embed_corpus"

@@ -12,7 +12,7 @@ import json
 import os
 from typing import Callable, Iterable, Iterator, Tuple
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 TEXT = "text"
 JSONL = "jsonl"

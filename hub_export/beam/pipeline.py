@@ -2,7 +2,7 @@
 
 Reading is split by file (one file is one unit of reading work); a Reshuffle then spreads
 the documents over all workers before inference, which is where the time goes. Each worker
-process reports the documents it embedded against the corpus's count (`hub_export.progress`). Output is
+process reports the documents it embedded against the corpus's count (`hub_export.support.progress`). Output is
 a folder of shards `embeddings-SSSSS-of-NNNNN.parquet`. A local folder is written through
 `atomic_directory` (shards go into a temporary beside it, renamed into place when the
 pipeline has finished), so a run killed at any point leaves no output, or the previous
@@ -29,14 +29,15 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions, PortableOptions, StandardOptions, TestOptions
 
 from hub_export.beam import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MIN_BATCH_SIZE
-from hub_export.savedmodel.atomic import atomic_directory
 from hub_export.beam.handler import METRICS_NAMESPACE, TextEmbeddingHandler
 from hub_export.beam.io import (CorpusError, SKIPPED_EMPTY, SKIPPED_INVALID_UTF8, check_readable, parquet_row,
                                 parquet_schema, read_documents, resolve_format)
-from hub_export.errors import HubExportError
-from hub_export.progress import progress
+from hub_export.support.atomic import atomic_directory
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import SAVED_MODEL_NAME
+from hub_export.support.log import LOG
+from hub_export.support.progress import progress
 
-LOG = logging.getLogger("hub_export")
 SHARD_NAME = "embeddings"
 SHARD_SUFFIX = ".parquet"
 SUCCESS_MARKER = "_SUCCESS"
@@ -160,7 +161,7 @@ def check_inputs(settings: EmbedSettings) -> list:
   for flag, handle in (("--encoder", settings.encoder), ("--preprocessor", settings.preprocessor)):
     if handle.startswith(_URL_SCHEMES):
       continue  # a hub URL: resolved (downloaded) by each worker
-    if not FileSystems.exists(FileSystems.join(handle, "saved_model.pb")):
+    if not FileSystems.exists(FileSystems.join(handle, SAVED_MODEL_NAME)):
       what = "has no saved_model.pb" if FileSystems.exists(handle) else "does not exist"
       raise HubExportError(f"{flag} {handle} {what}: expected a SavedModel directory or a hub URL")
   try:

@@ -1,25 +1,30 @@
 """What a checkpoint export starts from: the checkpoint, its vocab and casing, then a strict restore.
 
 Shared by the commands that turn a checkpoint into something published (`export_encoder`,
-`export_keras`), so their flags, defaults and errors cannot drift apart.
+`export_keras`, `export_tflite`), so their flags, defaults and errors cannot drift apart.
 """
 
 import dataclasses
 from pathlib import Path
 
-from hub_export import cli
-from hub_export.checkpoint.locate import VOCAB_NAME, CheckpointLocation, locate_checkpoint
-from hub_export.errors import HubExportError
+from hub_export.checkpoint.locate import CheckpointLocation, locate_checkpoint
+from hub_export.support import cli, log
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import VOCAB_NAME
 from hub_export.tokenization.vocab import ALLOW_LARGER_VOCAB_FLAG
 
 
-def add_source_arguments(parser) -> None:
-  """--ckpt, --bert_config, --vocab, --lower_case and the larger-vocab escape hatch."""
-  parser.add_argument("--ckpt", required=True, help="checkpoint prefix, or a release directory holding one")
-  parser.add_argument("--bert_config", help="bert_config.json (default: the one beside the checkpoint)")
-  parser.add_argument("--vocab", help="vocab.txt (default: the one beside the checkpoint)")
-  parser.add_argument("--lower_case", type=cli.str2bool, default=None,
-                      help="true|false; default: from the vocab manifest when the vocab is a known release vocab")
+def add_source_arguments(parser, other_sources=None) -> None:
+  """--ckpt, --bert_config, --vocab, --lower_case and the larger-vocab escape hatch. --ckpt is required, or one of
+  `other_sources` (a mutually exclusive group of the command's other inputs, e.g. --saved_model)."""
+  ckpt_among = parser if other_sources is None else other_sources
+  ckpt_among.add_argument("--ckpt", required=other_sources is None,
+                          help="checkpoint prefix, or a release directory holding one")
+  parser.add_argument("--bert_config", help="bert_config.json for --ckpt (default: the one beside the checkpoint)")
+  parser.add_argument("--vocab", help="vocab.txt (default: the one beside the checkpoint, or the one the source ships)")
+  parser.add_argument("--lower_case", type=cli.str2bool, default=None, metavar="true|false",
+                      help="default: recorded beside the vocab (or in the source), else from the vocab manifest "
+                           "when the vocab is a known release vocab")
   parser.add_argument(ALLOW_LARGER_VOCAB_FLAG, action="store_true",
                       help="export even if the vocab has more tokens than the model's vocab_size")
 
@@ -73,9 +78,9 @@ def restore_model(source: ExportSource, bert_config=None, allow_larger_vocab=Fal
   """The strictly restored tf_keras model; the vocab must fit its word table."""
   from hub_export.checkpoint.restore import load_mobilebert
 
-  with cli.step("restore"):
+  with log.step("restore"):
     model, report = load_mobilebert(source.location, bert_config,
                                     check_config=vocab_fits_config(source.vocab, allow_larger_vocab))
-  cli.LOG.info("restored %d variables from %s (%s)%s", report.restored, report.prefix, report.layout.value,
+  log.LOG.info("restored %d variables from %s (%s)%s", report.restored, report.prefix, report.layout.value,
                f"; present but not exported: {', '.join(report.unused)}" if report.unused else "")
   return model

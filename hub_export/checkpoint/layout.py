@@ -3,7 +3,7 @@
 import enum
 
 from hub_export.checkpoint import model_garden, native
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 TF1_MARKER = "bert/embeddings/word_embeddings"
 

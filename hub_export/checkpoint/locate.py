@@ -3,10 +3,9 @@
 import dataclasses
 from pathlib import Path
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import VOCAB_NAME
 
-CONFIG_NAME = "bert_config.json"
-VOCAB_NAME = "vocab.txt"
 # What a checkpoint directory this project writes holds (a TF1 or TF2 checkpoint, its state file, the
 # config and other JSON beside it, the vocab): the files --overwrite may replace.
 CHECKPOINT_FILES = ("checkpoint", "*.index", "*.data-?????-of-?????", "*.json", VOCAB_NAME)

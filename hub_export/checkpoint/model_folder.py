@@ -4,14 +4,15 @@ checkpoint layout with its bert_config.json, vocab.txt and the casing (vocab_cas
 import shutil
 from pathlib import Path
 
-from hub_export.checkpoint.locate import CHECKPOINT_FILES, CONFIG_NAME, VOCAB_NAME
+from hub_export.checkpoint.locate import CHECKPOINT_FILES
+from hub_export.support.filenames import CONFIG_NAME, VOCAB_NAME
 
 
 def write_model_folder(model, target: Path, vocab_path, lower_case, prefix: str) -> Path:
   """Writes `model` (a MobileBert: encoder and masked-LM head) to the folder `target`, atomically and
   replacing an earlier one; `lower_case` None records no casing."""
   from hub_export.checkpoint.native import write_native_checkpoint
-  from hub_export.savedmodel.atomic import atomic_directory
+  from hub_export.support.atomic import atomic_directory
   from hub_export.tokenization.vocab import load_vocab, write_casing
 
   with atomic_directory(target, overwrite=True, ours=CHECKPOINT_FILES) as tmp:

@@ -15,13 +15,14 @@ import re
 import numpy as np
 import tensorflow as tf
 
-from hub_export.checkpoint import model_garden, native, tf1_names, tf1_release
+from hub_export.checkpoint import model_garden, native, tf1_release
 from hub_export.checkpoint.layout import Layout, TF1_MARKER, detect_layout
-from hub_export.checkpoint.locate import CONFIG_NAME, CheckpointLocation
+from hub_export.checkpoint.locate import CheckpointLocation
 from hub_export.checkpoint.target import Target
 from hub_export.config import STUDENT, MobileBertConfig
-from hub_export.errors import HubExportError, first_line
 from hub_export.model import MobileBert, build_mobilebert
+from hub_export.support.errors import HubExportError, first_line
+from hub_export.support.filenames import CONFIG_NAME
 from hub_export.weight_layout import task_head_parts
 
 _SHOWN = 10
@@ -116,7 +117,8 @@ def _hints(config: MobileBertConfig, shapes: dict, layout: Layout, task_head=Non
 def _restore_by_name(model, reader, prefix, layout) -> RestoreReport:
   if layout is Layout.TF1_RELEASE:
     assignments = tf1_release.tf1_assignments(model)
-    ignorable, unused_names = tf1_names.is_ignorable, tuple(tf1_names.unloaded_shapes(model.config, model.task_head))
+    ignorable = tf1_release.is_ignorable
+    unused_names = tuple(tf1_release.unloaded_shapes(model.config, model.task_head))
   else:
     assignments = model_garden.model_garden_assignments(model)
     ignorable, unused_names = model_garden.is_ignorable, ()
@@ -171,7 +173,7 @@ def _model_value_count(config: MobileBertConfig, task_head=None) -> int:
   """
   def count(blocks, ffns):
     small = dataclasses.replace(config, num_hidden_layers=blocks, num_feedforward_networks=ffns)
-    return sum(math.prod(shape) for shape in tf1_names.tf1_variable_shapes(small, task_head).values())
+    return sum(math.prod(shape) for shape in tf1_release.tf1_variable_shapes(small, task_head).values())
 
   base = count(1, 1)
   per_block, per_ffn = count(2, 1) - base, count(1, 2) - base
@@ -220,7 +222,7 @@ def read_config(location: CheckpointLocation, reader, bert_config=None, role: st
   return MobileBertConfig.from_json_file(beside, role=role), str(beside)
 
 
-def restore_model(model, reader, prefix: str) -> RestoreReport:
+def restore_weights(model, reader, prefix: str) -> RestoreReport:
   """Fills `model` from the checkpoint at `prefix` (read through `reader`), in any supported layout; a task
   model (`MobileBertTaskModel`) from the original TF1 layout, the only one whose task heads are known."""
   keys = reader.get_variable_to_shape_map()
@@ -252,4 +254,4 @@ def load_mobilebert(location: CheckpointLocation, bert_config=None, role: str = 
     check_config(config, origin)
   _check_size(config, reader, location.prefix, task_head)
   model = build_mobilebert(config, task_head)
-  return model, restore_model(model, reader, location.prefix)
+  return model, restore_weights(model, reader, location.prefix)

@@ -11,11 +11,11 @@ import json
 from pathlib import Path
 
 from hub_export import signatures as sig
-from hub_export.export_preprocessor import VOCAB_ASSET_NAME
+from hub_export.support.filenames import VOCAB_NAME
 
 
 def _vocab_tokens(preprocessor_dir: Path) -> list:
-  return (preprocessor_dir / "assets" / VOCAB_ASSET_NAME).read_text(encoding="utf-8").splitlines()
+  return (preprocessor_dir / "assets" / VOCAB_NAME).read_text(encoding="utf-8").splitlines()
 
 
 def journey(encoder_dir: Path, preprocessor_dir: Path, text: str, seq_length: int = sig.DEFAULT_SEQ_LENGTH) -> dict:

@@ -17,11 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-from hub_export import cli
-from hub_export.savedmodel.atomic import atomic_directory
-from hub_export.errors import HubExportError
 from hub_export.hub_format import checksums
 from hub_export.publishing import kaggle_folders
+from hub_export.support import cli, log
+from hub_export.support.atomic import atomic_directory
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import VOCAB_NAME
 
 MODEL_NAME = "mobilebert_en_uncased_demo"
 PREPROCESSOR_NAME = f"{MODEL_NAME}_preprocess"
@@ -62,9 +63,9 @@ def _check_outputs(out: Path, dist: Path, overwrite: bool) -> None:
 
 
 def _write_checkpoint(directory: Path, overwrite: bool) -> Path:
-  from hub_export.checkpoint.release_writer import write_release_checkpoint
+  from hub_export.checkpoint.tf1_release import write_release_checkpoint
   from hub_export.config import MobileBertConfig
-  from hub_export.demo.vocab import ENGLISH_VOCAB_SIZE, LOWER_CASE, demo_vocab
+  from hub_export.demo.demo_vocab import ENGLISH_VOCAB_SIZE, LOWER_CASE, demo_vocab
 
   config = MobileBertConfig(vocab_size=ENGLISH_VOCAB_SIZE)  # the released OPT architecture
   return write_release_checkpoint(directory, config, SEED, vocab_lines=demo_vocab(), lower_case=LOWER_CASE,
@@ -93,7 +94,7 @@ def _verify_tarball(tarball: Path) -> None:
   if not report.ok:
     raise HubExportError(f"{tarball} breaks the TF-Hub contract: "
                          + "; ".join(check.line() for check in report.failures))
-  cli.LOG.info("%s: %s, %d checks passed", tarball, report.kind, len(report.checks))
+  log.LOG.info("%s: %s, %d checks passed", tarball, report.kind, len(report.checks))
 
 
 def _unpack(tarball: Path, target: Path, overwrite: bool) -> Path:
@@ -116,25 +117,25 @@ def run_demo(out: Path, dist: Path, text: str = DEFAULT_TEXT, overwrite: bool = 
   for directory in (out / "export", out / "from_dist"):
     directory.mkdir(parents=True, exist_ok=True)
   start = time.perf_counter()
-  with cli.step(f"write a seeded checkpoint and the demo vocab to {out / 'checkpoint'}"):
+  with log.step(f"write a seeded checkpoint and the demo vocab to {out / 'checkpoint'}"):
     checkpoint = _write_checkpoint(out / "checkpoint", overwrite)
-  with cli.step("export the encoder"):
+  with log.step("export the encoder"):
     encoder = export_encoder(checkpoint, out / "export" / "encoder", overwrite=overwrite)  # casing: vocab_casing.json
-  with cli.step("export the preprocessor"):
-    preprocessor = export_preprocessor(checkpoint / "vocab.txt", out / "export" / "preprocessor",
+  with log.step("export the preprocessor"):
+    preprocessor = export_preprocessor(checkpoint / VOCAB_NAME, out / "export" / "preprocessor",
                                        overwrite=overwrite)
-  with cli.step(f"publish to {dist}"):
+  with log.step(f"publish to {dist}"):
     _publish(encoder, preprocessor, dist, overwrite)
   unpacked = {}
   for name in (MODEL_NAME, PREPROCESSOR_NAME):
     tarball = _tarball(dist, name)
-    with cli.step(f"verify {tarball}"):
+    with log.step(f"verify {tarball}"):
       _verify_tarball(tarball)
-    with cli.step(f"unpack {tarball.name} to {out / 'from_dist' / name}"):
+    with log.step(f"unpack {tarball.name} to {out / 'from_dist' / name}"):
       unpacked[name] = _unpack(tarball, out / "from_dist" / name, overwrite)
-  with cli.step("send a sentence through hub.KerasLayer layers loaded from the packages"):
+  with log.step("send a sentence through hub.KerasLayer layers loaded from the packages"):
     stages = journey(unpacked[MODEL_NAME], unpacked[PREPROCESSOR_NAME], text)
-  cli.LOG.info("demo done in %.1f s; packages in %s", time.perf_counter() - start, dist)
+  log.LOG.info("demo done in %.1f s; packages in %s", time.perf_counter() - start, dist)
   print_journey(stages)
   return stages
 

@@ -12,7 +12,7 @@ held out: no held-out sentence is ever trained on. Deterministic for one Python 
 import re
 from pathlib import Path
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 HELD_OUT_EVERY = 5
 TRAIN_NAME, HELD_OUT_NAME = "train.txt", "held_out.txt"

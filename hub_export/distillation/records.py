@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 SHARD_PATTERN = "pretraining-{index:05d}-of-{count:05d}.tfrecord"
 METADATA_NAME = "pretraining_data.json"

@@ -23,8 +23,8 @@ from hub_export.distillation.optimizer import Lamb
 from hub_export.distillation.options import TrainOptions
 from hub_export.distillation.student import (Pretrainer, embedding_pairs, masked_lm_pairs,
                                              seeded_initialization)
-from hub_export.errors import HubExportError
-from hub_export.progress import progress
+from hub_export.support.errors import HubExportError
+from hub_export.support.progress import progress
 
 LOSS_LOG = "losses.jsonl"
 CHECKPOINTS = "checkpoints"

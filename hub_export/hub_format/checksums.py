@@ -4,7 +4,7 @@ import hashlib
 import re
 from pathlib import Path, PurePosixPath
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 MANIFEST = "SHA256SUMS"
 _CHUNK = 1 << 20

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import SAVED_MODEL_NAME
 
 ENCODER = "encoder"
 PREPROCESSOR = "preprocessor"
@@ -14,7 +15,7 @@ def require_saved_model_dir(path) -> Path:
     raise HubExportError(f"no such file or directory: {path}")
   if not path.is_dir():
     raise HubExportError(f"{path} is neither a SavedModel directory nor a .tar.gz package")
-  if not (path / "saved_model.pb").is_file():
+  if not (path / SAVED_MODEL_NAME).is_file():
     raise HubExportError(f"{path} is not a SavedModel directory (no saved_model.pb)")
   return path
 
@@ -24,7 +25,7 @@ def read_saved_model_proto(path):
   from google.protobuf.message import DecodeError
   from tensorflow.core.protobuf import saved_model_pb2
 
-  pb = require_saved_model_dir(path) / "saved_model.pb"
+  pb = require_saved_model_dir(path) / SAVED_MODEL_NAME
   saved_model = saved_model_pb2.SavedModel()
   try:
     saved_model.ParseFromString(pb.read_bytes())

@@ -14,7 +14,8 @@ import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import SAVED_MODEL_NAME
 
 FILE_MODE = 0o644
 DIR_MODE = 0o755
@@ -68,7 +69,7 @@ def write_tarball(saved_model_dir, tarball) -> Path:
   the output depends on the files' names and bytes only.
   """
   source = Path(saved_model_dir)
-  if not (source / "saved_model.pb").is_file():
+  if not (source / SAVED_MODEL_NAME).is_file():
     raise HubExportError(f"{source} is not a SavedModel directory (no saved_model.pb)")
   tarball = Path(tarball)
   with open(tarball, "wb") as raw, \

@@ -7,8 +7,8 @@ optionally followed by `/VERSION` (kagglehub's own handle without the scheme).
 import dataclasses
 import re
 
-from hub_export.errors import HubExportError
 from hub_export.publishing.kaggle_metadata import KERAS_FRAMEWORK, SAVED_MODEL_FRAMEWORK, SLUG, TFLITE_FRAMEWORK
+from hub_export.support.errors import HubExportError
 
 SCHEME = "kaggle://"
 FRAMEWORKS = {name.lower(): name for name in (SAVED_MODEL_FRAMEWORK, TFLITE_FRAMEWORK, KERAS_FRAMEWORK)}

@@ -15,14 +15,13 @@ import argparse
 import collections
 import contextlib
 import dataclasses
-import logging
 import threading
 import time
 from urllib.parse import urlsplit
 
-from hub_export.errors import first_line
+from hub_export.support.errors import first_line
+from hub_export.support.log import LOG
 
-LOG = logging.getLogger("hub_export")
 PROGRESS_EVERY = 10.0  # seconds between "waiting" lines (more often when the timeout is short)
 MAX_BACKOFF = 30  # seconds between tries, at most
 

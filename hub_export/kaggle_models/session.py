@@ -10,8 +10,8 @@ import contextlib
 import logging
 import sys
 
-from hub_export.errors import HubExportError, first_line
 from hub_export.kaggle_models.network import RequestFailed
+from hub_export.support.errors import HubExportError, first_line
 
 WHERE = ("KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, or kaggle.json in $KAGGLE_CONFIG_DIR "
          "(default ~/.kaggle)")

@@ -5,13 +5,12 @@ uploaded every file of a variation and Kaggle has created its version; a rerun a
 failure simply adds the version that did not arrive.
 """
 
-import logging
 
 from hub_export.kaggle_models import network
 from hub_export.kaggle_models.session import kaggle_step, require_credentials
 from hub_export.publishing.kaggle_folders import INSTANCE_METADATA, read_folders
+from hub_export.support.log import LOG
 
-LOG = logging.getLogger("hub_export")
 
 # What kagglehub's model_upload does not send: the variation's usage text and its other fields.
 _INSTANCE_FIELDS = ("overview", "usage", "fine_tunable", "training_data", "model_instance_type")

@@ -9,7 +9,7 @@ A preset is what `MobileBertMaskedLM.save_to_preset` writes: `config.json` (the 
 import json
 from pathlib import Path
 
-from hub_export.errors import HubExportError, first_line
+from hub_export.support.errors import HubExportError, first_line
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"

@@ -13,11 +13,11 @@ import sys
 
 import numpy as np
 
-from hub_export import cli
 from hub_export import signatures as sig
-from hub_export.errors import HubExportError
-from hub_export.savedmodel.atomic import scratch_beside
 from hub_export.savedmodel.roundtrip import TOLERANCE, probe_inputs, run_check_process, scaled_difference
+from hub_export.support import cli
+from hub_export.support.atomic import scratch_beside
+from hub_export.support.errors import HubExportError
 
 SAMPLE_TEXT = ("Hello, World! Naïve café façade.", "中文 and 😀 emoji", "tab\tnew\nline\u200bzero\x00width",
                "x" * 201, "")

@@ -13,7 +13,6 @@ as two groups of sequences, each through the batched block on its own (one group
 elementwise ops then overlap the other's matmuls). Training runs one batched stream.
 """
 
-import logging
 
 import tensorflow as tf
 import tf_keras
@@ -23,11 +22,11 @@ from hub_export.config import MobileBertConfig
 from hub_export.model.initializers import truncated_normal
 from hub_export.model.transformer_block import (shared_block_function, shared_single_sequence_block_function,
                                                 transfer_block_function)
+from hub_export.support.log import LOG
 from hub_export.weight_layout import block_weight_shapes
 
 _CONSTANT_INITIALIZERS = {"gamma": "ones", "beta": "zeros", "bias": "zeros"}
 _IF_OPS = ("If", "StatelessIf")
-LOG = logging.getLogger("hub_export")
 
 
 class BlockStack(tf_keras.layers.Layer):

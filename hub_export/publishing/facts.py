@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 
 from hub_export import signatures as sig
-from hub_export.errors import HubExportError
 from hub_export.hub_format import reading
+from hub_export.support.errors import HubExportError
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,7 @@ cannot disagree.
 import json
 import re
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 SAVED_MODEL_FRAMEWORK = "tensorFlow2"
 TFLITE_FRAMEWORK = "tfLite"

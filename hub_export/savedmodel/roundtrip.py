@@ -16,8 +16,8 @@ import sys
 import numpy as np
 
 from hub_export import signatures as sig
-from hub_export.errors import HubExportError
-from hub_export.savedmodel.atomic import scratch_beside
+from hub_export.support.atomic import scratch_beside
+from hub_export.support.errors import HubExportError
 
 # Max abs difference for outputs of magnitude up to 1; beyond that, relative to the output's
 # largest value (float32 spacing grows with magnitude, and a reloaded graph may sum in a

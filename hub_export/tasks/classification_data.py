@@ -12,7 +12,7 @@ import itertools
 import math
 from typing import Optional, Union
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 Column = Union[str, int]  # a header name, or a 0-based position (negative: from the end)
 SPLITS = ("train", "dev", "test")

@@ -9,7 +9,7 @@ No TensorFlow here.
 
 import numpy as np
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 
 def _accuracy(predictions, references) -> dict:

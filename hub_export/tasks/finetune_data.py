@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from hub_export import signatures as sig
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from hub_export.tasks import squad_windows
 
 LABELS = "labels"  # classification targets: label ids, or scores for a regression

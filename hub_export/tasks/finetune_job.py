@@ -12,9 +12,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hub_export import cli
-from hub_export.errors import HubExportError
-from hub_export.savedmodel.atomic import atomic_directory, atomic_file, check_replaceable, check_target, write_failure
+from hub_export.support import log
+from hub_export.support.errors import HubExportError
+from hub_export.support.atomic import atomic_directory, atomic_file, check_replaceable, check_target, write_failure
 from hub_export.tasks import classification_data, squad_data
 from hub_export.tasks.task_model_files import FORMAT, SQUAD
 from hub_export.weight_layout import CLASSIFIER, SPAN_HEAD, TaskHead
@@ -104,7 +104,7 @@ def finetune(args) -> Path:
   import tensorflow as tf
   import tf_keras
 
-  from hub_export.distill import make_strategy
+  from hub_export.distillation.run import make_strategy
   from hub_export.tasks.finetune_loop import FineTuner, TrainSettings
   from hub_export.tasks.preprocessor_match import open_preprocessor
   from hub_export.tasks.task_export import save_task_model
@@ -118,24 +118,24 @@ def finetune(args) -> Path:
     built = _network(args, head)
   preprocessor = open_preprocessor(args.preprocessor and Path(args.preprocessor), built.vocab, built.lower_case)
   config = task_config(args, train, built.lower_case)
-  with cli.step("build features"):
+  with log.step("build features"):
     arrays = _training_features(args, train, built, preprocessor)
-  cli.LOG.info("%d training rows", len(arrays[next(iter(arrays))]))
+  log.LOG.info("%d training rows", len(arrays[next(iter(arrays))]))
 
   settings = TrainSettings(args.epochs, args.batch_size, args.learning_rate, args.seed, args.checkpoint_every)
   with run_folder(model_dir, args.overwrite) as run_dir:
     trainer = FineTuner(strategy, built.network, arrays, settings, run_dir, {"task": config},
                         regression=config.get("regression", False))
-    with cli.step(f"fine-tune {trainer.total_steps} steps on {strategy.num_replicas_in_sync} replica(s)"):
-      loss = trainer.run(log=cli.LOG.info)
+    with log.step(f"fine-tune {trainer.total_steps} steps on {strategy.num_replicas_in_sync} replica(s)"):
+      loss = trainer.run(log=log.LOG.info)
     metrics = {}
     if evaluation:
-      with cli.step("score the eval set"):
+      with log.step("score the eval set"):
         metrics = _score(args, built, train, evaluation, config)
-      cli.LOG.info("eval: %s", json.dumps(metrics, sort_keys=True))
+      log.LOG.info("eval: %s", json.dumps(metrics, sort_keys=True))
     config["metrics"] = metrics
     with atomic_directory(export_dir, args.overwrite, protected=protected) as tmp, tempfile.TemporaryDirectory(
-        prefix="task-assets-") as staging, cli.step("save the task model"):
+        prefix="task-assets-") as staging, log.step("save the task model"):
       try:
         save_task_model(built.network, config, built.vocab.path, tmp, Path(staging))
       except (OSError, tf.errors.OpError) as e:
@@ -143,7 +143,7 @@ def finetune(args) -> Path:
     if model_dir:
       _write_run_results(model_dir, built, {"task": args.task, "steps": trainer.total_steps, "final_loss": loss,
                                             "eval": metrics})
-  cli.LOG.info("exported the task model to %s", export_dir)
+  log.LOG.info("exported the task model to %s", export_dir)
   return export_dir
 
 
@@ -152,7 +152,7 @@ def _network(args, head):
   from hub_export.tasks import finetune_model
 
   if args.encoder:
-    with cli.step("load the encoder"):
+    with log.step("load the encoder"):
       return finetune_model.from_hub_encoder(args.encoder, head)
   from hub_export.checkpoint.export_source import resolve_source
 
@@ -192,4 +192,4 @@ def _write_run_results(model_dir: Path, built, results: dict) -> None:
     tmp.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
   if built.model is not None:
     write_model_folder(built.model, model_dir / ENCODER_DIR, built.vocab.path, built.lower_case, ENCODER_DIR)
-    cli.LOG.info("wrote the fine-tuned encoder to %s (a --ckpt for export_encoder)", model_dir / ENCODER_DIR)
+    log.LOG.info("wrote the fine-tuned encoder to %s (a --ckpt for export_encoder)", model_dir / ENCODER_DIR)

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from hub_export import signatures as sig
 from hub_export.config import MobileBertConfig
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from hub_export.model.classifier_head import ClassifierHead
 from hub_export.model.span_head import SpanHead
 from hub_export.weight_layout import SPAN, TASK_HEAD_TF1_SCOPES, TaskHead
@@ -96,15 +96,15 @@ def holds_head(prefix: str, head: TaskHead) -> bool:
 def from_checkpoint(source, head: TaskHead, bert_config=None) -> Built:
   """The network of `source` (checkpoint.export_source.ExportSource): its own head when it holds one,
   else a fresh head on its encoder."""
-  from hub_export import cli
+  from hub_export.support import log
   from hub_export.checkpoint.export_source import vocab_fits_config
   from hub_export.checkpoint.restore import load_mobilebert
 
   restored_head = holds_head(source.location.prefix, head)
-  with cli.step("restore"):
+  with log.step("restore"):
     model, report = load_mobilebert(source.location, bert_config, check_config=vocab_fits_config(source.vocab),
                                     task_head=head if restored_head else None)
-  cli.LOG.info("restored %d variables from %s (%s)%s", report.restored, report.prefix, report.layout.value,
+  log.LOG.info("restored %d variables from %s (%s)%s", report.restored, report.prefix, report.layout.value,
                f", {head.kind} head included" if restored_head else f"; a fresh seeded {head.kind} head goes on top")
   if restored_head:
     return Built(TaskNetwork(model.encoder, model.head, head.kind), None, source.vocab, source.lower_case)

@@ -1,7 +1,7 @@
 """The preprocessor a task model is trained with: the given preprocessor SavedModel, checked against the
 encoder's vocab and casing, or one built in memory from them."""
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from hub_export.tokenization.vocab import load_vocab
 
 

@@ -8,12 +8,11 @@ found in its context is skipped with a warning naming it, as the original skips 
 
 import dataclasses
 import json
-import logging
 from pathlib import Path
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
+from hub_export.support.log import LOG
 
-LOG = logging.getLogger("hub_export")
 _WHITESPACE = frozenset(" \t\r\n\u202f")
 _JSON_TYPES = {str: "a string", int: "an integer", list: "a list", dict: "an object", bool: "true or false"}
 

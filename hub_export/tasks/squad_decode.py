@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 N_BEST_SIZE, MAX_ANSWER_LENGTH = 20, 30
 NO_SPAN_TEXT = "empty"

@@ -9,13 +9,12 @@ answer "", two empty texts have F1 1, and every question needs a prediction.
 """
 
 import collections
-import logging
 import re
 import string
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
+from hub_export.support.log import LOG
 
-LOG = logging.getLogger("hub_export")
 _PUNCTUATION = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 

@@ -12,15 +12,14 @@ its wordpieces), so this module needs no TensorFlow; `squad_tokens` gives the pr
 """
 
 import dataclasses
-import logging
 
 import numpy as np
 
 from hub_export import signatures
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
+from hub_export.support.log import LOG
 from hub_export.tokenization.vocab import CLS, PAD, SEP
 
-LOG = logging.getLogger("hub_export")
 MAX_SEQ_LENGTH, MAX_QUERY_LENGTH, DOC_STRIDE = 384, 64, 128
 START_POSITIONS, END_POSITIONS = "start_positions", "end_positions"
 

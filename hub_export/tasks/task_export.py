@@ -20,7 +20,7 @@ import tensorflow as tf
 from hub_export import signatures as sig
 from hub_export.model.span_head import END_LOGITS, START_LOGITS
 from hub_export.savedmodel import reproducible
-from hub_export.savedmodel.encoder import reusable_object
+from hub_export.savedmodel.encoder_object import reusable_object
 from hub_export.tasks.finetune_model import LOGITS
 from hub_export.tasks.task_model_files import SQUAD, TASK_CONFIG_NAME, write_task_config
 from hub_export.tokenization.packing import pack_segments

@@ -8,7 +8,7 @@ No TensorFlow here.
 import json
 from pathlib import Path
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 TASK_CONFIG_NAME = "task.json"
 FORMAT = "mobilebert-task/1"

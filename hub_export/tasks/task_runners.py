@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from hub_export import signatures as sig
-from hub_export.errors import HubExportError, first_line
+from hub_export.support.errors import HubExportError, first_line
 from hub_export.model.span_head import END_LOGITS, START_LOGITS
 from hub_export.tasks.task_model_files import CLASSIFICATION, SQUAD
 

@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from hub_export.tasks import classification_data, classification_metrics, squad_data, squad_decode, squad_metrics
 from hub_export.tasks import squad_windows
 from hub_export.tasks.task_model_files import CLASSIFICATION, SQUAD

@@ -1,6 +1,6 @@
 """On-device export: the TF-Hub encoder as a LiteRT (.tflite) flatbuffer, float or quantized."""
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 # The --quantize choices (here, so the command can parse them without loading TensorFlow).
 QUANTIZATIONS = ("none", "dynamic", "int8")

@@ -1,4 +1,5 @@
-"""How closely a .tflite encoder reproduces the TF model: per-token error and cosine similarity.
+"""How closely a .tflite file reproduces its source: per-token error and cosine similarity, and the check every
+written file passes before it is renamed into place (float within FLOAT_TOLERANCE, any variant finite).
 
 Only real positions count (input_mask 1): padding rows are not part of the encoder
 contract. `pooled_output` is scored once per example, `sequence_output` once per real token.
@@ -9,6 +10,11 @@ import dataclasses
 import numpy as np
 
 from hub_export import signatures as sig
+from hub_export.support.errors import HubExportError
+from hub_export.support.log import LOG
+
+# The float model must reproduce the source to this per-token relative error.
+FLOAT_TOLERANCE = 1e-4
 
 
 def row_relative_errors(got: np.ndarray, want: np.ndarray) -> np.ndarray:
@@ -52,3 +58,42 @@ def measure(inputs: list, got: list, want: list) -> Agreement:
       max_relative_error=float(np.max(errors)),
       pooled_cosine_mean=float(np.mean(pooled_cos)), pooled_cosine_min=float(np.min(pooled_cos)),
       sequence_cosine_mean=float(np.mean(seq_cos)), sequence_cosine_min=float(np.min(seq_cos)))
+
+
+def check_classifier(model_path, quantize, probes, reference) -> None:
+  """The written classifier on the probes: float within FLOAT_TOLERANCE, any variant finite."""
+  from hub_export.tflite.model_info import PROBABILITY
+  from hub_export.tflite.runtime import TFLiteEncoder
+
+  classifier = TFLiteEncoder(model_path, output_keys=(PROBABILITY,))
+  got = np.concatenate([classifier(p)[PROBABILITY] for p in probes])
+  want = np.concatenate([r[PROBABILITY] for r in reference])
+  error = float(np.max(np.abs(got - want))) if np.all(np.isfinite(got)) else float("inf")
+  same = float(np.mean(got.argmax(-1) == want.argmax(-1)))
+  LOG.info("LiteRT vs source (%s): %d texts, max probability difference %.3g, same class %.0f%%",
+           quantize, len(probes), error, same * 100)
+  if not error < float("inf"):
+    raise HubExportError(f"the {quantize} .tflite classifier gives non-finite outputs")
+  if quantize == "none" and not error <= FLOAT_TOLERANCE:
+    raise HubExportError(f"the float .tflite classifier differs from the source: probability difference "
+                         f"{error:.3g} > {FLOAT_TOLERANCE}")
+
+
+def check_encoder(model_path, quantize, probes, reference, lines=None) -> None:
+  """Runs the written file with LiteRT on the probes (or on their `lines`, for a model taking text); the float
+  model must match the source."""
+  from hub_export.tflite.runtime import TFLiteEncoder, TFLiteTextEncoder
+
+  if lines is None:
+    encoder = TFLiteEncoder(model_path)
+    got = [encoder(p) for p in probes]
+  else:
+    encoder = TFLiteTextEncoder(model_path)
+    got = [encoder(line) for line in lines]
+  agreement = measure(probes, got, reference)
+  LOG.info("LiteRT vs source (%s): %s", quantize, agreement.summary())
+  if not agreement.max_relative_error < float("inf"):
+    raise HubExportError(f"the {quantize} .tflite model gives non-finite outputs")
+  if quantize == "none" and not agreement.max_relative_error <= FLOAT_TOLERANCE:
+    raise HubExportError(f"the float .tflite model differs from the source: per-token relative error "
+                         f"{agreement.max_relative_error:.3g} > {FLOAT_TOLERANCE}")

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from hub_export import signatures as sig
-from hub_export.errors import HubExportError, first_line
+from hub_export.support.errors import HubExportError, first_line
+from hub_export.support.filenames import SAVED_MODEL_NAME, VOCAB_NAME
 
 # The word table's variable in this project's encoder and in Model Garden's.
 _WORD_TABLE_NAMES = ("word_embeddings", "word_embedding")
@@ -86,7 +87,7 @@ def from_classifier(path) -> ClassifierSource:
   import tf_keras
 
   path = Path(path)
-  if not (path / "saved_model.pb").is_file():
+  if not (path / SAVED_MODEL_NAME).is_file():
     raise HubExportError(f"--classifier {path} is not a SavedModel directory (no saved_model.pb)")
   try:
     model = tf_keras.models.load_model(str(path), compile=False)
@@ -114,7 +115,7 @@ def from_classifier(path) -> ClassifierSource:
     outputs = head(inputs, training=False)
     return outputs if already else tf.nn.softmax(outputs, axis=-1)
 
-  vocab = path / "assets" / "vocab.txt"
+  vocab = path / "assets" / VOCAB_NAME
   return ClassifierSource(
       scores=scores, trackable=head, description=f"classifier {path}", protected=path, seq_length=int(seq_length),
       num_classes=int(shape[-1]), vocab_size=_vocab_size(encoder), vocab=vocab if vocab.is_file() else None,

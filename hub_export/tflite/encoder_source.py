@@ -9,7 +9,8 @@ import dataclasses
 from pathlib import Path
 from typing import Callable, Optional
 
-from hub_export.errors import HubExportError, first_line
+from hub_export.support.errors import HubExportError, first_line
+from hub_export.support.filenames import SAVED_MODEL_NAME
 
 
 @dataclasses.dataclass
@@ -21,38 +22,30 @@ class EncoderSource:
   max_seq_length: Optional[int]  # max_position_embeddings, when the source says
   vocab_size: Optional[int]  # rows of the word table, when the source says and its vocab is still to be checked
   vocab: Optional[Path]  # the vocab the model was trained with, when the source ships one
-  lower_case: Optional[bool]  # that vocab's casing, when the source records it
+  lower_case: Optional[bool]  # that vocab's casing, when the source records it (a checkpoint's: settled)
 
 
-def from_checkpoint(ckpt, bert_config=None, vocab=None, allow_larger_vocab=False) -> EncoderSource:
-  """Restores a checkpoint (any layout the reader supports) into the project's model, once its vocab (`vocab`, else
-  the one beside it) is found to fit the config.
+def from_checkpoint(ckpt, bert_config=None, vocab=None, lower_case=None, allow_larger_vocab=False) -> EncoderSource:
+  """Restores a checkpoint (any layout the reader supports) into the project's model on the path every exporter
+  takes (`checkpoint.export_source`): its vocab and casing settled with the flags, the vocab found to fit the config.
 
   Traced in the batched form with NoNorm folded into the matmuls (fewer ops on device), its
   attention-score ops named for int8's float island (`model.functional.FLOAT_SCORES_SCOPE`).
   """
-  from hub_export import cli
-  from hub_export.checkpoint.export_source import resolve_vocab, vocab_fits_config
-  from hub_export.checkpoint.locate import locate_checkpoint
-  from hub_export.checkpoint.restore import load_mobilebert
-  from hub_export.tokenization.vocab import load_vocab
+  from hub_export.checkpoint.export_source import resolve_source, restore_model
 
-  location = locate_checkpoint(ckpt)
-  vocab = resolve_vocab(location, vocab)
-  with cli.step("restore"):
-    model, report = load_mobilebert(location, bert_config,
-                                    check_config=vocab_fits_config(load_vocab(vocab), allow_larger_vocab))
-  cli.LOG.info("restored %d variables from %s (%s)", report.restored, report.prefix, report.layout.value)
+  source = resolve_source(ckpt, vocab, lower_case)
+  model = restore_model(source, bert_config, allow_larger_vocab)
   encoder = model.encoder
   return EncoderSource(
       encode=lambda inputs: encoder(inputs, training=False, fold_no_norm=True, two_streams=False),
       trackable=model,
-      description=f"checkpoint {report.prefix}",
-      protected=location.directory,
+      description=f"checkpoint {source.location.prefix}",
+      protected=source.location.directory,
       max_seq_length=model.config.max_position_embeddings,
       vocab_size=None,  # checked before the restore
-      vocab=vocab,
-      lower_case=None)
+      vocab=source.vocab.path,
+      lower_case=source.lower_case)
 
 
 def from_saved_model(export_dir) -> EncoderSource:
@@ -66,7 +59,7 @@ def from_saved_model(export_dir) -> EncoderSource:
   import tensorflow as tf
 
   export_dir = Path(export_dir)
-  if not (export_dir / "saved_model.pb").is_file():
+  if not (export_dir / SAVED_MODEL_NAME).is_file():
     raise HubExportError(f"--saved_model {export_dir} is not a SavedModel directory (no saved_model.pb)")
   try:
     loaded = tf.saved_model.load(str(export_dir))

@@ -8,6 +8,7 @@ in as the BERT tokenizer's VOCABULARY file.
 from pathlib import Path
 
 from hub_export import signatures as sig
+from hub_export.support.filenames import VOCAB_NAME
 from hub_export.tflite.metadata import (MEDIAPIPE_INPUT_NAMES, TENSOR_AXIS_LABELS, VOCABULARY, AssociatedFile,
                                         ModelInfo, TensorInfo)
 
@@ -16,7 +17,6 @@ ENCODER_NAME = "MobileBERT text encoder"
 CLASSIFIER_NAME = "MobileBERT text classifier"
 DEFAULT_LICENSE = "Apache-2.0"
 AUTHOR = "mobilebert-hub-export"
-VOCAB_FILE_NAME = "vocab.txt"
 LABELS_FILE_NAME = "labels.txt"
 # The classifier's one output: MediaPipe's TextClassifier reads scores from it.
 PROBABILITY = "probability"
@@ -38,7 +38,7 @@ def _inputs(seq_length: int) -> dict:
 
 
 def _vocab(vocab_path: Path, lower_case: bool) -> AssociatedFile:
-  return AssociatedFile(VOCAB_FILE_NAME, f"WordPiece vocabulary ({_casing(lower_case)}), one token a line.",
+  return AssociatedFile(VOCAB_NAME, f"WordPiece vocabulary ({_casing(lower_case)}), one token a line.",
                         VOCABULARY, Path(vocab_path).read_bytes())
 
 

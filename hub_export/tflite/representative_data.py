@@ -8,7 +8,7 @@ the tests feed the same kind of inputs to both models.
 import importlib.resources
 from pathlib import Path
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 # Package data: a wheel installs it as a file beside this module, so it is also a Path.
 DEFAULT_CALIBRATION_TEXT = importlib.resources.files("hub_export.tflite") / "calibration_en.txt"

@@ -7,7 +7,7 @@ export check, the tests and the benchmark use.
 import numpy as np
 
 from hub_export import signatures as sig
-from hub_export.errors import HubExportError, first_line
+from hub_export.support.errors import HubExportError, first_line
 
 SIGNATURE = "serving_default"
 

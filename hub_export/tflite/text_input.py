@@ -21,7 +21,7 @@ nothing). The identical rows on the test corpora are measured by
 import tensorflow as tf
 
 from hub_export import signatures as sig
-from hub_export.errors import HubExportError, first_line
+from hub_export.support.errors import HubExportError, first_line
 from hub_export.tflite.bert_normalizer_model import build_model
 from hub_export.tokenization.bert_tokenizer import MAX_WORD_BYTES, MAX_WORD_CHARS
 from hub_export.tokenization.vocab import CLS, PAD, SEP, UNK

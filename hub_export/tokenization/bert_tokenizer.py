@@ -8,7 +8,7 @@ the same result as the original loop) with one rule added here: a word longer th
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from hub_export.tokenization import bert_text_normalizer
 from hub_export.tokenization.vocab import UNK, Vocab
 

@@ -8,10 +8,11 @@ import dataclasses
 import hashlib
 import importlib.resources
 import json
-import logging
 from pathlib import Path
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import CASING_NAME
+from hub_export.support.log import LOG
 
 # Ships inside the package (hub_export/vocab links to the top-level vocab/, and a wheel holds the file), so an
 # installed wheel reads it as an editable checkout does.
@@ -20,7 +21,6 @@ MANIFEST = importlib.resources.files("hub_export") / "vocab" / "manifest.json"
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 REQUIRED_TOKENS = (CLS, SEP, PAD, UNK, MASK)
 
-LOG = logging.getLogger("hub_export")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,7 +137,6 @@ def check_vocab_fits(vocab: Vocab, vocab_size: int, config_origin: str, allow_la
 
 # Beside the vocab.txt of every checkpoint this project writes (the demo's, a distilled student's): the
 # casing the vocab was used with, tied to it by its sha256, so later commands need no --lower_case.
-CASING_NAME = "vocab_casing.json"
 
 
 def write_casing(vocab: Vocab, lower_case: bool) -> Path:

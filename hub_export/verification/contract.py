@@ -1,19 +1,19 @@
 """Entry points: verify an export directory, or a published tarball unpacked safely first."""
 
-import logging
 import tempfile
 from pathlib import Path
 
-from hub_export.errors import HubExportError
 from hub_export.hub_format import checksums, reading
 from hub_export.hub_format.tarball import MAX_UNPACKED_BYTES, safe_extract
-from hub_export.verification.encoder import check_encoder
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import SAVED_MODEL_NAME
+from hub_export.support.log import LOG
+from hub_export.verification.encoder_contract import check_encoder
 from hub_export.verification.graph_safety import check_graph
 from hub_export.verification.preprocessor import check_preprocessor
 from hub_export.verification.report import Check, Report
 
 TARBALL_SUFFIXES = (".tar.gz", ".tgz")
-LOG = logging.getLogger("hub_export")
 
 
 def verify_saved_model(export_dir, label=None) -> Report:
@@ -68,7 +68,7 @@ def verify_path(path, max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> Report:
       LOG.info("%s matches %s", path, manifest)
     with tempfile.TemporaryDirectory(prefix="hub-verify-") as scratch:
       unpacked = safe_extract(path, Path(scratch) / "model", max_unpacked_bytes)
-      if not (unpacked / "saved_model.pb").is_file():
+      if not (unpacked / SAVED_MODEL_NAME).is_file():
         raise HubExportError(f"{path} has no saved_model.pb at its root (a TF-Hub tarball's root "
                              f"is the SavedModel itself)")
       return verify_saved_model(unpacked, label=path)

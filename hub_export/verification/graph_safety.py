@@ -21,8 +21,8 @@ and every function of its library, called or not.
 
 import re
 
-from hub_export.errors import HubExportError
 from hub_export.hub_format import reading
+from hub_export.support.errors import HubExportError
 
 STATEFUL_ALLOWED = frozenset({
     # Variables and their restore.

@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from hub_export.errors import first_line
+from hub_export.support.errors import first_line
 
 
 class Violation(Exception):

@@ -9,7 +9,7 @@ source variable must be used exactly once and every target variable set exactly 
 with equal shapes, or nothing is converted.
 """
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 from hub_export.weight_layout import CLASSIFIER, SPAN
 
 TRANSPOSED = "transposed"  # a pair's `layer` for a head's [num_labels, H] weights read as a [H, num_labels] kernel

@@ -5,14 +5,12 @@ output goes to a file or a job scheduler's log is not silent for minutes. Off a 
 done within LOG_INTERVAL_S logs nothing.
 """
 
-import logging
 import sys
 
 from tqdm import tqdm
 
-from hub_export import cli
+from hub_export.support.log import LOG, STDERR_IS_TERMINAL
 
-LOG = logging.getLogger("hub_export")
 LOG_INTERVAL_S = 30.0  # between two log lines when stderr is not a terminal
 _LOG_LINE = "{desc}: {n_fmt}/{total_fmt} {unit}s ({percentage:.0f}%), {rate_fmt}, ETA {remaining}"
 
@@ -31,7 +29,7 @@ class _LogLines:
 
 def progress(total: int, desc: str, unit: str = "step", initial: int = 0) -> tqdm:
   """A counter of `total` units (`update(n)` as they are done, `close()` at the end) that reports itself."""
-  if cli.STDERR_IS_TERMINAL:
+  if STDERR_IS_TERMINAL:
     return tqdm(total=total, desc=desc, unit=unit, initial=initial, file=sys.stderr, dynamic_ncols=True)
   return tqdm(total=total, desc=desc, unit=unit, initial=initial, file=_LogLines(), bar_format=_LOG_LINE,
               delay=LOG_INTERVAL_S, mininterval=LOG_INTERVAL_S, maxinterval=max(LOG_INTERVAL_S, 1.0))

@@ -1,4 +1,4 @@
-"""Shared command-line plumbing: quiet TensorFlow, one-line errors, progress timing."""
+"""Command-line plumbing: quiet TensorFlow, one-line errors and exit codes, flag parsers."""
 
 import argparse
 import contextlib
@@ -7,18 +7,13 @@ import os
 import re
 import sys
 import threading
-import time
 import warnings
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
 
 # A user who sets TensorFlow's log level asks for its C++ log lines: then nothing is filtered.
 USER_SET_TF_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL" in os.environ
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-LOG = logging.getLogger("hub_export")
-# Read before run() routes descriptor 2 through the filter below, which is a pipe.
-STDERR_IS_TERMINAL = sys.stderr is not None and sys.stderr.isatty()
 
 # TensorFlow's C++ start-up lines: written straight to file descriptor 2 by absl logging,
 # partly while the shared libraries load (before TF_CPP_MIN_LOG_LEVEL is read), so only a
@@ -115,11 +110,3 @@ def _run(main_fn, argv) -> int:
     return 130
   return 0
 
-
-@contextlib.contextmanager
-def step(name: str):
-  """Logs how long a long step (restore, trace, save, verify, package) took."""
-  start = time.perf_counter()
-  LOG.info("%s ...", name)
-  yield
-  LOG.info("%s done in %.1f s", name, time.perf_counter() - start)

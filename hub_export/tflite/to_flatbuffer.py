@@ -8,8 +8,8 @@ device an interpreter plans its memory for static shapes; apps pad to the length
 import tensorflow as tf
 
 from hub_export import signatures as sig
-from hub_export.errors import HubExportError, first_line
 from hub_export.model.functional import FLOAT_SCORES_SCOPE
+from hub_export.support.errors import HubExportError, first_line
 from hub_export.tflite import check_quantize
 
 

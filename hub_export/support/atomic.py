@@ -19,7 +19,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hub_export.errors import HubExportError
+from hub_export.support.errors import HubExportError
+from hub_export.support.filenames import SAVED_MODEL_NAME
 
 _TMP_TAG = ".tmp-"
 _OLD_TAG = ".old-"
@@ -29,7 +30,7 @@ _WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS
 
 
 # What a SavedModel directory holds (tf.saved_model.save, tf_keras): the files an export replaces.
-SAVED_MODEL_FILES = ("saved_model.pb", "fingerprint.pb", "keras_metadata.pb", "variables/variables.*",
+SAVED_MODEL_FILES = (SAVED_MODEL_NAME, "fingerprint.pb", "keras_metadata.pb", "variables/variables.*",
                      "assets/**", "assets.extra/**")
 
 

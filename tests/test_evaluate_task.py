@@ -13,7 +13,8 @@ import shutil
 import pytest
 
 import task_savedmodels as tm
-from hub_export import cli, evaluate_task
+from hub_export import evaluate_task
+from hub_export.support import cli
 from hub_export.support.errors import HubExportError
 
 FORMS = ("savedmodel", "hub", "keras3", "tflite")

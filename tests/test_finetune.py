@@ -13,7 +13,8 @@ SQUAD_WINDOWS = ["--max_seq_length", str(SEQ_LENGTH), "--max_query_length", "16"
 
 
 def run(argv) -> int:
-  from hub_export import cli, finetune
+  from hub_export import finetune
+  from hub_export.support import cli
 
   return cli.run(finetune._main, [str(a) for a in argv])
 

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.full_size_checkpoint import DEFAULT_WORK_DIR
+
 DEFAULT_SEQ_LENGTH = 128
 # name -> (batch, timed calls per round, untimed warm-up calls per round)
 SHAPES = {"latency": (1, 40, 3), "throughput": (32, 2, 1)}
@@ -190,7 +192,7 @@ def main(argv=None):
   parser = argparse.ArgumentParser(prog="python -m bench.bench_encoder", description=__doc__.split("\n")[0])
   parser.add_argument("--export_dir", action="append",
                       help="an encoder SavedModel to benchmark; repeatable (default: export one)")
-  parser.add_argument("--work_dir", default="/tmp/mobilebert_bench", help="where the full-size checkpoint and export live")
+  parser.add_argument("--work_dir", default=str(DEFAULT_WORK_DIR), help="where the full-size checkpoint and export live")
   parser.add_argument("--fresh", action="store_true", help="re-export even if --work_dir holds an export")
   parser.add_argument("--rounds", type=int, default=3)
   parser.add_argument("--seq_length", type=int, default=DEFAULT_SEQ_LENGTH, help="tokens per sequence, no padding")

@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.full_size_checkpoint import ensure_checkpoint
+from bench.full_size_checkpoint import DEFAULT_WORK_DIR, ensure_checkpoint
 
 # Restore-only child: prints the seconds spent in build + restore after imports.
 _RESTORE_CHILD = """
@@ -74,7 +74,7 @@ def _median(runs: list, key: str) -> float:
 
 def main(argv=None):
   parser = argparse.ArgumentParser(prog="python -m bench.bench_export", description=__doc__.split("\n")[0])
-  parser.add_argument("--work_dir", default="/tmp/mobilebert_bench", help="where the checkpoint and export go")
+  parser.add_argument("--work_dir", default=str(DEFAULT_WORK_DIR), help="where the checkpoint and export go")
   parser.add_argument("--repeats", type=int, default=3)
   args = parser.parse_args(argv)
   work_dir = Path(args.work_dir)

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from bench.bench_encoder import find_torch_python
+from bench.full_size_checkpoint import DEFAULT_WORK_DIR
 
 SEQ_LENGTH = 384
 SKIPPED_STEPS = 2
@@ -112,7 +113,7 @@ def main(argv=None):
   parser = argparse.ArgumentParser(prog="python -m bench.bench_finetune", description=__doc__.split("\n")[0])
   parser.add_argument("--batch_size", type=int, default=16)
   parser.add_argument("--steps", type=int, default=6, help="steps run; the first two are not timed")
-  parser.add_argument("--work_dir", default="/tmp/mobilebert_bench")
+  parser.add_argument("--work_dir", default=str(DEFAULT_WORK_DIR))
   parser.add_argument("--torch_python", help="a Python with torch and transformers for the peer figure")
   args = parser.parse_args(argv)
   work_dir = Path(args.work_dir)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench.bench_encoder import (DEFAULT_SEQ_LENGTH, TorchPeer, alternate_rounds, ensure_export, find_torch_python,
                                  tf_timer, timing_report)
+from bench.full_size_checkpoint import DEFAULT_WORK_DIR
 
 # Runs with KERAS_BACKEND set: same line protocol as bench_encoder's torch worker.
 _KERAS_WORKER = r"""
@@ -85,7 +86,7 @@ def run(args) -> dict:
 
 def main(argv=None):
   parser = argparse.ArgumentParser(prog="python -m bench.bench_keras3", description=__doc__.split("\n")[0])
-  parser.add_argument("--work_dir", default="/tmp/mobilebert_bench", help="where the checkpoint, export, preset live")
+  parser.add_argument("--work_dir", default=str(DEFAULT_WORK_DIR), help="where the checkpoint, export, preset live")
   parser.add_argument("--fresh", action="store_true", help="re-export even if --work_dir holds the exports")
   parser.add_argument("--rounds", type=int, default=3)
   parser.add_argument("--seq_length", type=int, default=DEFAULT_SEQ_LENGTH, help="tokens per sequence, no padding")

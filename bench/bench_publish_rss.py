@@ -31,6 +31,7 @@ import sys
 from pathlib import Path
 
 from bench.bench_export import run_child
+from bench.full_size_checkpoint import DEFAULT_WORK_DIR
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 USER, KEY = "bench", "bench-key-not-secret"
@@ -65,7 +66,7 @@ def _stub_environment(proxy: str, work: Path) -> None:
 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--work_dir", type=Path, default=Path("/tmp/mobilebert_bench"))
+  parser.add_argument("--work_dir", type=Path, default=DEFAULT_WORK_DIR)
   parser.add_argument("--repeats", type=int, default=2)
   args = parser.parse_args(argv)
   work = args.work_dir

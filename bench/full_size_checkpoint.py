@@ -8,12 +8,15 @@ checkpoint, so repeated benchmark runs do not pay for writing ~150 MB again.
 """
 
 import sys
+import tempfile
 from pathlib import Path
 
 from hub_export.config import MobileBertConfig
 
 ENGLISH_VOCAB = Path(__file__).resolve().parents[1].parent / "shared" / "vocab" / "bert_en_uncased_vocab.txt"
 SEED = 0
+# Where the benches keep the checkpoint, exports and runs they reuse (--work_dir's default).
+DEFAULT_WORK_DIR = Path(tempfile.gettempdir()) / "mobilebert_bench"
 
 
 def english_opt_config() -> MobileBertConfig:

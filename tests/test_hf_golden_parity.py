@@ -12,10 +12,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import GOLDEN_DIR
+from golden_releases import relative_error, rewrite_golden_release
 from hub_export.checkpoint.locate import locate_checkpoint
-from hub_export.checkpoint.tf1_release import values_sha256, write_release_checkpoint
 from hub_export.checkpoint.restore import load_mobilebert
-from hub_export.config import MobileBertConfig
 
 GOLDEN = sorted(p.stem for p in GOLDEN_DIR.glob("*.npz"))
 
@@ -28,10 +27,6 @@ def test_golden_files_cover_opt_and_teacher_like_configs():
              for c in configs)
 
 
-def _relative(ours, theirs):
-  return np.linalg.norm(ours - theirs, axis=-1) / np.linalg.norm(theirs, axis=-1)
-
-
 @pytest.fixture(scope="module")
 def restored(tmp_path_factory):
   """name -> (golden arrays, model restored from the seeded release checkpoint), built on first use."""
@@ -40,10 +35,7 @@ def restored(tmp_path_factory):
   def get(name):
     if name not in cache:
       golden = np.load(GOLDEN_DIR / f"{name}.npz")
-      config = MobileBertConfig.from_dict(json.loads(str(golden["config_json"])))
-      seed = int(golden["seed"])
-      assert values_sha256(config, seed) == str(golden["values_sha256"]), "seeded values drifted from the golden run"
-      release = write_release_checkpoint(tmp_path_factory.mktemp(name) / "release", config, seed)
+      release = rewrite_golden_release(golden, tmp_path_factory.mktemp(name) / "release")
       cache[name] = golden, load_mobilebert(locate_checkpoint(release))[0]
     return cache[name]
 
@@ -55,16 +47,16 @@ def test_matches_hf_pytorch(restored, name):
   golden, model = restored(name)
   inputs = {k: tf.constant(golden[k]) for k in ("input_word_ids", "input_mask", "input_type_ids", "masked_lm_positions")}
   outputs, logits = model.mlm_logits(inputs)
-  assert _relative(outputs["sequence_output"].numpy(), golden["sequence_output"]).max() <= 1e-5
-  assert _relative(outputs["pooled_output"].numpy(), golden["pooled_output"]).max() <= 1e-5
+  assert relative_error(outputs["sequence_output"].numpy(), golden["sequence_output"]).max() <= 1e-5
+  assert relative_error(outputs["pooled_output"].numpy(), golden["pooled_output"]).max() <= 1e-5
   assert np.abs(logits.numpy() - golden["mlm_logits"]).max() <= 1e-4
   for ours, theirs in zip(outputs["encoder_outputs"], golden["encoder_outputs"]):
-    assert _relative(ours.numpy(), theirs).max() <= 1e-5
+    assert relative_error(ours.numpy(), theirs).max() <= 1e-5
   # A batch of one takes the two-stream graph (BlockStack); each golden row alone must agree too.
   for row in range(len(golden["input_word_ids"])):
     alone = model.encoder({k: inputs[k][row:row + 1] for k in ("input_word_ids", "input_mask", "input_type_ids")})
-    assert _relative(alone["sequence_output"].numpy()[0], golden["sequence_output"][row]).max() <= 1e-5
-    assert _relative(alone["pooled_output"].numpy()[0], golden["pooled_output"][row]).max() <= 1e-5
+    assert relative_error(alone["sequence_output"].numpy()[0], golden["sequence_output"][row]).max() <= 1e-5
+    assert relative_error(alone["pooled_output"].numpy()[0], golden["pooled_output"][row]).max() <= 1e-5
 
 
 _KEYS = ("input_word_ids", "input_mask", "input_type_ids", "masked_lm_positions")
@@ -117,6 +109,6 @@ def test_padded_batches_match_hf_on_the_rows_unpadded(restored, name):
   for batch_rows, batch in batches:
     outputs, logits = model.mlm_logits(batch)
     for r, (n, _, hf) in enumerate(batch_rows):
-      assert _relative(outputs["sequence_output"].numpy()[r, :n], hf["sequence_output"]).max() <= 1e-5, (r, n)
-      assert _relative(outputs["pooled_output"].numpy()[r], hf["pooled_output"]) <= 1e-5, (r, n)
+      assert relative_error(outputs["sequence_output"].numpy()[r, :n], hf["sequence_output"]).max() <= 1e-5, (r, n)
+      assert relative_error(outputs["pooled_output"].numpy()[r], hf["pooled_output"]) <= 1e-5, (r, n)
       assert np.abs(logits.numpy()[r] - hf["mlm_logits"]).max() <= 1e-4, (r, n)

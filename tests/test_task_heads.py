@@ -15,10 +15,11 @@ import tensorflow as tf
 
 from checkpoint_edits import rewrite_checkpoint
 from conftest import GOLDEN_DIR
+from golden_releases import relative_error, rewrite_golden_release
 from hub_export import signatures as sig
 from hub_export.checkpoint.locate import locate_checkpoint
 from hub_export.checkpoint.native import write_native_checkpoint
-from hub_export.checkpoint.tf1_release import DEFAULT_PREFIX, values_sha256, write_release_checkpoint
+from hub_export.checkpoint.tf1_release import DEFAULT_PREFIX, write_release_checkpoint
 from hub_export.checkpoint.restore import load_mobilebert
 from hub_export.config import MobileBertConfig
 from hub_export.model import build_mobilebert
@@ -56,11 +57,6 @@ def _hidden(golden) -> int:
   return json.loads(str(golden["config_json"]))["hidden_size"]
 
 
-def _relative(ours, theirs):
-  """Per token (span) or per row (classifier)."""
-  return np.linalg.norm(ours - theirs, axis=-1) / np.linalg.norm(theirs, axis=-1)
-
-
 @pytest.fixture(scope="module")
 def restored(tmp_path_factory):
   """name -> (golden arrays, task head, the seeded fine-tuned release dir, model restored from it)."""
@@ -69,11 +65,8 @@ def restored(tmp_path_factory):
   def get(name):
     if name not in cache:
       golden = np.load(HEAD_GOLDEN_DIR / f"{name}.npz")
-      config = MobileBertConfig.from_dict(json.loads(str(golden["config_json"])))
-      seed, head = int(golden["seed"]), TaskHead(str(golden["head_kind"]), int(golden["num_labels"]))
-      assert values_sha256(config, seed, task_head=head) == str(golden["values_sha256"]), \
-          "seeded values drifted from the golden run"
-      release = write_release_checkpoint(tmp_path_factory.mktemp(name) / "release", config, seed, task_head=head)
+      head = TaskHead(str(golden["head_kind"]), int(golden["num_labels"]))
+      release = rewrite_golden_release(golden, tmp_path_factory.mktemp(name) / "release", head)
       cache[name] = golden, head, release, load_mobilebert(locate_checkpoint(release), task_head=head)[0]
     return cache[name]
 
@@ -85,11 +78,11 @@ def test_matches_hf_pytorch(restored, name):
   golden, head, _, model = restored(name)
   inputs = {k: tf.constant(golden[k]) for k in _KEYS}
   expected = _golden_logits(golden)
-  assert _relative(_logits(model.task_logits(inputs)[1], head.kind), expected).max() <= 1e-5
+  assert relative_error(_logits(model.task_logits(inputs)[1], head.kind), expected).max() <= 1e-5
   # A batch of one takes the two-stream graph (BlockStack); each row alone must agree too.
   for row in range(len(expected)):
     alone = _logits(model.task_logits({k: v[row:row + 1] for k, v in inputs.items()})[1], head.kind)
-    assert _relative(alone[0], expected[row]).max() <= 1e-5
+    assert relative_error(alone[0], expected[row]).max() <= 1e-5
 
 
 def _rows(golden) -> list:
@@ -132,7 +125,7 @@ def test_padded_batches_match_hf_on_the_rows_unpadded(restored, name):
     logits = _logits(model.task_logits(batch)[1], head.kind)
     for r, (n, _, hf) in enumerate(batch_rows):
       ours = logits[r, :n] if head.kind == SPAN else logits[r]
-      assert _relative(ours, hf).max() <= 1e-5, (r, n)
+      assert relative_error(ours, hf).max() <= 1e-5, (r, n)
       if head.kind == SPAN and n < logits.shape[1]:  # padding is left unmasked, as in the original
         assert np.abs(logits[r, n:]).max() < 10 * np.abs(hf).max(), (r, n)
 

@@ -5,6 +5,7 @@ from checkpoints the project's release writer lays down; here the same checkpoin
 rewritten from the same seed and restored, so the test runs without torch.
 """
 
+import functools
 import json
 
 import numpy as np
@@ -30,14 +31,12 @@ def test_golden_files_cover_opt_and_teacher_like_configs():
 @pytest.fixture(scope="module")
 def restored(tmp_path_factory):
   """name -> (golden arrays, model restored from the seeded release checkpoint), built on first use."""
-  cache = {}
 
+  @functools.cache
   def get(name):
-    if name not in cache:
-      golden = np.load(GOLDEN_DIR / f"{name}.npz")
-      release = rewrite_golden_release(golden, tmp_path_factory.mktemp(name) / "release")
-      cache[name] = golden, load_mobilebert(locate_checkpoint(release))[0]
-    return cache[name]
+    golden = np.load(GOLDEN_DIR / f"{name}.npz")
+    release = rewrite_golden_release(golden, tmp_path_factory.mktemp(name) / "release")
+    return golden, load_mobilebert(locate_checkpoint(release))[0]
 
   return get
 

@@ -6,6 +6,7 @@ The golden files were made by tools/make_hf_head_golden.py (HF `MobileBertForQue
 down; here the same checkpoints are rewritten from the same seed and restored, so no torch is needed.
 """
 
+import functools
 import json
 import shutil
 
@@ -60,15 +61,13 @@ def _hidden(golden) -> int:
 @pytest.fixture(scope="module")
 def restored(tmp_path_factory):
   """name -> (golden arrays, task head, the seeded fine-tuned release dir, model restored from it)."""
-  cache = {}
 
+  @functools.cache
   def get(name):
-    if name not in cache:
-      golden = np.load(HEAD_GOLDEN_DIR / f"{name}.npz")
-      head = TaskHead(str(golden["head_kind"]), int(golden["num_labels"]))
-      release = rewrite_golden_release(golden, tmp_path_factory.mktemp(name) / "release", head)
-      cache[name] = golden, head, release, load_mobilebert(locate_checkpoint(release), task_head=head)[0]
-    return cache[name]
+    golden = np.load(HEAD_GOLDEN_DIR / f"{name}.npz")
+    head = TaskHead(str(golden["head_kind"]), int(golden["num_labels"]))
+    release = rewrite_golden_release(golden, tmp_path_factory.mktemp(name) / "release", head)
+    return golden, head, release, load_mobilebert(locate_checkpoint(release), task_head=head)[0]
 
   return get
 

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.bench_embed_corpus --encoder DIR --preprocessor DIR
         [--lines 1024] [--batch_size 32] [--rounds 1] [--workers 2]
 
-Both sides embed the first --lines lines of tests/corpus/english.txt with the same two
+Both sides embed the first --lines lines of tests/support/corpus/english.txt with the same two
 SavedModels at sequence length 128. The loop loads them with `tf.saved_model.load` and calls
 `encoder(preprocessor.bert_pack_inputs([preprocessor.tokenize(batch)], 128))` on batches of
 --batch_size in line order. The pipeline is `hub_export.embed_corpus` on the in-process
@@ -30,7 +30,7 @@ from pathlib import Path
 from hub_export.beam.handler import TextEmbeddingHandler
 from hub_export.beam.pipeline import EmbedSettings, embed_corpus
 
-CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus" / "english.txt"
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "support" / "corpus" / "english.txt"
 SEQ_LENGTH = 128
 
 

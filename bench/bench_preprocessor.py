@@ -2,7 +2,7 @@
 
 Not a test: prints figures for bench/results. For each corpus, lines/s at batch 256 with one
 128-token segment per line, and the share of lines whose token ids equal the plain-Python
-BERT rules (tests/bert_reference_tokenizer.py), for
+BERT rules (tests/support/bert_reference_tokenizer.py), for
   - this project's exported preprocessor (SavedModel, loaded),
   - HF `tokenizers` BertWordPieceTokenizer (run in a subprocess with --hf_python),
   - a tf.function around tensorflow_text.BertTokenizer with default settings,
@@ -26,9 +26,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import tensorflow as tf  # noqa: E402
 import tensorflow_text as tf_text  # noqa: E402
 
-import bert_reference_tokenizer as ref  # noqa: E402
-from tokenization_test_data import ENGLISH_VOCAB, REFERENCE_PREPROCESSOR, corpus  # noqa: E402
 from hub_export import export_preprocessor  # noqa: E402
+from support import bert_reference_tokenizer as ref  # noqa: E402
+from support.tokenization_test_data import ENGLISH_VOCAB, REFERENCE_PREPROCESSOR, corpus  # noqa: E402
 
 BATCH = 256
 
@@ -106,7 +106,7 @@ def main():
         exact["reference preprocessor SavedModel"] = exact_share(flat_ids(reference.tokenize, lines), expected)
       if args.hf_python:
         runs["HF tokenizers BertWordPieceTokenizer"] = hf_pass(args.hf_python, args.vocab,
-                                                               ROOT / "tests" / "corpus" / f"{name}.txt")
+                                                               ROOT / "tests" / "support" / "corpus" / f"{name}.txt")
       rates = best_rates(runs, len(lines), args.repeats)
       if args.hf_python:
         exact["HF tokenizers BertWordPieceTokenizer"] = exact_share(runs["HF tokenizers BertWordPieceTokenizer"].ids, expected)

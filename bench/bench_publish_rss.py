@@ -7,7 +7,7 @@ Exports the full-size English OPT encoder once (seeded release checkpoint, reuse
 
 - `publish --encoder ... --out ...`: tarball, card, Kaggle folder (packing alone);
 - the same with `--to kaggle://bench/mobilebert`, uploading through kagglehub to the
-  test suite's Kaggle stub (tests/kaggle_stub.py) on 127.0.0.1, run in its own process
+  test suite's Kaggle stub (tests/support/kaggle_stub.py) on 127.0.0.1, run in its own process
   (a child's peak as wait4 reports it includes its parent's size at the fork, so the
   parent must stay small: the stub keeps every uploaded byte in memory, and this process
   never imports TensorFlow);
@@ -41,7 +41,7 @@ _UPLOAD_ALONE = "import sys; from hub_export.kaggle_models.upload import upload;
 _STUB = """
 import hashlib, json, sys
 sys.path.insert(0, sys.argv[3])
-from kaggle_stub import KaggleStub
+from support.kaggle_stub import KaggleStub
 with KaggleStub(sys.argv[1], sys.argv[2]) as stub:
   print(stub.proxy, flush=True)
   sys.stdin.read()

@@ -49,7 +49,8 @@ def main(argv=None) -> int:
   parser.add_argument("--threads", type=int, default=2)
   parser.add_argument("--runs", type=int, default=30)
   parser.add_argument("--seed", type=int, default=0)
-  parser.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "corpus" / "english.txt")
+  parser.add_argument("--corpus", type=Path,
+                      default=Path(__file__).resolve().parents[1] / "tests" / "support" / "corpus" / "english.txt")
   parser.add_argument("--sentences", type=int, default=256)
   args = parser.parse_args(argv)
   logging.basicConfig(level=logging.INFO, format="%(message)s")  # the exports' steps and LiteRT checks

@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.keras_hub_wordpiece_agreement
 
 On the test corpora (English with the shared uncased vocab; multilingual with the vocab
-built from the corpus, as tests/tokenization_test_data builds it), cased and uncased,
-against tests/bert_reference_tokenizer.py. KerasHub's tokenizer is configured as its BERT
+built from the corpus, as tests/support/tokenization_test_data builds it), cased and uncased,
+against tests/support/bert_reference_tokenizer.py. KerasHub's tokenizer is configured as its BERT
 presets are (`lowercase` and `strip_accents` = BERT's `do_lower_case`). Prints per setting
 the share of lines with identical ids and a few differing examples. This is why the
 presets ship MobileBertTokenizer (the project's exact rules) instead.
@@ -17,8 +17,8 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path.insert(0, str(TESTS))
 
-import bert_reference_tokenizer as ref  # noqa: E402
-from tokenization_test_data import ENGLISH_VOCAB, build_test_vocab, corpus  # noqa: E402
+from support import bert_reference_tokenizer as ref  # noqa: E402
+from support.tokenization_test_data import ENGLISH_VOCAB, build_test_vocab, corpus  # noqa: E402
 
 
 def agreement(vocab, lower_case, lines) -> dict:

@@ -9,7 +9,7 @@ metadata as ours (`ids`, `mask`, `segment_ids`, the vocab) whose only output is 
 Each corpus line is compared, as a whole [CLS] ... [SEP] + padding row of 128, with
 `TextEncoder` (the exported preprocessor's tokenizer and packer). Settings: the English
 and the multilingual corpora, each with the real uncased English vocab and with a cased
-vocab built from that corpus (tests/tokenization_test_data; the multilingual release
+vocab built from that corpus (tests/support/tokenization_test_data; the multilingual release
 vocab is not available here). Prints JSON: per setting the
 lines, identical rows, the share, and the share among pure-ASCII lines.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path.insert(0, str(TESTS))
 
-from tokenization_test_data import ENGLISH_VOCAB, build_test_vocab, corpus, write_vocab  # noqa: E402
+from support.tokenization_test_data import ENGLISH_VOCAB, build_test_vocab, corpus, write_vocab  # noqa: E402
 
 SEQ = 128
 PROBE_OUTPUT = "ids_echo"

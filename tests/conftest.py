@@ -16,7 +16,8 @@ from hub_export.demo.run_demo import MODEL_NAME, PREPROCESSOR_NAME  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 TINY = SHARED / "fixtures" / "mobilebert_tiny"
-GOLDEN_DIR = REPO / "tests" / "golden"
+SUPPORT = REPO / "tests" / "support"  # the helper modules and the test data
+GOLDEN_DIR = SUPPORT / "golden"
 REFERENCE_ENCODER = TINY / "model_garden_hub_export"
 REFERENCE_PREPROCESSOR = SHARED / "fixtures" / "model_garden_preprocess_en_uncased"
 
@@ -83,14 +84,14 @@ def reference_preprocessor() -> Path:
 
 @pytest.fixture(scope="session")
 def synthetic_encoder(tmp_path_factory) -> Path:
-  from synthetic_savedmodels import build_encoder
+  from support.synthetic_savedmodels import build_encoder
 
   return build_encoder(tmp_path_factory.mktemp("synthetic") / "encoder")
 
 
 @pytest.fixture(scope="session")
 def synthetic_preprocessor(tmp_path_factory) -> Path:
-  from synthetic_savedmodels import build_preprocessor
+  from support.synthetic_savedmodels import build_preprocessor
 
   return build_preprocessor(tmp_path_factory.mktemp("synthetic") / "preprocessor")
 
@@ -125,8 +126,8 @@ def small_english_exports(tmp_path_factory):
   from hub_export.checkpoint.tf1_release import write_release_checkpoint
   from hub_export.export_encoder import export_encoder
   from hub_export.export_preprocessor import export
-  from release_dirs import tiny_config, without_fresh_process_check
-  from tokenization_test_data import build_test_vocab, corpus
+  from support.release_dirs import tiny_config, without_fresh_process_check
+  from support.tokenization_test_data import build_test_vocab, corpus
 
   def build(root):
     tokens = build_test_vocab(corpus("english"), lower_case=True)
@@ -157,7 +158,7 @@ def run_demo(cwd, *args) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
   """One full-size demo run with the default ./demo_out and ./dist, over the outputs of an earlier
-  run: (the folder it ran in, the finished process). Once per session: tests/test_demo.py checks
+  run: (the folder it ran in, the finished process). Once per session: tests/demo/test_demo.py checks
   it, and the full-size Beam test embeds with its exports."""
   def build(folder):
     cwd = folder / "run"

@@ -3,7 +3,7 @@
 An implementation independent of ours (PyTorch, eager attention, eval mode) computes
 what the encoder and its MLM head must output for checkpoints our own writer produces
 (`hub_export.checkpoint.tf1_release`). The model tests compare against the small
-`tests/golden/<case>.npz` files this writes, without torch in CI.
+`tests/support/golden/<case>.npz` files this writes, without torch in CI.
 
 For each case: write the release directory with the writer, read it back with
 `tf.train.load_checkpoint`, map every TF1 variable onto the HF state dict (kernels
@@ -34,7 +34,7 @@ must be pinned; `.hfvenv` is the name the benches look for too):
   python3 -m venv .hfvenv
   .hfvenv/bin/pip install torch==2.13.0 transformers==5.23.0 tensorflow==2.21.0 numpy
   PYTHONPATH=. .hfvenv/bin/python tools/make_hf_golden.py
-Options: --out DIR (default tests/golden), --fixture DIR (default ../shared/fixtures/
+Options: --out DIR (default tests/support/golden), --fixture DIR (default ../shared/fixtures/
 mobilebert_tiny), --deep-check (also run a 24-layer OPT-shaped model and print per-layer
 statistics, to see the seeded values stay tame).
 """
@@ -448,7 +448,7 @@ def _mean_cosine(layer: np.ndarray) -> float:
 
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--out", type=Path, default=REPO / "tests" / "golden")
+  parser.add_argument("--out", type=Path, default=REPO / "tests" / "support" / "golden")
   parser.add_argument("--fixture", type=Path, default=REPO.parent / "shared" / "fixtures" / "mobilebert_tiny")
   parser.add_argument("--deep-check", action="store_true")
   args = parser.parse_args(argv)

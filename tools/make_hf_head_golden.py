@@ -8,12 +8,12 @@ onto HF's `MobileBertForQuestionAnswering` (`qa_outputs`) or `MobileBertForSeque
 (`classifier`), both [out, in] as stored, and HF's own forward pass (eval mode, eager attention)
 gives the logits for seeded unpadded inputs, and for `short_*` rows each run alone at its real
 length (the oracle for padded batches). Each is also checked against the float64 TF1 graph with
-the head's matmul. `tests/test_task_heads.py` compares against the `tests/golden/heads/<case>.npz`
+the head's matmul. `tests/model/test_task_heads.py` compares against the `tests/support/golden/heads/<case>.npz`
 files this writes, without torch.
 
 Re-run from the repository root, in the venv `make_hf_golden.py` names:
   PYTHONPATH=. .hfvenv/bin/python tools/make_hf_head_golden.py
-Options: --out DIR (default tests/golden/heads).
+Options: --out DIR (default tests/support/golden/heads).
 """
 
 import argparse
@@ -133,7 +133,7 @@ def make_case(name: str, config_values: dict, seed: int, head: TaskHead, out_dir
 
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--out", type=Path, default=REPO / "tests" / "golden" / "heads")
+  parser.add_argument("--out", type=Path, default=REPO / "tests" / "support" / "golden" / "heads")
   args = parser.parse_args(argv)
   torch.set_num_threads(1)  # deterministic reduction order
   args.out.mkdir(parents=True, exist_ok=True)

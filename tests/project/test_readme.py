@@ -57,7 +57,8 @@ def readme_blocks(text: str):
 
 # The pages whose blocks run, in running order: the README first, then every page under docs/.
 DOCS = ("README.md", "docs/export.md", "docs/publishing.md", "docs/verify.md", "docs/keras3.md",
-        "docs/on_device.md", "docs/beam.md", "docs/training.md", "docs/tasks.md", "docs/design.md")
+        "docs/on_device.md", "docs/beam.md", "docs/training.md", "docs/tasks.md", "docs/design.md",
+        "docs/testing.md")
 # (file, line, language, code, skip reason or None) for every block of DOCS, in running order.
 BLOCKS = [(name, *block) for name in DOCS for block in readme_blocks((REPO / name).read_text(encoding="utf-8"))]
 

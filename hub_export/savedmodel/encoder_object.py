@@ -11,14 +11,18 @@ from hub_export import signatures as sig
 from hub_export.savedmodel import reproducible
 from hub_export.savedmodel.input_contract import checked_encoder_inputs, checked_positions
 from hub_export.model import MobileBert
+from hub_export.support.save_tracing import tracing_for_save
 
 
 def reusable_object(function, input_spec, variables, trainable_variables) -> tf.train.Checkpoint:
   """A trackable with the Reusable SavedModel API over `function(inputs, training)`."""
   obj = tf.train.Checkpoint()
   obj.__call__ = function
+  # Traced with the input names `tf.saved_model.save` asks for again (the argument name, `_`, the key), so that
+  # saving finds these traces instead of tracing the model once more (support/save_tracing.py).
+  input_spec = {key: tf.TensorSpec(spec.shape, spec.dtype, name=f"inputs_{key}") for key, spec in input_spec.items()}
   for training in (False, True):
-    function.get_concrete_function(input_spec, training=training)
+    function.get_concrete_function(input_spec, training)
   obj.variables = list(variables)
   obj.trainable_variables = list(trainable_variables)
   obj.regularization_losses = []
@@ -53,10 +57,12 @@ def build_encoder_object(model: MobileBert, vocab_file: str, do_lower_case: bool
   head_only = [v for v in head.variables if id(v) not in encoder_ids]
   head_trainable = [v for v in head.trainable_variables if id(v) not in encoder_ids]
 
-  root = reusable_object(encode, sig.encoder_input_spec(), encoder.variables, encoder.trainable_variables)
-  root.mlm = reusable_object(encode_and_predict, sig.mlm_input_spec(),
-                              list(encoder.variables) + head_only,
-                              list(encoder.trainable_variables) + head_trainable)
+  with tracing_for_save():
+    root = reusable_object(encode, sig.encoder_input_spec(), encoder.variables, encoder.trainable_variables)
+    root.mlm = reusable_object(encode_and_predict, sig.mlm_input_spec(),
+                                list(encoder.variables) + head_only,
+                                list(encoder.trainable_variables) + head_trainable)
+    serve.get_concrete_function()
   root.vocab_file = tf.saved_model.Asset(vocab_file)
   root.do_lower_case = tf.Variable(do_lower_case, trainable=False, name="do_lower_case")
   root.serve = serve

@@ -64,12 +64,15 @@ def _flatten(probes: list, outputs: list) -> dict:
 
 
 def reference_outputs(root, probes: list) -> list:
-  """What the in-memory export object (before saving) gives for each probe, in inference mode."""
+  """What the in-memory export object (as saved) gives for each probe, in inference mode."""
   import tensorflow as tf
+
+  from hub_export.support.save_tracing import tracing_for_save
   results = []
-  for probe in probes:
-    outputs = root.mlm.__call__({k: tf.constant(v) for k, v in probe.items()}, training=False)
-    results.append({key: outputs[key].numpy() for key in (sig.SEQUENCE_OUTPUT, sig.POOLED_OUTPUT, sig.MLM_LOGITS)})
+  with tracing_for_save():  # the saved traces, not new ones
+    for probe in probes:
+      outputs = root.mlm.__call__({k: tf.constant(v) for k, v in probe.items()}, training=False)
+      results.append({key: outputs[key].numpy() for key in (sig.SEQUENCE_OUTPUT, sig.POOLED_OUTPUT, sig.MLM_LOGITS)})
   return results
 
 
@@ -148,7 +151,10 @@ def verify_in_fresh_process(export_dir: str, root, config) -> None:
 
 def verify_preprocessor_in_fresh_process(export_dir: str, preprocessor) -> None:
   """Raises HubExportError unless a new process reproduces the in-memory preprocessor exactly."""
-  _check_in_fresh_process(PREPROCESSOR, export_dir, preprocessor_outputs(preprocessor))
+  from hub_export.support.save_tracing import tracing_for_save
+  with tracing_for_save():
+    expected = preprocessor_outputs(preprocessor)
+  _check_in_fresh_process(PREPROCESSOR, export_dir, expected)
 
 
 def _check_in_fresh_process(kind: str, export_dir: str, flat: dict) -> None:

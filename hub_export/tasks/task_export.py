@@ -27,6 +27,7 @@ from hub_export.tokenization.packing import pack_segments
 from hub_export.tokenization.bert_tokenizer import BertTokenizer
 from hub_export.tokenization.preprocessor_module import Tokenize, special_tokens
 from hub_export.tokenization.vocab import CLS, PAD, SEP, load_vocab
+from hub_export.support.save_tracing import tracing_for_save
 
 ANSWER, TRUNCATED, PROBABILITIES, LABEL = "answer", "truncated", "probabilities", "label"
 QUESTION, CONTEXT, TEXT, TEXT_A, TEXT_B = "question", "context", "text", "text_a", "text_b"
@@ -115,5 +116,6 @@ def build_task_object(network, config: dict, staging: Path) -> tf.train.Checkpoi
 def save_task_model(network, config: dict, vocab_path, export_dir: Path, staging: Path) -> None:
   """Writes the task SavedModel into the (empty, temporary) `export_dir`."""
   shutil.copyfile(vocab_path, staging / "vocab.txt")
-  root = build_task_object(network, config, staging)
+  with tracing_for_save():
+    root = build_task_object(network, config, staging)
   reproducible.save(root, export_dir, signatures={SERVE: root.serve, "serving_default": root.serving_default})

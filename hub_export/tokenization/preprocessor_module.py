@@ -11,6 +11,7 @@ from hub_export import signatures
 from hub_export.tokenization.bert_tokenizer import BertTokenizer
 from hub_export.tokenization.packing import pack_segments
 from hub_export.tokenization.vocab import CLS, MASK, PAD, SEP, Vocab
+from hub_export.support.save_tracing import tracing_for_save
 
 _SENTENCES = tf.TensorSpec([None], tf.string, name="sentences")
 _SEQ_LENGTH = tf.TensorSpec([], tf.int32, name="seq_length")
@@ -30,6 +31,8 @@ class Tokenize(tf.Module):
     self._tokenizer = tokenizer
     self._special_tokens = special_tokens
     self.vocab_file = vocab_file  # ships the vocab as assets/vocab.txt beside the graph
+    self.__call__.get_concrete_function()
+    self.get_special_tokens_dict.get_concrete_function()
 
   @tf.function(input_signature=[_SENTENCES])
   def __call__(self, sentences):
@@ -88,18 +91,19 @@ class BertPreprocessor(tf.Module):
 
   def __init__(self, vocab: Vocab, vocab_file, lower_case: bool, seq_length: int, with_offsets: bool):
     super().__init__(name="bert_preprocessor")
-    self.variables, self.trainable_variables, self.regularization_losses = [], [], []
-    self._tokenizer = BertTokenizer(vocab, lower_case)
-    self._special_tokens = special_tokens(vocab)
-    self._seq_length = seq_length
-    self.tokenize = Tokenize(self._tokenizer, self._special_tokens, tf.saved_model.Asset(str(vocab_file)))
-    self.bert_pack_inputs = _BertPackInputs(self._special_tokens)
-    if with_offsets:
-      self.tokenize_with_offsets = _TokenizeWithOffsets(self._tokenizer)
-    # The reusable-SavedModel call: an optional Python-bool `training` (no effect here),
-    # traced for both values and for leaving it out.
-    for training in (None, False, True):
-      self.__call__.get_concrete_function(_SENTENCES, training)
+    with tracing_for_save():  # traced once, as the export saves them
+      self.variables, self.trainable_variables, self.regularization_losses = [], [], []
+      self._tokenizer = BertTokenizer(vocab, lower_case)
+      self._special_tokens = special_tokens(vocab)
+      self._seq_length = seq_length
+      self.tokenize = Tokenize(self._tokenizer, self._special_tokens, tf.saved_model.Asset(str(vocab_file)))
+      self.bert_pack_inputs = _BertPackInputs(self._special_tokens)
+      if with_offsets:
+        self.tokenize_with_offsets = _TokenizeWithOffsets(self._tokenizer)
+      # The reusable-SavedModel call: an optional Python-bool `training` (no effect here),
+      # traced for both values and for leaving it out.
+      for training in (None, False, True):
+        self.__call__.get_concrete_function(_SENTENCES, training)
 
   @tf.function
   def __call__(self, sentences, training=None):
@@ -107,4 +111,5 @@ class BertPreprocessor(tf.Module):
     return pack([self._tokenizer.tokenize(sentences)], self._seq_length, self._special_tokens)
 
   def serving_signatures(self) -> dict:
-    return {"serving_default": self.__call__.get_concrete_function(_SENTENCES)}
+    with tracing_for_save():
+      return {"serving_default": self.__call__.get_concrete_function(_SENTENCES)}

@@ -21,7 +21,7 @@ import sys
 
 from hub_export.support import cli
 from hub_export.distillation.run import STRATEGIES
-from hub_export.tasks.task_model_files import CLASSIFICATION, TASKS
+from hub_export.hub_format.task_model_files import CLASSIFICATION, TASKS
 
 # The original run_squad.py's and Model Maker's MobileBERT settings (docs/tasks.md).
 DEFAULTS = {"squad": dict(max_seq_length=384, learning_rate=4e-5, epochs=5),

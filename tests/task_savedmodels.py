@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from hub_export import signatures as sig
 from hub_export.model import build_mobilebert
-from hub_export.tasks.task_model_files import FORMAT, TASK_CONFIG_NAME
+from hub_export.hub_format.task_model_files import FORMAT, TASK_CONFIG_NAME
 from hub_export.weight_layout import CLASSIFIER, SPAN_HEAD, TaskHead
 from release_dirs import tiny_config
 from tokenization_test_data import build_test_vocab, corpus

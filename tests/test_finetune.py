@@ -58,7 +58,7 @@ def test_squad_from_a_published_encoder_serves_strings_ids_and_keras_layer(tmp_p
   import tensorflow as tf
   import tensorflow_hub as hub
 
-  from hub_export.tasks.task_model_files import read_task_config
+  from hub_export.hub_format.task_model_files import read_task_config
 
   train, dev = write_squad(tmp_path / "train.json", 8), write_squad(tmp_path / "dev.json", 4, first=20)
   export = tmp_path / "qa"
@@ -94,7 +94,7 @@ def test_classification_from_a_fine_tuned_checkpoint_restores_its_head_and_label
   import tensorflow as tf
   import tensorflow_hub as hub
 
-  from hub_export.tasks.task_model_files import read_task_config
+  from hub_export.hub_format.task_model_files import read_task_config
   from hub_export.weight_layout import CLASSIFIER, TaskHead
   from finetune_setup import write_release as write
 

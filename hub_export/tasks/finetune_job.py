@@ -16,7 +16,7 @@ from hub_export.support import log
 from hub_export.support.errors import HubExportError
 from hub_export.support.atomic import atomic_directory, atomic_file, check_replaceable, check_target, write_failure
 from hub_export.tasks import classification_data, squad_data
-from hub_export.tasks.task_model_files import FORMAT, SQUAD
+from hub_export.hub_format.task_model_files import FORMAT, SQUAD
 from hub_export.weight_layout import CLASSIFIER, SPAN_HEAD, TaskHead
 
 METRICS_NAME = "metrics.json"

@@ -20,7 +20,6 @@ from hub_export.hub_format.tarball import MAX_UNPACKED_BYTES
 from hub_export.kaggle_models import network
 from hub_export.support import cli, log
 from hub_export.support.atomic import atomic_file, check_file_target, write_failure
-from hub_export.support.errors import HubExportError
 
 EXIT_VIOLATION = 1
 _MIB = 1 << 20
@@ -49,22 +48,12 @@ def _verify(argv) -> bool:
   args = _parse(argv)
   if args.json:
     check_file_target(args.json, overwrite=True)  # before the long verification, not after it
-  from hub_export.kaggle_models import handles
-  from hub_export.verification import verify_path, verify_saved_model
+  from hub_export.kaggle_models.sources import local_saved_model
+  from hub_export.verification import verify_saved_model
 
-  if handles.is_kaggle(args.path):
-    handle = handles.parse_variation(args.path)
-    if handle.framework != handles.SAVED_MODEL_FRAMEWORK:
-      raise HubExportError(f"{args.path}: only {handles.SAVED_MODEL_FRAMEWORK} variations hold a SavedModel")
-    from hub_export.kaggle_models.download import download
-
-    with log.step(f"download {handle}"):
-      folder = download(handle, network.from_args(args))
-    with log.step(f"verify {args.path}"):
-      report = verify_saved_model(folder, label=args.path)
-  else:
-    with log.step(f"verify {args.path}"):
-      report = verify_path(args.path, args.max_unpacked_mb * _MIB)
+  with local_saved_model(args.path, network.from_args(args), args.max_unpacked_mb * _MIB) as folder, \
+       log.step(f"verify {args.path}"):
+    report = verify_saved_model(folder, label=args.path)
   print(f"{report.path}: {report.kind}")
   for line in report.lines():
     print(line)

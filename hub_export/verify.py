@@ -7,7 +7,8 @@ Prints one PASS/FAIL line per clause; exits 0 when all pass, 1 on any violation,
 with a one-line error when PATH is unusable, damaged or unsafe (missing, not a SavedModel,
 a tarball that is hostile, corrupt or unpacks to more than --max_unpacked_mb, files that
 do not match a SHA256SUMS, an op that could touch files, processes or the network, a
-malformed handle or a failed download). A Kaggle handle is downloaded afresh with
+malformed handle or a failed download), and names a task model of finetune (assets/task.json)
+as one: `evaluate_task` scores those. A Kaggle handle is downloaded afresh with
 kagglehub (`kagglehub.model_download`, the latest version unless one is given).
 What it guarantees against a hostile package, and what not: docs/verify.md.
 """

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from hub_export.hub_format import checksums, reading
+from hub_export.hub_format.task_model_files import TASK_CONFIG_NAME, read_task_config
 from hub_export.hub_format.tarball import MAX_UNPACKED_BYTES
 from hub_export.support.errors import HubExportError
 from hub_export.support.log import LOG
@@ -17,12 +18,17 @@ def verify_saved_model(export_dir, label=None) -> Report:
 
   Raises HubExportError only for unusable or unsafe input (missing path, no saved_model.pb,
   files that do not match a SHA256SUMS inside, an op that could touch files, processes or
-  the network); anything wrong with the model itself becomes a FAIL in the report.
+  the network) and for a task model (assets/task.json), whose contract is `evaluate_task`'s;
+  anything wrong with the model itself becomes a FAIL in the report.
   """
   export_dir = reading.require_saved_model_dir(export_dir)
   manifest = checksums.check_tree(export_dir)
   if manifest:
     LOG.info("every file matches %s", manifest)
+  if (export_dir / "assets" / TASK_CONFIG_NAME).is_file():
+    task = read_task_config(export_dir)["task"]
+    raise HubExportError(f"{label or export_dir} is a {task} task model (assets/{TASK_CONFIG_NAME}), not a text "
+                         f"encoder or preprocessor: score it with `python -m hub_export.evaluate_task`")
   check_graph(export_dir)
   report = Report(path=str(label or export_dir), kind="unknown")
   try:

@@ -261,6 +261,13 @@ def test_a_task_model_is_uploaded_as_its_own_variation_with_a_card_stating_its_m
       "`python -m hub_export.evaluate_task`"]
 
 
+def test_verify_names_a_task_model_folder_as_one(squad_model, capsys):
+  assert verify.main([str(squad_model)]) == 2
+  assert _error_lines(capsys.readouterr().err) == [
+      f"error: {squad_model} is a squad task model (assets/task.json), not a text encoder or preprocessor: score it "
+      "with `python -m hub_export.evaluate_task`"]
+
+
 def test_a_folder_that_is_no_task_model_or_has_no_metrics_is_refused_in_one_line(synthetic_encoder, squad_model,
                                                                                  tmp_path, capsys):
   unmeasured = tmp_path / "unmeasured"

@@ -243,3 +243,12 @@ def test_a_corrupt_encoder_tarball_or_a_bad_handle_is_refused_in_one_line(tmp_pa
       "error: 'kaggle://acme/toy-bert': expected kaggle://OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION]")
   assert _refused(tmp_path, capsys, [*pairs, "--encoder", "kaggle://acme/toy-bert/tfLite/x"]) == (
       "error: kaggle://acme/toy-bert/tfLite/x: only tensorFlow2 variations hold a SavedModel")
+
+
+def test_an_encoder_tarball_that_is_no_bert_encoder_is_named_as_given(tmp_path, capsys, synthetic_encoder):
+  from hub_export.hub_format.tarball import write_tarball
+
+  package = write_tarball(synthetic_encoder, tmp_path / "toy_1.tar.gz")  # its word table is not named as BERT's
+  line = _refused(tmp_path, capsys, ["--task", "squad", "--train_file", write_squad(tmp_path / "train.json", 4),
+                                     "--encoder", package])
+  assert line == f"error: --encoder {package} has 0 word embedding tables, expected one"

@@ -135,7 +135,7 @@ def _fine_tune(args, encoder, preprocessor_dir, train, evaluation, export_dir, m
   head = SPAN_HEAD if args.task == SQUAD else TaskHead(CLASSIFIER, 1 if train.regression else len(train.labels))
   with strategy.scope():
     built = _network(args, encoder, head)
-  preprocessor = open_preprocessor(preprocessor_dir, built.vocab, built.lower_case)
+  preprocessor = open_preprocessor(preprocessor_dir, built.vocab, built.lower_case, args.preprocessor)
   config = task_config(args, train, built.lower_case)
   with log.step("build features"):
     arrays = _training_features(args, train, built, preprocessor)
@@ -170,7 +170,7 @@ def _network(args, encoder, head):
 
   if encoder:
     with log.step("load the encoder"):
-      return finetune_model.from_hub_encoder(encoder, head)
+      return finetune_model.from_hub_encoder(encoder, head, args.encoder)
   from hub_export.checkpoint.export_source import resolve_source
 
   return finetune_model.from_checkpoint(resolve_source(args.ckpt, args.vocab, args.lower_case), head, args.bert_config)

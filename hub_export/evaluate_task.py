@@ -20,7 +20,7 @@ from pathlib import Path
 from hub_export.support import cli, log
 from hub_export.support.errors import HubExportError
 from hub_export.support.atomic import atomic_file, check_file_target
-from hub_export.tasks.task_model_files import CLASSIFICATION, SQUAD, read_task_config
+from hub_export.hub_format.task_model_files import CLASSIFICATION, SQUAD, read_task_config
 
 DEFAULT_BATCH_SIZE = 32
 

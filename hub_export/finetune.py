@@ -9,7 +9,9 @@
         (--glue_task NAME | --text_column C [--text_b_column C] --label_column C [--labels a,b] [--regression])
         ...the same encoder, output and training flags...
 
---encoder is a published encoder SavedModel folder, fine-tuned under hub.KerasLayer(trainable=True);
+--encoder is a published encoder SavedModel (a folder, a `.tar.gz` from publish or a
+kaggle://OWNER/MODEL/tensorFlow2/VARIATION[/VERSION] handle, downloaded within --network_timeout and
+--network_retries as verify does), fine-tuned under hub.KerasLayer(trainable=True); --preprocessor likewise;
 --ckpt a checkpoint (a pre-training release gets a fresh seeded head; a checkpoint of the original
 fine-tuning code restores its head too). `--model_dir` holds checkpoints (rerunning resumes),
 TensorBoard scalars, metrics.json and, fine-tuning from a release checkpoint, `encoder/`: the
@@ -21,7 +23,8 @@ import sys
 
 from hub_export.support import cli
 from hub_export.distillation.run import STRATEGIES
-from hub_export.tasks.task_model_files import CLASSIFICATION, TASKS
+from hub_export.kaggle_models import network
+from hub_export.hub_format.task_model_files import CLASSIFICATION, TASKS
 
 # The original run_squad.py's and Model Maker's MobileBERT settings (docs/tasks.md).
 DEFAULTS = {"squad": dict(max_seq_length=384, learning_rate=4e-5, epochs=5),
@@ -34,9 +37,11 @@ def parse_args(argv):
   parser.add_argument("--train_file", required=True, help="SQuAD JSON, or a GLUE-style TSV")
   parser.add_argument("--eval_file", help="scored at the end; its metrics go into task.json and metrics.json")
   source = parser.add_mutually_exclusive_group(required=True)
-  source.add_argument("--encoder", help="published encoder SavedModel folder (fine-tuned through hub.KerasLayer)")
+  source.add_argument("--encoder", help="published encoder SavedModel: folder, .tar.gz or kaggle:// handle "
+                                        "(fine-tuned through hub.KerasLayer)")
   source.add_argument("--ckpt", help="checkpoint prefix, or a release directory holding one")
-  parser.add_argument("--preprocessor", help="preprocessor SavedModel folder (default: built from the encoder's vocab)")
+  parser.add_argument("--preprocessor", help="preprocessor SavedModel: folder, .tar.gz or kaggle:// handle (default: "
+                                             "built from the encoder's vocab)")
   parser.add_argument("--bert_config", help="with --ckpt: bert_config.json (default: the one beside the checkpoint)")
   parser.add_argument("--vocab", help="with --ckpt: vocab.txt (default: the one beside the checkpoint)")
   parser.add_argument("--lower_case", type=cli.str2bool, default=None, help="with --ckpt: true|false")
@@ -70,6 +75,7 @@ def parse_args(argv):
   train.add_argument("--strategy", choices=STRATEGIES, default="default",
                      help="mirrored: all local devices; multi_worker: the cluster in TF_CONFIG")
   train.add_argument("--cpu_devices", type=int, default=0, help="split the CPU into this many logical devices")
+  network.add_arguments(parser)
   args = parser.parse_args(argv)
   for name, value in DEFAULTS[args.task].items():
     if getattr(args, name) is None:

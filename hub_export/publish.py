@@ -1,7 +1,8 @@
 """Packages exported SavedModels for TF-Hub and Kaggle Models, and publishes to Kaggle.
 
     python -m hub_export.publish --encoder DIR --preprocessor DIR --out DIST --name NAME \\
-        --language en [--version 1] [--publisher ORG] [--tflite FILE...] [--keras_preset DIR] [--overwrite] \\
+        --language en [--version 1] [--publisher ORG] [--task_model DIR...] [--tflite FILE...] [--keras_preset DIR] \\
+        [--overwrite] \\
         [--to kaggle://OWNER/MODEL [--public] [--version_notes TEXT] [--dry_run]]
 
 For each SavedModel, DIST/<model>/ gets a deterministic TF-Hub tarball
@@ -9,7 +10,9 @@ For each SavedModel, DIST/<model>/ gets a deterministic TF-Hub tarball
 (<version>.md). DIST/kaggle/ holds one Kaggle model (model-metadata.json, the encoder's
 card as its description) and a folder per variation with the model's files unpacked
 beside model-instance-metadata.json: tensorFlow2/<NAME> for the encoder,
-tensorFlow2/<language>-<cased|uncased>-preprocess for the preprocessor, tfLite/<file stem>
+tensorFlow2/<language>-<cased|uncased>-preprocess for the preprocessor, tensorFlow2/<NAME>-<task>
+for each --task_model (a task SavedModel of finetune, its card stating the metrics of its
+assets/task.json, published on TF-Hub as NAME_<task>, <task> its GLUE task if any), tfLite/<file stem>
 for each --tflite file, keras/<NAME> for a --keras_preset (a KerasHub preset written by
 export_keras; reading it needs the `keras` extra). DIST/SHA256SUMS lists every file. The
 TF-Hub names are NAME and --preprocessor-name (default NAME_preprocess).
@@ -63,6 +66,8 @@ def parse_args(argv):
                                    epilog=__doc__.split("\n\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--encoder", type=Path, help="encoder SavedModel directory")
   parser.add_argument("--preprocessor", type=Path, help="preprocessor SavedModel directory")
+  parser.add_argument("--task_model", type=Path, nargs="+", action="extend", default=[], metavar="DIR",
+                      help="task SavedModels from finetune (with eval metrics), each published as NAME_<task>")
   parser.add_argument("--tflite", type=Path, nargs="+", default=[], metavar="FILE",
                       help=".tflite files, each published as a tfLite variation named after its file")
   parser.add_argument("--keras_preset", type=Path, metavar="DIR",
@@ -85,8 +90,8 @@ def parse_args(argv):
   parser.add_argument("--dry_run", action="store_true", help="with --to: print what would be sent, send nothing")
   network.add_arguments(parser)
   args = parser.parse_args(argv)
-  if not (args.encoder or args.preprocessor or args.keras_preset):
-    parser.error("give --encoder, --preprocessor, --keras_preset, or several")
+  if not (args.encoder or args.preprocessor or args.keras_preset or args.task_model):
+    parser.error("give --encoder, --preprocessor, --keras_preset, --task_model, or several")
   if args.dry_run and not args.to:
     parser.error("--dry_run needs --to kaggle://OWNER/MODEL")
   for tflite in args.tflite:

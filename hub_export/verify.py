@@ -7,7 +7,8 @@ Prints one PASS/FAIL line per clause; exits 0 when all pass, 1 on any violation,
 with a one-line error when PATH is unusable, damaged or unsafe (missing, not a SavedModel,
 a tarball that is hostile, corrupt or unpacks to more than --max_unpacked_mb, files that
 do not match a SHA256SUMS, an op that could touch files, processes or the network, a
-malformed handle or a failed download). A Kaggle handle is downloaded afresh with
+malformed handle or a failed download), and names a task model of finetune (assets/task.json)
+as one: `evaluate_task` scores those. A Kaggle handle is downloaded afresh with
 kagglehub (`kagglehub.model_download`, the latest version unless one is given).
 What it guarantees against a hostile package, and what not: docs/verify.md.
 """
@@ -20,7 +21,6 @@ from hub_export.hub_format.tarball import MAX_UNPACKED_BYTES
 from hub_export.kaggle_models import network
 from hub_export.support import cli, log
 from hub_export.support.atomic import atomic_file, check_file_target, write_failure
-from hub_export.support.errors import HubExportError
 
 EXIT_VIOLATION = 1
 _MIB = 1 << 20
@@ -49,22 +49,12 @@ def _verify(argv) -> bool:
   args = _parse(argv)
   if args.json:
     check_file_target(args.json, overwrite=True)  # before the long verification, not after it
-  from hub_export.kaggle_models import handles
-  from hub_export.verification import verify_path, verify_saved_model
+  from hub_export.kaggle_models.sources import local_saved_model
+  from hub_export.verification import verify_saved_model
 
-  if handles.is_kaggle(args.path):
-    handle = handles.parse_variation(args.path)
-    if handle.framework != handles.SAVED_MODEL_FRAMEWORK:
-      raise HubExportError(f"{args.path}: only {handles.SAVED_MODEL_FRAMEWORK} variations hold a SavedModel")
-    from hub_export.kaggle_models.download import download
-
-    with log.step(f"download {handle}"):
-      folder = download(handle, network.from_args(args))
-    with log.step(f"verify {args.path}"):
-      report = verify_saved_model(folder, label=args.path)
-  else:
-    with log.step(f"verify {args.path}"):
-      report = verify_path(args.path, args.max_unpacked_mb * _MIB)
+  with local_saved_model(args.path, network.from_args(args), args.max_unpacked_mb * _MIB) as folder, \
+       log.step(f"verify {args.path}"):
+    report = verify_saved_model(folder, label=args.path)
   print(f"{report.path}: {report.kind}")
   for line in report.lines():
     print(line)

@@ -1,12 +1,18 @@
-"""Reading an export as TF-Hub users do: loading it, telling its kind, finding its vocab."""
+"""Reading an export as TF-Hub users do: unpacking it, loading it, telling its kind, finding its vocab."""
 
+import contextlib
+import tempfile
 from pathlib import Path
 
+from hub_export.hub_format import checksums
+from hub_export.hub_format.tarball import MAX_UNPACKED_BYTES, safe_extract
 from hub_export.support.errors import HubExportError
+from hub_export.support.log import LOG
 from hub_export.support.filenames import SAVED_MODEL_NAME
 
 ENCODER = "encoder"
 PREPROCESSOR = "preprocessor"
+TARBALL_SUFFIXES = (".tar.gz", ".tgz")
 
 
 def require_saved_model_dir(path) -> Path:
@@ -18,6 +24,35 @@ def require_saved_model_dir(path) -> Path:
   if not (path / SAVED_MODEL_NAME).is_file():
     raise HubExportError(f"{path} is not a SavedModel directory (no saved_model.pb)")
   return path
+
+
+def is_tarball(path) -> bool:
+  return str(path).endswith(TARBALL_SUFFIXES)
+
+
+@contextlib.contextmanager
+def unpacked_saved_model(path, max_unpacked_bytes: int = MAX_UNPACKED_BYTES):
+  """Yields a SavedModel directory: `path` itself, or a `.tar.gz` package safely unpacked into a temporary folder
+  (removed afterwards).
+
+  A package is first checked against a SHA256SUMS beside it (its folder or the one above, as `publish` lays them
+  out) that lists it, and unpacks to at most `max_unpacked_bytes`.
+  """
+  path = Path(path)
+  if not path.is_file():
+    yield require_saved_model_dir(path)
+    return
+  if not is_tarball(path):
+    raise HubExportError(f"{path} is neither a SavedModel directory nor a .tar.gz package")
+  manifest = checksums.check_beside(path)
+  if manifest:
+    LOG.info("%s matches %s", path, manifest)
+  with tempfile.TemporaryDirectory(prefix="hub-package-") as scratch:
+    unpacked = safe_extract(path, Path(scratch) / "model", max_unpacked_bytes)
+    if not (unpacked / SAVED_MODEL_NAME).is_file():
+      raise HubExportError(f"{path} has no saved_model.pb at its root (a TF-Hub tarball's root is the SavedModel "
+                           f"itself)")
+    yield unpacked
 
 
 def read_saved_model_proto(path):

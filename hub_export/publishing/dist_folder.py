@@ -61,10 +61,10 @@ def publish(args) -> Path:
   pre_release = dataclasses.replace(base, name=args.preprocessor_name or f"{args.name}_preprocess")
   if args.encoder and args.preprocessor and pre_release.name == base.name:
     raise HubExportError(f"the encoder and the preprocessor would both be published as {base.name!r}")
-  for source in (args.encoder, args.preprocessor):
+  for source in (args.encoder, args.preprocessor, *args.task_model):
     if source is not None and not (source / SAVED_MODEL_NAME).is_file():
       raise HubExportError(f"{source} is not a SavedModel directory (no saved_model.pb)")
-  sources = [p for p in (args.encoder, args.preprocessor) if p is not None]
+  sources = [p for p in (args.encoder, args.preprocessor, *args.task_model) if p is not None]
   protected = sources + list(args.tflite) + ([args.keras_preset] if args.keras_preset else [])
   check_target(args.out, args.overwrite, protected, ours=DIST_FILES)  # before the models are read
   owner, model = ((args.to.owner, args.to.model) if args.to else
@@ -88,9 +88,19 @@ def publish(args) -> Path:
       card = model_card.keras_preset_card(base, facts.keras_preset_facts(args.keras_preset))
       variations.append(_Planned(kaggle_metadata.KERAS_FRAMEWORK, kaggle_metadata.slug(args.name), "keras_preset",
                                  args.keras_preset, card))
+    for source in args.task_model:
+      config = facts.task_facts(source)
+      release = dataclasses.replace(base, name=model_card.task_model_name(args.name, config))
+      card = model_card.task_card(release, config)
+      packages.append((release, source, card))
+      variations.append(_Planned(kaggle_metadata.SAVED_MODEL_FRAMEWORK, kaggle_metadata.slug(release.name), "task",
+                                 source, card))
   for tflite in args.tflite:
     variations.append(_Planned(kaggle_metadata.TFLITE_FRAMEWORK, kaggle_metadata.slug(tflite.stem), "tflite", tflite,
                                variations[0].card))
+  releases = [release.name for release, _, _ in packages]
+  if len(set(releases)) != len(releases):
+    raise HubExportError(f"two models would share a TF-Hub name: {', '.join(releases)}")
   names = [(v.framework, v.slug) for v in variations]
   if len(set(names)) != len(names):
     raise HubExportError(f"two models would share a Kaggle variation: {', '.join('/'.join(n) for n in names)}")

@@ -7,6 +7,7 @@ import numpy as np
 
 from hub_export import signatures as sig
 from hub_export.hub_format import reading
+from hub_export.hub_format.task_model_files import SERVE, TASK_CONFIG_NAME, read_task_config
 from hub_export.support.errors import HubExportError
 
 
@@ -113,6 +114,19 @@ def preprocessor_facts(path) -> PreprocessorFacts:
   packed = obj(tf.constant(["a"]))
   return PreprocessorFacts(vocab_size=len(vocab), vocab_file=vocab_files[0].name, lower_case=lower_case,
                            seq_length=int(packed[sig.INPUT_WORD_IDS].shape[1]), special_ids=special)
+
+
+def task_facts(path) -> dict:
+  """The checked `assets/task.json` of a task SavedModel (from `finetune`), read without running the model; its card
+  states the metrics measured on the eval set, so a model without them is refused."""
+  saved_model = reading.read_saved_model_proto(path)
+  config = read_task_config(path)
+  if not config["metrics"]:
+    raise HubExportError(f"{Path(path) / 'assets' / TASK_CONFIG_NAME} has no metrics: fine-tune with --eval_file so "
+                         f"that the model card can state what the model scores")
+  if not any(SERVE in graph.signature_def for graph in saved_model.meta_graphs):
+    raise HubExportError(f"{path} has no {SERVE!r} signature: not a task model of `python -m hub_export.finetune`")
+  return config
 
 
 def keras_preset_facts(path) -> KerasPresetFacts:

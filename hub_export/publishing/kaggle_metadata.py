@@ -63,6 +63,10 @@ def usage_markdown(kind: str) -> str:
             "import hub_export.keras3  # noqa: F401  registers MobileBERT (pip install 'mobilebert-hub-export[keras]')\n\n"
             'backbone = keras_hub.models.Backbone.from_preset("${PATH}")\n'
             'classifier = hub_export.keras3.MobileBertTextClassifier.from_preset("${PATH}", num_classes=2)')
+  elif kind == "task":
+    code = _IMPORTS + ('model = hub.load("${PATH}")  # assets/task.json: the task, its settings and metrics\n'
+                       'outputs = model.signatures["serving_default"](...)  # raw strings, as the card says\n'
+                       'scores = model.signatures["serve"](input_word_ids=..., input_mask=..., input_type_ids=...)')
   else:
     code = ("from ai_edge_litert.interpreter import Interpreter\nimport glob\n\n"
             'interpreter = Interpreter(model_path=glob.glob("${PATH}/*.tflite")[0])\n'

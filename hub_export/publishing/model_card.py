@@ -3,6 +3,7 @@
 import dataclasses
 
 from hub_export import signatures as sig
+from hub_export.hub_format.task_model_files import CLASSIFICATION, SQUAD
 from hub_export.publishing.facts import EncoderFacts, KerasPresetFacts, PreprocessorFacts
 from hub_export.tflite.mediapipe_tokenizer import mediapipe_tokenizer_note
 
@@ -228,3 +229,107 @@ def keras_preset_card(release: Release, facts: KerasPresetFacts) -> str:
 
 def one_line_description(card: str) -> str:
   return card.splitlines()[1]
+
+
+_TASK_TAGS = {SQUAD: "text-question-answering", CLASSIFICATION: "text-classification"}
+
+
+def task_model_name(name: str, config: dict) -> str:
+  """The task model's name beside the encoder NAME: NAME_squad, NAME_classification, or NAME_<glue task>."""
+  return f"{name}_{config.get('glue_task') or config['task']}"
+
+
+def _eval_set(config: dict) -> str:
+  if config["task"] == SQUAD:
+    return f"a SQuAD {'v2.0' if config['version_2_with_negative'] else 'v1.1'} eval file"
+  return f"the {config['glue_task']} dev set" if config["glue_task"] else "the eval file"
+
+
+def _metrics(config: dict) -> str:
+  return ", ".join(f"{name} {value:.6g}" for name, value in sorted(config["metrics"].items()))
+
+
+def _task_settings(config: dict) -> str:
+  lines = [f"* `max_seq_length`: {config['max_seq_length']} wordpieces a window, "
+           f"{_casing(config['lower_case'])} (`assets/vocab.txt`)."]
+  if config["task"] == SQUAD:
+    lines += [f"* `max_query_length` {config['max_query_length']}, `doc_stride` {config['doc_stride']}, "
+              f"`max_answer_length` {config['max_answer_length']}"
+              + (f"; SQuAD v2.0 (no-answer threshold {config['null_score_diff_threshold']:g})."
+                 if config["version_2_with_negative"] else "; SQuAD v1.1 (every question has an answer).")]
+  elif config["regression"]:
+    lines.append("* A regression: one output, the predicted score.")
+  else:
+    labels = ", ".join(f"`{label}`" for label in config["labels"])
+    lines.append(f"* Labels, in logit order: {labels}; {'text pairs' if config['pair'] else 'single texts'}.")
+  return "\n".join(lines)
+
+
+def _task_usage(release: Release, config: dict) -> str:
+  if config["task"] == SQUAD:
+    strings = ('answer = model.signatures["serving_default"](question=tf.constant(["Who wrote it?"]),\n'
+               '                                            context=tf.constant(["It was written by Ann."]))\n'
+               'answer["answer"], answer["truncated"]  # the best span\'s text; whether the context was cut to fit')
+    logits = 'scores["start_logits"], scores["end_logits"]'
+  else:
+    texts = ('text_a=tf.constant(["a first text"]), text_b=tf.constant(["a second text"])' if config["pair"]
+             else 'text=tf.constant(["a text"])')
+    strings = (f'outputs = model.signatures["serving_default"]({texts})\n'
+               'outputs["label"], outputs["probabilities"], outputs["logits"]')
+    logits = 'scores["logits"]'
+  return f"""```python
+import tensorflow as tf
+import tensorflow_text  # noqa: F401  registers the ops of the in-graph tokenizer
+import tensorflow_hub as hub
+
+model = hub.load("{release.handle}")
+{strings}
+scores = model.signatures["serve"](input_word_ids=word_ids, input_mask=mask, input_type_ids=type_ids)  # int32
+{logits}
+```"""
+
+
+def _score_command(config: dict) -> str:
+  command = f"python -m hub_export.evaluate_task --task {config['task']} --model MODEL_DIR --eval_file "
+  if config["task"] == SQUAD:
+    return command + ("dev-v2.0.json" if config["version_2_with_negative"] else "dev-v1.1.json")
+  if config["glue_task"]:
+    return command + "dev.tsv"
+  return command + "dev.tsv --text_column C" + (" --text_b_column C" if config["pair"] else "") + " --label_column C"
+
+
+_TASK_NAMES = {SQUAD: "SQuAD question answering", CLASSIFICATION: "text classification"}
+
+
+def task_body(release: Release, config: dict) -> str:
+  return f"""## Overview
+
+A text encoder fine-tuned for {_TASK_NAMES[config["task"]]} by `python -m hub_export.finetune`: a task
+SavedModel that tokenizes raw strings in its graph. Its settings are in `assets/task.json`.
+
+{_task_settings(config)}
+
+## Measured
+
+On {_eval_set(config)} when it was fine-tuned: {_metrics(config)}.
+
+## Usage
+
+`serving_default` takes raw strings (one window each); `serve` takes the encoder's token ids,
+what `evaluate_task` windows long inputs with. `hub.KerasLayer` of the model returns what `serve` returns.
+
+{_task_usage(release, config)}
+
+Score it on an eval file, with the settings of its `assets/task.json` (MODEL_DIR: the unpacked
+tarball or the downloaded Kaggle variation):
+
+```sh
+{_score_command(config)}
+```
+"""
+
+
+def task_card(release: Release, config: dict) -> str:
+  description = f"A {_TASK_NAMES[config['task']]} task model ({_metrics(config)} on {_eval_set(config)})."
+  return (_header(release, description, _TASK_TAGS[config["task"]], fine_tunable=False) + "\n"
+          + task_body(release, config))

@@ -16,7 +16,7 @@ from hub_export.support import log
 from hub_export.support.errors import HubExportError
 from hub_export.support.atomic import atomic_directory, atomic_file, check_replaceable, check_target, write_failure
 from hub_export.tasks import classification_data, squad_data
-from hub_export.tasks.task_model_files import FORMAT, SQUAD
+from hub_export.hub_format.task_model_files import FORMAT, SQUAD
 from hub_export.weight_layout import CLASSIFIER, SPAN_HEAD, TaskHead
 
 METRICS_NAME = "metrics.json"
@@ -100,7 +100,26 @@ def finetune(args) -> Path:
   if model_dir and (export_dir == model_dir or model_dir in export_dir.parents or export_dir in model_dir.parents):
     raise HubExportError(f"--export_dir {export_dir} and --model_dir {model_dir} must be apart")
   train, evaluation = read_data(args)
+  with _local_models(args) as (encoder, preprocessor):
+    _fine_tune(args, encoder, preprocessor, train, evaluation, export_dir, model_dir, protected)
+  log.LOG.info("exported the task model to %s", export_dir)
+  return export_dir
 
+
+@contextlib.contextmanager
+def _local_models(args):
+  """(encoder, preprocessor): the SavedModel folders of --encoder and --preprocessor (a folder, a published tarball
+  or a Kaggle handle; None when not given), kept until the job ends."""
+  from hub_export.kaggle_models import network
+  from hub_export.kaggle_models.sources import local_saved_model
+
+  with contextlib.ExitStack() as stack:
+    yield tuple(source and stack.enter_context(local_saved_model(source, network.from_args(args)))
+                for source in (args.encoder, args.preprocessor))
+
+
+def _fine_tune(args, encoder, preprocessor_dir, train, evaluation, export_dir, model_dir, protected) -> None:
+  """Trains the network of `encoder` (or --ckpt), scores it and writes the task SavedModel."""
   import tensorflow as tf
   import tf_keras
 
@@ -115,8 +134,8 @@ def finetune(args) -> Path:
     tf.config.experimental.enable_op_determinism()
   head = SPAN_HEAD if args.task == SQUAD else TaskHead(CLASSIFIER, 1 if train.regression else len(train.labels))
   with strategy.scope():
-    built = _network(args, head)
-  preprocessor = open_preprocessor(args.preprocessor and Path(args.preprocessor), built.vocab, built.lower_case)
+    built = _network(args, encoder, head)
+  preprocessor = open_preprocessor(preprocessor_dir, built.vocab, built.lower_case, args.preprocessor)
   config = task_config(args, train, built.lower_case)
   with log.step("build features"):
     arrays = _training_features(args, train, built, preprocessor)
@@ -143,17 +162,15 @@ def finetune(args) -> Path:
     if model_dir:
       _write_run_results(model_dir, built, {"task": args.task, "steps": trainer.total_steps, "final_loss": loss,
                                             "eval": metrics})
-  log.LOG.info("exported the task model to %s", export_dir)
-  return export_dir
 
 
-def _network(args, head):
-  """finetune_model.Built from --encoder or --ckpt."""
+def _network(args, encoder, head):
+  """finetune_model.Built from the --encoder folder `encoder`, or --ckpt."""
   from hub_export.tasks import finetune_model
 
-  if args.encoder:
+  if encoder:
     with log.step("load the encoder"):
-      return finetune_model.from_hub_encoder(args.encoder, head)
+      return finetune_model.from_hub_encoder(encoder, head, args.encoder)
   from hub_export.checkpoint.export_source import resolve_source
 
   return finetune_model.from_checkpoint(resolve_source(args.ckpt, args.vocab, args.lower_case), head, args.bert_config)

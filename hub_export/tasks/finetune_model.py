@@ -66,23 +66,25 @@ def _finish(encoder, config, head: TaskHead) -> TaskNetwork:
   return network
 
 
-def from_hub_encoder(path, head: TaskHead) -> Built:
-  """The published encoder SavedModel at `path`, trainable, with a fresh head."""
+def from_hub_encoder(path, head: TaskHead, label=None) -> Built:
+  """The published encoder SavedModel at `path`, trainable, with a fresh head; errors name it `label` (the tarball or
+  handle it came from) when given."""
   import tensorflow_hub as hub
 
   from hub_export.hub_format.reading import require_saved_model_dir
   from hub_export.tokenization.vocab import check_vocab_fits, load_vocab
 
   path = require_saved_model_dir(path)
+  label = label or path
   layer = hub.KerasLayer(str(path), trainable=True, name="encoder")
   loaded = layer.resolved_object
   if not (hasattr(loaded, "vocab_file") and hasattr(loaded, "do_lower_case")):
-    raise HubExportError(f"--encoder {path} has no vocab_file and do_lower_case: not a BERT encoder export")
+    raise HubExportError(f"--encoder {label} has no vocab_file and do_lower_case: not a BERT encoder export")
   vocab = load_vocab(loaded.vocab_file.asset_path.numpy().decode("utf-8"))
   tables = [v for v in loaded.variables if _WORD_TABLE in v.name]
   if len(tables) != 1:
-    raise HubExportError(f"--encoder {path} has {len(tables)} word embedding tables, expected one")
-  check_vocab_fits(vocab, tables[0].shape[0], f"the word table of --encoder {path}")
+    raise HubExportError(f"--encoder {label} has {len(tables)} word embedding tables, expected one")
+  check_vocab_fits(vocab, tables[0].shape[0], f"the word table of --encoder {label}")
   hidden = layer({key: tf.zeros([1, 2], tf.int32) for key in sig.ENCODER_INPUT_KEYS})[sig.POOLED_OUTPUT].shape[-1]
   config = MobileBertConfig(vocab_size=vocab.size, hidden_size=hidden)  # what a head reads: width, initializer
   return Built(_finish(layer, config, head), None, vocab, bool(loaded.do_lower_case.numpy()))

@@ -11,25 +11,27 @@ def _casing_probe(vocab):
                if len(token) > 1 and token.isalpha() and token.islower() and token.upper() not in vocab.tokens), None)
 
 
-def check_matches(path, preprocessor, vocab, lower_case: bool) -> None:
-  """One line when the preprocessor at `path` tokenizes with another vocab or casing than the encoder's."""
+def check_matches(path, preprocessor, vocab, lower_case: bool, label=None) -> None:
+  """One line when the preprocessor at `path` (named `label` when given) tokenizes with another vocab or casing than
+  the encoder's."""
   import tensorflow as tf
 
   from hub_export.tokenization.bert_tokenizer import BertTokenizer
 
+  label = label or path
   size = int(preprocessor.tokenize.get_special_tokens_dict()["vocab_size"])
   if size != vocab.size:
-    raise HubExportError(f"--preprocessor {path} has a vocab of {size} tokens, the encoder's {vocab.path} has "
+    raise HubExportError(f"--preprocessor {label} has a vocab of {size} tokens, the encoder's {vocab.path} has "
                          f"{vocab.size}: they do not belong together")
   theirs = path / "assets" / "vocab.txt"
   if theirs.is_file() and load_vocab(theirs).sha256 != vocab.sha256:
-    raise HubExportError(f"--preprocessor {path} has another vocab than the encoder ({theirs} differs from "
+    raise HubExportError(f"--preprocessor {label} has another vocab than the encoder ({theirs} differs from "
                          f"{vocab.path})")
   probe = _casing_probe(vocab)
   if probe is not None:
     text = tf.constant([probe])
     if preprocessor.tokenize(text).to_list() != BertTokenizer(vocab, lower_case).tokenize(text).to_list():
-      raise HubExportError(f"--preprocessor {path} does not case text as the encoder (lower_case="
+      raise HubExportError(f"--preprocessor {label} does not case text as the encoder (lower_case="
                            f"{str(lower_case).lower()}): {probe!r} tokenizes differently")
 
 
@@ -53,8 +55,9 @@ class VocabPreprocessor:
     return pack(segments, seq_length, self._special_tokens)
 
 
-def open_preprocessor(path, vocab, lower_case: bool):
-  """The loaded `path`, checked, or (without a path) the project's preprocessor for the encoder's vocab."""
+def open_preprocessor(path, vocab, lower_case: bool, label=None):
+  """The loaded `path`, checked, or (without a path) the project's preprocessor for the encoder's vocab; errors name
+  it `label` when given."""
   if path is None:
     return VocabPreprocessor(vocab, lower_case)
   from hub_export.hub_format.reading import load_saved_model, require_saved_model_dir
@@ -62,6 +65,7 @@ def open_preprocessor(path, vocab, lower_case: bool):
   path = require_saved_model_dir(path)
   preprocessor = load_saved_model(path)
   if not (hasattr(preprocessor, "tokenize") and hasattr(preprocessor, "bert_pack_inputs")):
-    raise HubExportError(f"--preprocessor {path} has no tokenize and bert_pack_inputs: not a BERT preprocessor")
-  check_matches(path, preprocessor, vocab, lower_case)
+    raise HubExportError(f"--preprocessor {label or path} has no tokenize and bert_pack_inputs: not a BERT "
+                         f"preprocessor")
+  check_matches(path, preprocessor, vocab, lower_case, label)
   return preprocessor

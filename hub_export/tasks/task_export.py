@@ -22,7 +22,7 @@ from hub_export.model.span_head import END_LOGITS, START_LOGITS
 from hub_export.savedmodel import reproducible
 from hub_export.savedmodel.encoder_object import reusable_object
 from hub_export.tasks.finetune_model import LOGITS
-from hub_export.tasks.task_model_files import SQUAD, TASK_CONFIG_NAME, write_task_config
+from hub_export.hub_format.task_model_files import SERVE, SQUAD, TASK_CONFIG_NAME, write_task_config
 from hub_export.tokenization.packing import pack_segments
 from hub_export.tokenization.bert_tokenizer import BertTokenizer
 from hub_export.tokenization.preprocessor_module import Tokenize, special_tokens
@@ -31,7 +31,6 @@ from hub_export.support.save_tracing import tracing_for_save
 
 ANSWER, TRUNCATED, PROBABILITIES, LABEL = "answer", "truncated", "probabilities", "label"
 QUESTION, CONTEXT, TEXT, TEXT_A, TEXT_B = "question", "context", "text", "text_a", "text_b"
-SERVE = "serve"
 
 
 def _strings(name: str) -> tf.TensorSpec:

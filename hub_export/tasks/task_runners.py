@@ -15,9 +15,8 @@ import numpy as np
 from hub_export import signatures as sig
 from hub_export.support.errors import HubExportError, first_line
 from hub_export.model.span_head import END_LOGITS, START_LOGITS
-from hub_export.tasks.task_model_files import CLASSIFICATION, SQUAD
+from hub_export.hub_format.task_model_files import CLASSIFICATION, SERVE, SQUAD
 
-SERVE = "serve"
 LOGITS = "logits"
 OUTPUT_KEYS = {SQUAD: (START_LOGITS, END_LOGITS), CLASSIFICATION: (LOGITS,)}
 KERAS3_TASKS = {SQUAD: "MobileBertQuestionAnswerer", CLASSIFICATION: "MobileBertTextClassifier"}

@@ -1,19 +1,16 @@
 """Entry points: verify an export directory, or a published tarball unpacked safely first."""
 
-import tempfile
 from pathlib import Path
 
 from hub_export.hub_format import checksums, reading
-from hub_export.hub_format.tarball import MAX_UNPACKED_BYTES, safe_extract
+from hub_export.hub_format.task_model_files import TASK_CONFIG_NAME, read_task_config
+from hub_export.hub_format.tarball import MAX_UNPACKED_BYTES
 from hub_export.support.errors import HubExportError
-from hub_export.support.filenames import SAVED_MODEL_NAME
 from hub_export.support.log import LOG
 from hub_export.verification.encoder_contract import check_encoder
 from hub_export.verification.graph_safety import check_graph
 from hub_export.verification.preprocessor import check_preprocessor
 from hub_export.verification.report import Check, Report
-
-TARBALL_SUFFIXES = (".tar.gz", ".tgz")
 
 
 def verify_saved_model(export_dir, label=None) -> Report:
@@ -21,12 +18,17 @@ def verify_saved_model(export_dir, label=None) -> Report:
 
   Raises HubExportError only for unusable or unsafe input (missing path, no saved_model.pb,
   files that do not match a SHA256SUMS inside, an op that could touch files, processes or
-  the network); anything wrong with the model itself becomes a FAIL in the report.
+  the network) and for a task model (assets/task.json), whose contract is `evaluate_task`'s;
+  anything wrong with the model itself becomes a FAIL in the report.
   """
   export_dir = reading.require_saved_model_dir(export_dir)
   manifest = checksums.check_tree(export_dir)
   if manifest:
     LOG.info("every file matches %s", manifest)
+  if (export_dir / "assets" / TASK_CONFIG_NAME).is_file():
+    task = read_task_config(export_dir)["task"]
+    raise HubExportError(f"{label or export_dir} is a {task} task model (assets/{TASK_CONFIG_NAME}), not a text "
+                         f"encoder or preprocessor: score it with `python -m hub_export.evaluate_task`")
   check_graph(export_dir)
   report = Report(path=str(label or export_dir), kind="unknown")
   try:
@@ -47,29 +49,8 @@ def verify_saved_model(export_dir, label=None) -> Report:
   return report
 
 
-def is_tarball(path) -> bool:
-  return str(path).endswith(TARBALL_SUFFIXES)
-
-
 def verify_path(path, max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> Report:
-  """Verifies a SavedModel directory, or a `.tar.gz` package after a safe unpack to a temp dir.
-
-  A package is first checked against a SHA256SUMS beside it (its folder or the one above,
-  as `publish` lays them out) that lists it, and unpacks to at most `max_unpacked_bytes`.
-  """
-  path = Path(path)
-  if not path.exists():
-    raise HubExportError(f"no such file or directory: {path}")
-  if path.is_file():
-    if not is_tarball(path):
-      raise HubExportError(f"{path} is neither a SavedModel directory nor a .tar.gz package")
-    manifest = checksums.check_beside(path)
-    if manifest:
-      LOG.info("%s matches %s", path, manifest)
-    with tempfile.TemporaryDirectory(prefix="hub-verify-") as scratch:
-      unpacked = safe_extract(path, Path(scratch) / "model", max_unpacked_bytes)
-      if not (unpacked / SAVED_MODEL_NAME).is_file():
-        raise HubExportError(f"{path} has no saved_model.pb at its root (a TF-Hub tarball's root "
-                             f"is the SavedModel itself)")
-      return verify_saved_model(unpacked, label=path)
-  return verify_saved_model(path)
+  """Verifies a SavedModel directory, or a `.tar.gz` package after a checked, safe unpack to a temp dir
+  (`reading.unpacked_saved_model`)."""
+  with reading.unpacked_saved_model(path, max_unpacked_bytes) as export_dir:
+    return verify_saved_model(export_dir, label=Path(path))

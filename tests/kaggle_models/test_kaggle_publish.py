@@ -7,6 +7,7 @@ key that must never show up in output or in any file written.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -217,6 +218,68 @@ def test_round_trip_download_keras_layer_and_verify(stub, synthetic_encoder, tmp
   stub.tamper(OWNER, MODEL, TF2, ENCODER_VARIATION, "assets/vocab.txt", vocab + b"extra_token\n")
   assert verify.main([handle]) == 1
   assert "FAIL" in capsys.readouterr().out
+
+
+QA_NAME, QA_VARIATION = "toy_en_uncased_squad", "toy-en-uncased-squad"
+QA_METRICS = {"exact_match": 37.5, "f1": 51.25}
+
+
+@pytest.fixture(scope="module")
+def squad_model(tmp_path_factory):
+  """A tiny SQuAD task SavedModel whose task.json holds QA_METRICS."""
+  import task_savedmodels as tm
+
+  vocab = tm.english_vocab()
+  model = tm.task_model(tm.SQUAD_SETTINGS, len(vocab))
+  return tm.save_task_model(tmp_path_factory.mktemp("task") / "qa", model, tm.SQUAD_SETTINGS, vocab, QA_METRICS)
+
+
+def test_a_task_model_is_uploaded_as_its_own_variation_with_a_card_stating_its_metrics(
+    stub, synthetic_encoder, squad_model, tmp_path, capsys):
+  dist = tmp_path / "dist"
+  assert publish.main(_argv(dist, synthetic_encoder, None, "--task_model", str(squad_model),
+                            "--to", f"kaggle://{OWNER}/{MODEL}")) == 0
+  assert sorted(_published_lines(capsys.readouterr().out)) == sorted([
+      f"{OWNER}/{MODEL}/tensorFlow2/{ENCODER_VARIATION}/1", f"{OWNER}/{MODEL}/tensorFlow2/{QA_VARIATION}/1"])
+  assert stub.stored(OWNER, MODEL, TF2, QA_VARIATION) == _files(squad_model)
+
+  card = (dist / QA_NAME / "1.md").read_text()
+  assert card.splitlines()[0] == f"# Module {OWNER}/{QA_NAME}/1"
+  assert "On a SQuAD v1.1 eval file when it was fine-tuned: exact_match 37.5, f1 51.25." in card
+  assert "python -m hub_export.evaluate_task --task squad --model MODEL_DIR --eval_file dev-v1.1.json" in card
+  metadata = stub.variations[(OWNER, MODEL, TF2, QA_VARIATION)].metadata
+  assert metadata["overview"] == card.splitlines()[1] and metadata["fineTunable"] is False
+  assert 'model.signatures["serve"]' in metadata["usage"]
+  encoder_card = (dist / "toy_en_uncased" / "1.md").read_text()
+  assert stub.models[(OWNER, MODEL)]["description"] == "## " + encoder_card.split("\n## ", 1)[1]
+  tarball = dist / QA_NAME / f"{QA_NAME}_1.tar.gz"
+  assert f"{QA_NAME}/{QA_NAME}_1.tar.gz" in (dist / "SHA256SUMS").read_text()
+
+  assert verify.main([str(tarball)]) == 2
+  assert _error_lines(capsys.readouterr().err) == [
+      f"error: {tarball} is a squad task model (assets/task.json), not a text encoder or preprocessor: score it with "
+      "`python -m hub_export.evaluate_task`"]
+
+
+def test_verify_names_a_task_model_folder_as_one(squad_model, capsys):
+  assert verify.main([str(squad_model)]) == 2
+  assert _error_lines(capsys.readouterr().err) == [
+      f"error: {squad_model} is a squad task model (assets/task.json), not a text encoder or preprocessor: score it "
+      "with `python -m hub_export.evaluate_task`"]
+
+
+def test_a_folder_that_is_no_task_model_or_has_no_metrics_is_refused_in_one_line(synthetic_encoder, squad_model,
+                                                                                 tmp_path, capsys):
+  unmeasured = tmp_path / "unmeasured"
+  shutil.copytree(squad_model, unmeasured)
+  task_json = unmeasured / "assets" / "task.json"
+  task_json.write_text(json.dumps({**json.loads(task_json.read_text()), "metrics": {}}))
+  for model, line in [(synthetic_encoder, f"error: {synthetic_encoder} is not a task model: no assets/task.json"),
+                      (unmeasured, f"error: {task_json} has no metrics: fine-tune with --eval_file so that the model "
+                                   "card can state what the model scores")]:
+    assert publish.main(_argv(tmp_path / "dist", None, None, "--task_model", str(model))) == 2
+    assert _error_lines(capsys.readouterr().err) == [line]
+    assert not (tmp_path / "dist").exists()
 
 
 # Time limits: a short --network_timeout and one retry, so each test waits a few seconds at most.

@@ -137,7 +137,7 @@ def test_needs_at_least_one_model(tmp_path):
   result = subprocess.run([sys.executable, "-m", "hub_export.publish", "--out", str(tmp_path / "d"),
                            "--name", NAME, "--language", "en"], capture_output=True, text=True)
   assert result.returncode == 2
-  assert "give --encoder, --preprocessor, --keras_preset, or several" in result.stderr
+  assert "give --encoder, --preprocessor, --keras_preset, --task_model, or several" in result.stderr
 
 
 def test_reference_exports_publish_and_verify(reference_encoder, reference_preprocessor, tmp_path):
@@ -158,3 +158,18 @@ def test_refuses_a_folder_that_is_not_a_mobilebert_keras_preset(synthetic_encode
   err = capsys.readouterr().err
   assert f"error: preset {synthetic_encoder} has no config.json: not a KerasHub preset" in err.splitlines()
   assert not (tmp_path / "dist").exists()
+
+
+def test_a_classification_task_card_names_its_labels_eval_set_and_how_to_score_it():
+  from hub_export.publishing.model_card import Release, task_card, task_model_name
+
+  config = {"format": "mobilebert-task/1", "task": "classification", "max_seq_length": 128, "lower_case": True,
+            "glue_task": "mrpc", "labels": ["not_equivalent", "equivalent"], "regression": False, "pair": True,
+            "metrics": {"accuracy": 0.8125, "f1": 0.86}}
+  card = task_card(Release("acme", task_model_name("toy", config), 1, "en", "apache-2.0"), config)
+  assert card.splitlines()[:2] == [
+      "# Module acme/toy_mrpc/1", "A text classification task model (accuracy 0.8125, f1 0.86 on the mrpc dev set)."]
+  assert "<!-- task: text-classification -->" in card
+  assert "* Labels, in logit order: `not_equivalent`, `equivalent`; text pairs." in card
+  assert 'model.signatures["serving_default"](text_a=tf.constant(' in card
+  assert "python -m hub_export.evaluate_task --task classification --model MODEL_DIR --eval_file dev.tsv\n" in card

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from hub_export import signatures as sig
 from hub_export.model import build_mobilebert
-from hub_export.tasks.task_model_files import FORMAT, TASK_CONFIG_NAME
+from hub_export.hub_format.task_model_files import FORMAT, TASK_CONFIG_NAME
 from hub_export.weight_layout import CLASSIFIER, SPAN_HEAD, TaskHead
 from support.release_dirs import tiny_config
 from support.tokenization_test_data import build_test_vocab, corpus
@@ -68,8 +68,8 @@ class _TaskModule(tf.Module):
     return outputs if isinstance(outputs, dict) else {"logits": outputs}
 
 
-def save_task_model(path: Path, model, settings: dict, vocab: list) -> Path:
-  """`model` as a task SavedModel folder at `path`."""
+def save_task_model(path: Path, model, settings: dict, vocab: list, metrics: dict = None) -> Path:
+  """`model` as a task SavedModel folder at `path`; task.json holds `metrics` (none by default)."""
   root = _TaskModule(model)
   serve = root.logits.get_concrete_function(sig.encoder_input_spec(named=True))
   root.__call__ = tf.function(lambda inputs: root.logits(inputs), input_signature=[sig.encoder_input_spec()])
@@ -77,7 +77,8 @@ def save_task_model(path: Path, model, settings: dict, vocab: list) -> Path:
   assets.mkdir(parents=True)
   (assets / "vocab.txt").write_text("".join(f"{token}\n" for token in vocab), encoding="utf-8")
   (assets / TASK_CONFIG_NAME).write_text(json.dumps({"format": FORMAT, "max_seq_length": SEQ, "lower_case": True,
-                                                     **settings, "metrics": {}}), encoding="utf-8")
+                                                     **settings, "metrics": metrics or {}}),
+                                         encoding="utf-8")
   root.vocab_file = tf.saved_model.Asset(str(assets / "vocab.txt"))
   root.task_file = tf.saved_model.Asset(str(assets / TASK_CONFIG_NAME))
   tf.saved_model.save(root, str(path), signatures={"serve": serve})

@@ -54,15 +54,17 @@ def token_inputs(rows: int = 2):
   return {"input_word_ids": tf.constant(ids), "input_mask": tf.constant(mask), "input_type_ids": tf.constant(types)}
 
 
-def test_squad_from_a_published_encoder_serves_strings_ids_and_keras_layer(tmp_path, published_encoder):
+def test_squad_from_a_published_encoder_tarball_serves_strings_ids_and_keras_layer(tmp_path, published_encoder):
   import tensorflow as tf
   import tensorflow_hub as hub
 
-  from hub_export.tasks.task_model_files import read_task_config
+  from hub_export.hub_format.tarball import write_tarball
+  from hub_export.hub_format.task_model_files import read_task_config
 
   train, dev = write_squad(tmp_path / "train.json", 8), write_squad(tmp_path / "dev.json", 4, first=20)
   export = tmp_path / "qa"
-  assert run(["--task", "squad", "--train_file", train, "--eval_file", dev, "--encoder", published_encoder,
+  package = write_tarball(published_encoder, tmp_path / "encoder_1.tar.gz")  # as publish packs it
+  assert run(["--task", "squad", "--train_file", train, "--eval_file", dev, "--encoder", package,
               "--export_dir", export, "--model_dir", tmp_path / "run", "--batch_size", 4, "--epochs", 1,
               *SQUAD_WINDOWS]) == 0
 
@@ -94,7 +96,7 @@ def test_classification_from_a_fine_tuned_checkpoint_restores_its_head_and_label
   import tensorflow as tf
   import tensorflow_hub as hub
 
-  from hub_export.tasks.task_model_files import read_task_config
+  from hub_export.hub_format.task_model_files import read_task_config
   from hub_export.weight_layout import CLASSIFIER, TaskHead
   from support.finetune_setup import write_release as write
 
@@ -227,3 +229,26 @@ def test_a_preprocessor_casing_text_otherwise_is_refused(release):
   check_matches(release, VocabPreprocessor(vocab, lower_case=True), vocab, lower_case=True)
   with pytest.raises(HubExportError, match=r"does not case text as the encoder \(lower_case=true\)"):
     check_matches(release, VocabPreprocessor(vocab, lower_case=False), vocab, lower_case=True)
+
+
+def test_a_corrupt_encoder_tarball_or_a_bad_handle_is_refused_in_one_line(tmp_path, capsys):
+  train = write_pairs(tmp_path / "train.tsv", 4)
+  pairs = ["--task", "classification", "--train_file", train, "--text_column", "premise", "--text_b_column",
+           "hypothesis", "--label_column", "label"]
+  corrupt = tmp_path / "encoder_1.tar.gz"
+  corrupt.write_bytes(b"\x1f\x8b" + bytes(64))
+  assert _refused(tmp_path, capsys, [*pairs, "--encoder", corrupt]) == (
+      f"error: tarball {corrupt} is damaged: Unknown compression method")
+  assert _refused(tmp_path, capsys, [*pairs, "--encoder", "kaggle://acme/toy-bert"]) == (
+      "error: 'kaggle://acme/toy-bert': expected kaggle://OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION]")
+  assert _refused(tmp_path, capsys, [*pairs, "--encoder", "kaggle://acme/toy-bert/tfLite/x"]) == (
+      "error: kaggle://acme/toy-bert/tfLite/x: only tensorFlow2 variations hold a SavedModel")
+
+
+def test_an_encoder_tarball_that_is_no_bert_encoder_is_named_as_given(tmp_path, capsys, synthetic_encoder):
+  from hub_export.hub_format.tarball import write_tarball
+
+  package = write_tarball(synthetic_encoder, tmp_path / "toy_1.tar.gz")  # its word table is not named as BERT's
+  line = _refused(tmp_path, capsys, ["--task", "squad", "--train_file", write_squad(tmp_path / "train.json", 4),
+                                     "--encoder", package])
+  assert line == f"error: --encoder {package} has 0 word embedding tables, expected one"

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from hub_export.support.errors import HubExportError
-from hub_export.tasks.task_model_files import FORMAT, TASK_CONFIG_NAME, read_task_config, write_task_config
+from hub_export.hub_format.task_model_files import FORMAT, TASK_CONFIG_NAME, read_task_config, write_task_config
 
 SQUAD = {"format": FORMAT, "task": "squad", "max_seq_length": 384, "lower_case": True, "max_query_length": 64,
          "doc_stride": 128, "max_answer_length": 30, "version_2_with_negative": False,

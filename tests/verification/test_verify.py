@@ -187,7 +187,7 @@ def test_cli_makes_a_json_report_folder_and_refuses_a_file_in_its_way_before_ver
   assert verify.main([str(synthetic_encoder), "--json", str(report)]) == 0
   assert json.loads(report.read_text())["ok"] is True
   (tmp_path / "file").write_text("x")
-  monkeypatch.setattr(verification, "verify_path", None)  # never reached: the target is checked first
+  monkeypatch.setattr(verification, "verify_saved_model", None)  # never reached: the target is checked first
   report = tmp_path / "file" / "r.json"
   assert verify.main([str(synthetic_encoder), "--json", str(report)]) == 2
   assert _error_lines(capsys) == [f"error: cannot create the parent directory of {report}: {tmp_path / 'file'} "

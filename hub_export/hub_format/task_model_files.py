@@ -14,6 +14,7 @@ TASK_CONFIG_NAME = "task.json"
 FORMAT = "mobilebert-task/1"
 SQUAD, CLASSIFICATION = "squad", "classification"
 TASKS = (SQUAD, CLASSIFICATION)
+SERVE = "serve"  # the signature taking the encoder's int32 inputs; `serving_default` takes raw strings
 
 _COMMON = {"format": str, "task": str, "max_seq_length": int, "lower_case": bool, "metrics": dict}
 _BY_TASK = {

@@ -34,7 +34,7 @@ TASKS = {
                          "--learning_rate", "2e-3", "--batch_size", "16"]),
     "pairs": dict(files=("pairs_train.tsv", "pairs_dev.tsv"),
                   flags=["--task", "classification", "--glue_task", "mrpc", "--max_seq_length", "128",
-                         "--epochs", "6", "--learning_rate", "2e-3", "--batch_size", "16"]),
+                         "--epochs", "3", "--learning_rate", "2e-3", "--batch_size", "32"]),
 }
 QUESTIONS_PER_CONTEXT = 40  # every word once in its context, nearly: the question decides the answer
 PAIRS_PER_SENTENCE = 2

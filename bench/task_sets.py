@@ -16,7 +16,8 @@ same held-out split: training sets from training topics, eval sets from held-out
 * `pairs`: MRPC's `msr_paraphrase` layout (`--glue_task mrpc`). Label 1 when the two sentences
   come from one section, 0 when from two; each sentence is paired with `pairs_per_sentence`
   sentences of its section and as many from others (balanced, so the majority class scores
-  50%). Only next sentences as the positives gave too few pairs to learn from scratch.
+  50%): more pairs than next sentences alone give. A 2-layer model trained from scratch has not
+  learned them in CPU minutes (bench/results/2026-12-06-learnability-xeon.md).
 
 `python -m bench.task_sets OUT_DIR [--seed 0]` writes squad_train.json, squad_dev.json,
 pairs_train.tsv and pairs_dev.tsv and prints their sizes.

@@ -4,15 +4,20 @@ No SQuAD or GLUE copy is reachable offline, so fine-tuning is shown to learn on 
 from the Python Language Reference's topic texts (`hub_export.distillation.corpus`, the
 same held-out split: training sets from training topics, eval sets from held-out ones).
 
-* `squad`: SQuAD v1.1 JSON. A context is one reference section (its sentences joined, cut to
-  120 words); each question names a word that occurs once in it, `Where does "WORD" appear?`,
-  and the answer is that word with the one or two words after it, up to the sentence's end.
-  Finding the word and the span's extent is an extractive skill a model must learn from the
-  spans; an untrained head does not have it. Contexts longer than a window are kept, so
-  windowing is exercised.
-* `pairs`: MRPC's `msr_paraphrase` layout (`--glue_task mrpc`). Label 1 when the second
-  sentence follows the first in its section, 0 when it comes from another section; balanced,
-  so the majority class scores 50%.
+* `squad`: SQuAD v1.1 JSON. A context is a run of 60 words of one reference section (its
+  sentences joined; a section gives several, a tail under 20 words is dropped); each question
+  names a word that occurs once in it, `Where does "WORD" appear?`, and the answer is that word
+  with the one or two words after it, up to the sentence's end. Finding the word and the span's
+  extent is an extractive skill a model must learn from the spans; an untrained head does not
+  have it. Short contexts, each asked about most of its words, make the question decide the
+  answer and give a model trained from scratch enough of them to learn in CPU minutes (whole
+  120-word sections with 12 questions each gave 140 contexts, and a small model did not learn);
+  contexts longer than a window are kept, so windowing is exercised.
+* `pairs`: MRPC's `msr_paraphrase` layout (`--glue_task mrpc`). Label 1 when the two sentences
+  come from one section, 0 when from two; each sentence is paired with `pairs_per_sentence`
+  sentences of its section and as many from others (balanced, so the majority class scores
+  50%): more pairs than next sentences alone give. A 2-layer model trained from scratch has not
+  learned them in CPU minutes (bench/results/2026-12-06-learnability-xeon.md).
 
 `python -m bench.task_sets OUT_DIR [--seed 0]` writes squad_train.json, squad_dev.json,
 pairs_train.tsv and pairs_dev.tsv and prints their sizes.
@@ -29,12 +34,14 @@ from hub_export.distillation.corpus import split_documents
 _WORD = re.compile(r"[A-Za-z]{4,}")
 _TOKEN = re.compile(r"\S+")
 _MAX_ANSWER_WORDS = 3
-_MAX_CONTEXT_WORDS = 120
+_CONTEXT_WORDS = 60
+_MIN_CONTEXT_WORDS = 20
 
 
-def _context(document: list) -> str:
+def _contexts(document: list) -> list:
   words = " ".join(document).split(" ")
-  return " ".join(words[:_MAX_CONTEXT_WORDS])
+  runs = [words[i:i + _CONTEXT_WORDS] for i in range(0, len(words), _CONTEXT_WORDS)]
+  return [" ".join(run) for run in runs if len(run) >= _MIN_CONTEXT_WORDS]
 
 
 def _questions(context: str, rng: random.Random, per_context: int) -> list:
@@ -66,24 +73,28 @@ def squad_set(documents: list, seed: int, per_context: int, name: str) -> dict:
   rng = random.Random(seed)
   paragraphs = []
   for d, document in enumerate(documents):
-    context = _context(document)
-    qas = [{"id": f"{name}-{d}-{q}", "question": question, "answers": [{"text": text, "answer_start": start}]}
-           for q, (question, text, start) in enumerate(_questions(context, rng, per_context))]
-    if qas:
-      paragraphs.append({"context": context, "qas": qas})
+    for c, context in enumerate(_contexts(document)):
+      qas = [{"id": f"{name}-{d}-{c}-{q}", "question": question, "answers": [{"text": text, "answer_start": start}]}
+             for q, (question, text, start) in enumerate(_questions(context, rng, per_context))]
+      if qas:
+        paragraphs.append({"context": context, "qas": qas})
   return {"version": "1.1", "data": [{"title": f"python-reference-{name}", "paragraphs": paragraphs}]}
 
 
-def pair_rows(documents: list, seed: int) -> list:
-  """(label, id1, id2, sentence1, sentence2): each sentence with its successor, and with one from elsewhere."""
+def pair_rows(documents: list, seed: int, per_sentence: int) -> list:
+  """(label, id1, id2, sentence1, sentence2): each sentence with `per_sentence` others of its section (label 1) and
+  as many from other sections (label 0)."""
   rng = random.Random(seed)
   rows = []
   for d, document in enumerate(documents):
-    for i in range(len(document) - 1):
-      rows.append((1, f"{d}.{i}", f"{d}.{i + 1}", document[i], document[i + 1]))
-      other = rng.choice([k for k in range(len(documents)) if k != d] or [d])
-      j = rng.randrange(len(documents[other]))
-      rows.append((0, f"{d}.{i}", f"{other}.{j}", document[i], documents[other][j]))
+    others = [k for k in range(len(documents)) if k != d and documents[k]]
+    for i in range(len(document) if len(document) > 1 and others else 0):
+      for _ in range(per_sentence):
+        j = rng.choice([k for k in range(len(document)) if k != i])
+        rows.append((1, f"{d}.{i}", f"{d}.{j}", document[i], document[j]))
+        other = rng.choice(others)
+        j = rng.randrange(len(documents[other]))
+        rows.append((0, f"{d}.{i}", f"{other}.{j}", document[i], documents[other][j]))
   rng.shuffle(rows)
   return rows
 
@@ -98,7 +109,7 @@ def write_pairs(path: Path, rows: list) -> None:
   path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def write_sets(out_dir: Path, seed: int, per_context: int) -> dict:
+def write_sets(out_dir: Path, seed: int, per_context: int, per_sentence: int) -> dict:
   out_dir.mkdir(parents=True, exist_ok=True)
   train, held_out = split_documents()
   summary = {}
@@ -107,7 +118,7 @@ def write_sets(out_dir: Path, seed: int, per_context: int) -> dict:
     path = out_dir / f"squad_{split}.json"
     path.write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
     summary[path.name] = sum(len(p["qas"]) for p in squad["data"][0]["paragraphs"])
-    rows = pair_rows(documents, seed)
+    rows = pair_rows(documents, seed, per_sentence)
     write_pairs(out_dir / f"pairs_{split}.tsv", rows)
     summary[f"pairs_{split}.tsv"] = len(rows)
   return summary
@@ -118,8 +129,9 @@ def main() -> None:
   parser.add_argument("out_dir", type=Path)
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--questions_per_context", type=int, default=12)
+  parser.add_argument("--pairs_per_sentence", type=int, default=3)
   args = parser.parse_args()
-  print(json.dumps(write_sets(args.out_dir, args.seed, args.questions_per_context)))
+  print(json.dumps(write_sets(args.out_dir, args.seed, args.questions_per_context, args.pairs_per_sentence)))
 
 
 if __name__ == "__main__":

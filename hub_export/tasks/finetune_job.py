@@ -132,9 +132,8 @@ def _fine_tune(args, encoder, preprocessor_dir, train, evaluation, export_dir, m
   tf_keras.utils.set_random_seed(args.seed)
   if args.deterministic:
     tf.config.experimental.enable_op_determinism()
-  head = SPAN_HEAD if args.task == SQUAD else TaskHead(CLASSIFIER, 1 if train.regression else len(train.labels))
   with strategy.scope():
-    built = _network(args, encoder, head)
+    built = build_network(args, task_head(args, train), encoder)
   preprocessor = open_preprocessor(preprocessor_dir, built.vocab, built.lower_case, args.preprocessor)
   config = task_config(args, train, built.lower_case)
   with log.step("build features"):
@@ -150,7 +149,7 @@ def _fine_tune(args, encoder, preprocessor_dir, train, evaluation, export_dir, m
     metrics = {}
     if evaluation:
       with log.step("score the eval set"):
-        metrics = _score(args, built, train, evaluation, config)
+        metrics = score_eval(args, built, train, evaluation, config)
       log.LOG.info("eval: %s", json.dumps(metrics, sort_keys=True))
     config["metrics"] = metrics
     with atomic_directory(export_dir, args.overwrite, protected=protected) as tmp, tempfile.TemporaryDirectory(
@@ -164,8 +163,13 @@ def _fine_tune(args, encoder, preprocessor_dir, train, evaluation, export_dir, m
                                             "eval": metrics})
 
 
-def _network(args, encoder, head):
-  """finetune_model.Built from the --encoder folder `encoder`, or --ckpt."""
+def task_head(args, train) -> TaskHead:
+  return SPAN_HEAD if args.task == SQUAD else TaskHead(CLASSIFIER, 1 if train.regression else len(train.labels))
+
+
+def build_network(args, head, encoder=None):
+  """finetune_model.Built from the --encoder folder `encoder` (resolved from a tarball or handle), or --ckpt; a fresh
+  head is drawn from the global seed."""
   from hub_export.tasks import finetune_model
 
   if encoder:
@@ -186,7 +190,7 @@ def _training_features(args, data, built, preprocessor) -> dict:
                                                args.max_query_length, args.doc_stride)
 
 
-def _score(args, built, train, evaluation, config: dict) -> dict:
+def score_eval(args, built, train, evaluation, config: dict) -> dict:
   """The eval set's official metrics, computed as evaluate_task computes them on the exported model."""
   from hub_export.tasks import task_scoring
   from hub_export.tasks.task_runners import NetworkRunner

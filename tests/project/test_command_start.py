@@ -1,0 +1,34 @@
+"""A command's process starts TensorFlow without Keras 3 (hub_export/__init__.py); a program importing the package
+keeps its own Keras choice."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+_REPORT = "import os, hub_export; print(os.environ.get('TF_USE_LEGACY_KERAS'))"
+
+
+def _run(code: str, argv0: str, **env) -> str:
+  environ = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+  script = f"import sys; sys.argv[0] = {argv0!r}; {code}"
+  proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                        env={**environ, "PYTHONPATH": str(REPO), **env})
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  return proc.stdout.strip()
+
+
+@pytest.mark.parametrize("argv0", ["-m", "/venv/bin/mobilebert-export-encoder"])
+def test_a_command_process_uses_tf_keras_as_tf_keras(argv0):
+  assert _run(_REPORT, argv0) == "1"
+
+
+def test_a_users_choice_is_kept():
+  assert _run(_REPORT, "-m", TF_USE_LEGACY_KERAS="0") == "0"
+
+
+def test_a_program_importing_the_package_is_left_alone():
+  assert _run(_REPORT, "my_program.py") == "None"

@@ -227,7 +227,7 @@ QA_METRICS = {"exact_match": 37.5, "f1": 51.25}
 @pytest.fixture(scope="module")
 def squad_model(tmp_path_factory):
   """A tiny SQuAD task SavedModel whose task.json holds QA_METRICS."""
-  import task_savedmodels as tm
+  from support import task_savedmodels as tm
 
   vocab = tm.english_vocab()
   model = tm.task_model(tm.SQUAD_SETTINGS, len(vocab))

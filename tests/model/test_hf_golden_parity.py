@@ -15,7 +15,7 @@ import tensorflow as tf
 from conftest import GOLDEN_DIR
 from hub_export.checkpoint.locate import locate_checkpoint
 from hub_export.checkpoint.restore import load_mobilebert
-from support.golden_releases import relative_error, rewrite_golden_release
+from support.golden_releases import padded_batches, relative_error, rewrite_golden_release
 
 GOLDEN = sorted(p.stem for p in GOLDEN_DIR.glob("*.npz"))
 
@@ -79,20 +79,6 @@ def _rows(golden) -> list:
   return rows
 
 
-def _pad_batch(rows, length: int, rng=None) -> dict:
-  """The rows padded to `length`: [PAD] (id 0) and type 0, or with `rng` random ids and types
-  under the zero mask (what sits in padding must not matter)."""
-  batch = {k: np.zeros((len(rows), length), np.int32) for k in _KEYS[:3]}
-  for r, (n, inputs, _) in enumerate(rows):
-    if rng is not None:
-      batch["input_word_ids"][r] = rng.integers(1, 100, length)
-      batch["input_type_ids"][r] = rng.integers(0, 2, length)
-    for k in _KEYS[:3]:
-      batch[k][r, :n] = inputs[k]
-  batch["masked_lm_positions"] = np.stack([inputs["masked_lm_positions"] for _, inputs, _ in rows])
-  return {k: tf.constant(v) for k, v in batch.items()}
-
-
 @pytest.mark.parametrize("name", GOLDEN)
 def test_padded_batches_match_hf_on_the_rows_unpadded(restored, name):
   """Rows of different real lengths, padded into batches, give at their real tokens what HF
@@ -100,12 +86,7 @@ def test_padded_batches_match_hf_on_the_rows_unpadded(restored, name):
   golden, model = restored(name)
   rows = _rows(golden)
   assert len({n for n, _, _ in rows}) == len(rows) >= 4
-  rng = np.random.default_rng(0)
-  full = rows[-1][0]
-  batches = [(rows, _pad_batch(rows, full)),  # padded with [PAD] to the longest row
-             (rows[::-1], _pad_batch(rows[::-1], full + 16, rng))]  # reordered, longer, junk under the mask
-  batches += [([row], _pad_batch([row], full + 5, rng)) for row in rows[:-1]]  # a batch of one: two streams
-  for batch_rows, batch in batches:
+  for batch_rows, batch in padded_batches(rows):
     outputs, logits = model.mlm_logits(batch)
     for r, (n, _, hf) in enumerate(batch_rows):
       assert relative_error(outputs["sequence_output"].numpy()[r, :n], hf["sequence_output"]).max() <= 1e-5, (r, n)

@@ -26,7 +26,7 @@ from hub_export.model.span_head import END_LOGITS, START_LOGITS
 from hub_export.support.errors import HubExportError
 from hub_export.weight_layout import CLASSIFIER, SPAN, SPAN_HEAD, TaskHead
 from support.checkpoint_edits import rewrite_checkpoint
-from support.golden_releases import relative_error, rewrite_golden_release
+from support.golden_releases import padded_batches, relative_error, rewrite_golden_release
 
 # Beside the encoder's golden files, in their own folder (the encoder's tests take every file in tests/support/golden).
 HEAD_GOLDEN_DIR = GOLDEN_DIR / "heads"
@@ -95,19 +95,6 @@ def _rows(golden) -> list:
   return rows + [(n, {k: golden[k][0] for k in _KEYS}, _golden_logits(golden)[0])]
 
 
-def _pad_batch(rows, length: int, rng=None) -> dict:
-  """The rows padded to `length` with [PAD] (id 0) and type 0, or with `rng` random ids and types under
-  the zero mask (what sits in padding must not matter)."""
-  batch = {k: np.zeros((len(rows), length), np.int32) for k in _KEYS}
-  for r, (n, inputs, _) in enumerate(rows):
-    if rng is not None:
-      batch[sig.INPUT_WORD_IDS][r] = rng.integers(1, 100, length)
-      batch[sig.INPUT_TYPE_IDS][r] = rng.integers(0, 2, length)
-    for k in _KEYS:
-      batch[k][r, :n] = inputs[k]
-  return {k: tf.constant(v) for k, v in batch.items()}
-
-
 @pytest.mark.parametrize("name", GOLDEN)
 def test_padded_batches_match_hf_on_the_rows_unpadded(restored, name):
   """Rows of different real lengths, padded into batches, get at their real tokens (or, for a classifier,
@@ -115,12 +102,7 @@ def test_padded_batches_match_hf_on_the_rows_unpadded(restored, name):
   golden, head, _, model = restored(name)
   rows = _rows(golden)
   assert len({n for n, _, _ in rows}) == len(rows) >= 4
-  rng = np.random.default_rng(0)
-  full = rows[-1][0]
-  batches = [(rows, _pad_batch(rows, full)),  # padded with [PAD] to the longest row
-             (rows[::-1], _pad_batch(rows[::-1], full + 16, rng))]  # reordered, longer, junk under the mask
-  batches += [([row], _pad_batch([row], full + 5, rng)) for row in rows[:-1]]  # a batch of one: two streams
-  for batch_rows, batch in batches:
+  for batch_rows, batch in padded_batches(rows):
     logits = _logits(model.task_logits(batch)[1], head.kind)
     for r, (n, _, hf) in enumerate(batch_rows):
       ours = logits[r, :n] if head.kind == SPAN else logits[r]

@@ -13,11 +13,17 @@ same held-out split: training sets from training topics, eval sets from held-out
   answer and give a model trained from scratch enough of them to learn in CPU minutes (whole
   120-word sections with 12 questions each gave 140 contexts, and a small model did not learn);
   contexts longer than a window are kept, so windowing is exercised.
-* `pairs`: MRPC's `msr_paraphrase` layout (`--glue_task mrpc`). Label 1 when the two sentences
-  come from one section, 0 when from two; each sentence is paired with `pairs_per_sentence`
-  sentences of its section and as many from others (balanced, so the majority class scores
-  50%): more pairs than next sentences alone give. A 2-layer model trained from scratch has not
-  learned them in CPU minutes (bench/results/2026-12-06-learnability-xeon.md).
+* `pairs`: MRPC's `msr_paraphrase` layout (`--glue_task mrpc`), paraphrase-like as MRPC's pairs
+  are. Sentence 2 is always a variant of a sentence (a sixth of its words dropped, a neighbouring
+  pair of the rest swapped): of sentence 1 for label 1, for label 0 of another sentence with as
+  many words as sentence 1 (the nearest count when none has). Each sentence gets
+  `pairs_per_sentence` of each label (balanced, so the majority class scores 50%). The signal is
+  the words the two segments share, which attention can match; varying the label-0 sentences too,
+  from sentences of sentence 1's length, keeps a variant's form (shorter, a pair swapped) and its
+  length from telling the label (with label-0 partners of any length, the length ratio alone
+  told 94% of them). The first recipe, label 1 for two sentences of one section, gave a 2-layer
+  model trained from scratch nothing it learned in CPU minutes
+  (bench/results/2026-12-06-learnability-xeon.md).
 
 `python -m bench.task_sets OUT_DIR [--seed 0]` writes squad_train.json, squad_dev.json,
 pairs_train.tsv and pairs_dev.tsv and prints their sizes.
@@ -36,6 +42,8 @@ _TOKEN = re.compile(r"\S+")
 _MAX_ANSWER_WORDS = 3
 _CONTEXT_WORDS = 60
 _MIN_CONTEXT_WORDS = 20
+_DROP_EVERY = 6
+_MIN_VARIANT_WORDS = 3
 
 
 def _contexts(document: list) -> list:
@@ -81,20 +89,47 @@ def squad_set(documents: list, seed: int, per_context: int, name: str) -> dict:
   return {"version": "1.1", "data": [{"title": f"python-reference-{name}", "paragraphs": paragraphs}]}
 
 
+def variant(sentence: str, rng: random.Random) -> str:
+  """The sentence with one word in `_DROP_EVERY` dropped (at least one, keeping `_MIN_VARIANT_WORDS`) and one
+  neighbouring pair of the words left swapped: the same words, mostly in the same order, as a paraphrase has."""
+  words = sentence.split()
+  drop = max(0, min(max(1, len(words) // _DROP_EVERY), len(words) - _MIN_VARIANT_WORDS))
+  dropped = set(rng.sample(range(len(words)), drop))
+  kept = [word for k, word in enumerate(words) if k not in dropped]
+  k = rng.randrange(len(kept) - 1)
+  kept[k], kept[k + 1] = kept[k + 1], kept[k]
+  return " ".join(kept)
+
+
+def _same_length(documents: list) -> dict:
+  """Word count: the (section, index) of every sentence of that many words."""
+  by_length = {}
+  for d, document in enumerate(documents):
+    for i, sentence in enumerate(document):
+      by_length.setdefault(len(sentence.split()), []).append((d, i))
+  return by_length
+
+
 def pair_rows(documents: list, seed: int, per_sentence: int) -> list:
-  """(label, id1, id2, sentence1, sentence2): each sentence with `per_sentence` others of its section (label 1) and
-  as many from other sections (label 0)."""
+  """(label, id1, id2, sentence1, sentence2) in MRPC's sense: sentence 2 is always a `variant`, of sentence 1
+  (label 1) or of another sentence as long as sentence 1 (the nearest length when none is; label 0); id2 names the
+  sentence it was made from. Each sentence gets `per_sentence` rows of each label."""
   rng = random.Random(seed)
+  by_length = _same_length(documents)
   rows = []
   for d, document in enumerate(documents):
-    others = [k for k in range(len(documents)) if k != d and documents[k]]
-    for i in range(len(document) if len(document) > 1 and others else 0):
+    for i, sentence in enumerate(document):
+      length = len(sentence.split())
+      partners = []
+      for distance in range(max(by_length)):
+        partners = [(o, j) for n in {length - distance, length + distance} for o, j in by_length.get(n, ())
+                    if documents[o][j] != sentence]
+        if partners:
+          break
       for _ in range(per_sentence):
-        j = rng.choice([k for k in range(len(document)) if k != i])
-        rows.append((1, f"{d}.{i}", f"{d}.{j}", document[i], document[j]))
-        other = rng.choice(others)
-        j = rng.randrange(len(documents[other]))
-        rows.append((0, f"{d}.{i}", f"{other}.{j}", document[i], documents[other][j]))
+        rows.append((1, f"{d}.{i}", f"{d}.{i}", sentence, variant(sentence, rng)))
+        o, j = rng.choice(partners)
+        rows.append((0, f"{d}.{i}", f"{o}.{j}", sentence, variant(documents[o][j], rng)))
   rng.shuffle(rows)
   return rows
 

@@ -20,10 +20,10 @@ same held-out split: training sets from training topics, eval sets from held-out
   `pairs_per_sentence` of each label (balanced, so the majority class scores 50%). The signal is
   the words the two segments share, which attention can match; varying the label-0 sentences too,
   from sentences of sentence 1's length, keeps a variant's form (shorter, a pair swapped) and its
-  length from telling the label (with label-0 partners of any length, the length ratio alone
-  told 94% of them). The first recipe, label 1 for two sentences of one section, gave a 2-layer
-  model trained from scratch nothing it learned in CPU minutes
-  (bench/results/2026-12-06-learnability-xeon.md).
+  length from telling the label (with partners of any length, the length ratio alone told 94% of
+  the labels). The first recipe, label 1 for two sentences of one section, gave a 2-layer model
+  trained from scratch nothing it learned in CPU minutes (both in
+  bench/results/2026-12-06-learnability-pairs-xeon.md).
 
 `python -m bench.task_sets OUT_DIR [--seed 0]` writes squad_train.json, squad_dev.json,
 pairs_train.tsv and pairs_dev.tsv and prints their sizes.
@@ -101,7 +101,7 @@ def variant(sentence: str, rng: random.Random) -> str:
   return " ".join(kept)
 
 
-def _same_length(documents: list) -> dict:
+def _by_length(documents: list) -> dict:
   """Word count: the (section, index) of every sentence of that many words."""
   by_length = {}
   for d, document in enumerate(documents):
@@ -115,7 +115,7 @@ def pair_rows(documents: list, seed: int, per_sentence: int) -> list:
   (label 1) or of another sentence as long as sentence 1 (the nearest length when none is; label 0); id2 names the
   sentence it was made from. Each sentence gets `per_sentence` rows of each label."""
   rng = random.Random(seed)
-  by_length = _same_length(documents)
+  by_length = _by_length(documents)
   rows = []
   for d, document in enumerate(documents):
     for i, sentence in enumerate(document):

@@ -50,7 +50,10 @@ def _verify(argv) -> bool:
   if args.json:
     check_file_target(args.json, overwrite=True)  # before the long verification, not after it
   from hub_export.kaggle_models.sources import local_saved_model
+  from hub_export.support.one_shot_runtime import skip_graph_optimization
   from hub_export.verification import verify_saved_model
+
+  skip_graph_optimization()
 
   with local_saved_model(args.path, network.from_args(args), args.max_unpacked_mb * _MIB) as folder, \
        log.step(f"verify {args.path}"):

@@ -83,10 +83,9 @@ def scaled_difference(want, have) -> float:
   return diff / max(1.0, float(np.max(np.abs(want), initial=0.0)))
 
 
-def compare_export(export_dir: str, flat: dict) -> list:
-  """Loads the export and lists every disagreement with the stored reference outputs."""
+def compare_export(loaded, flat: dict) -> list:
+  """Lists every disagreement of the loaded encoder export with the stored reference outputs."""
   import tensorflow as tf
-  loaded = tf.saved_model.load(export_dir)
   serve = loaded.signatures["serving_default"]
   # A loaded function called eagerly retraces for every new input shape, and the runtime then
   # re-optimizes the whole encoder graph (seconds per shape at full size). The first probe
@@ -134,11 +133,9 @@ def preprocessor_outputs(preprocessor) -> dict:
   return outputs
 
 
-def compare_preprocessor(export_dir: str, flat: dict) -> list:
-  """Loads the preprocessor export and lists every output that differs from the reference."""
-  import tensorflow as tf
-  import tensorflow_text  # noqa: F401  (registers the ops the preprocessor's graph uses)
-  got = preprocessor_outputs(tf.saved_model.load(export_dir))
+def compare_preprocessor(loaded, flat: dict) -> list:
+  """Lists every output of the loaded preprocessor export that differs from the reference."""
+  got = preprocessor_outputs(loaded)
   return [f"{key} differs" for key in sorted(set(flat) | set(got))
           if key not in flat or key not in got or not np.array_equal(flat[key], got[key])]
 
@@ -196,14 +193,18 @@ def run_check_process(module: str, args: list, what: str) -> None:
 
 
 def main(argv) -> int:
+  from hub_export.hub_format.reading import load_saved_model
+  from hub_export.support.one_shot_runtime import skip_graph_optimization
   from hub_export.verification import verify_saved_model
 
+  skip_graph_optimization()
   kind, export_dir, probes_path = argv
   with np.load(probes_path) as data:
     flat = dict(data)
+  loaded = load_saved_model(export_dir)  # once, for the contract and then the comparison
+  report = verify_saved_model(export_dir, loaded=loaded)
   compare = compare_export if kind == ENCODER else compare_preprocessor
-  problems = compare(export_dir, flat)
-  report = verify_saved_model(export_dir)
+  problems = compare(loaded, flat)
   problems += [f"contract: {check.name}: {check.detail}" for check in report.failures]
   if report.kind != kind:
     problems.append(f"contract: the export is {report.kind}, not {kind}")

@@ -13,8 +13,9 @@ from hub_export.verification.preprocessor import check_preprocessor
 from hub_export.verification.report import Check, Report
 
 
-def verify_saved_model(export_dir, label=None) -> Report:
-  """Loads `export_dir`, detects its kind and checks every clause of that kind's contract.
+def verify_saved_model(export_dir, label=None, loaded=None) -> Report:
+  """Loads `export_dir` (unless the caller passes it `loaded`), detects its kind and checks every clause of that
+  kind's contract.
 
   Raises HubExportError only for unusable or unsafe input (missing path, no saved_model.pb,
   files that do not match a SHA256SUMS inside, an op that could touch files, processes or
@@ -32,7 +33,7 @@ def verify_saved_model(export_dir, label=None) -> Report:
   check_graph(export_dir)
   report = Report(path=str(label or export_dir), kind="unknown")
   try:
-    obj = reading.load_saved_model(export_dir)
+    obj = reading.load_saved_model(export_dir) if loaded is None else loaded
   except Exception as e:  # noqa: BLE001 - a model that does not load is a contract failure
     report.checks.append(Check("load", False, f"{type(e).__name__}: {str(e).strip().splitlines()[0]}"))
     return report

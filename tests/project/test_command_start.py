@@ -1,5 +1,5 @@
-"""A command's process starts TensorFlow without Keras 3 (hub_export/__init__.py); a program importing the package
-keeps its own Keras choice."""
+"""A command's process starts TensorFlow without Keras 3 (hub_export/__init__.py) and a checking command runs without
+Grappler (support/one_shot_runtime.py); a program importing the package keeps its own choices."""
 
 import os
 import subprocess
@@ -32,3 +32,12 @@ def test_a_users_choice_is_kept():
 
 def test_a_program_importing_the_package_is_left_alone():
   assert _run(_REPORT, "my_program.py") == "None"
+
+
+_GRAPPLER = ("import tensorflow as tf; from hub_export.support.one_shot_runtime import skip_graph_optimization; "
+             "skip_graph_optimization(); print(tf.config.optimizer.get_experimental_options())")
+
+
+def test_a_checking_command_turns_graph_optimization_off_and_a_program_keeps_it():
+  assert "'disable_meta_optimizer': True" in _run(_GRAPPLER, "/venv/bin/mobilebert-verify")
+  assert "'disable_meta_optimizer': True" not in _run(_GRAPPLER, "my_program.py")

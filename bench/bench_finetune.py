@@ -12,12 +12,14 @@ exactly what the progress bar shows; the first two steps (tracing) are left out.
 The peer: HF transformers' `MobileBertForQuestionAnswering` (default config = the English
 model, random weights, train mode, AdamW, gradient clipping at 1, 2 threads), the same batch
 and sequence, in a Python that has torch and transformers (see bench/README.md), run after ours.
-Prints one JSON report.
+Each side's peak resident memory comes with its times. Prints one JSON report; `bench.bench_task_latency`
+then times the task SavedModel the run left in --work_dir.
 """
 
 import argparse
 import glob
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,9 +32,11 @@ from bench.full_size_checkpoint import DEFAULT_WORK_DIR
 SEQ_LENGTH = 384
 SKIPPED_STEPS = 2
 CONTEXT_WORDS = 260  # about 330 wordpieces: one window a question with the query
+# What a run leaves under --work_dir (bench_task_latency reads it).
+CHECKPOINT, DATA, EXPORT, RUN = "release_en", "squad_bench.json", "finetune_export", "finetune_run"
 
 _TORCH_WORKER = r"""
-import json, sys, time
+import json, resource, sys, time
 import torch
 from transformers import MobileBertConfig, MobileBertForQuestionAnswering
 batch, length, steps = (int(x) for x in sys.argv[1:4])
@@ -55,7 +59,8 @@ for _ in range(steps):
     optimizer.step()
     optimizer.zero_grad()
     times.append(time.perf_counter() - begin)
-print(json.dumps({"torch": torch.__version__, "step_s": times}))
+print(json.dumps({"torch": torch.__version__, "step_s": times,
+                  "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
 """
 
 
@@ -86,18 +91,20 @@ def step_times(tensorboard_dir: Path) -> list:
 def ours(work_dir: Path, batch: int, steps: int) -> dict:
   from bench.full_size_checkpoint import ensure_checkpoint
 
-  checkpoint = ensure_checkpoint(work_dir / "release_en")
-  data = work_dir / "squad_bench.json"
+  checkpoint = ensure_checkpoint(work_dir / CHECKPOINT)
+  data = work_dir / DATA
   squad_file(data, batch * steps)
-  run_dir = work_dir / "finetune_run"
+  run_dir = work_dir / RUN
   command = [sys.executable, "-m", "hub_export.finetune", "--task", "squad", "--train_file", str(data),
-             "--ckpt", str(checkpoint), "--export_dir", str(work_dir / "finetune_export"), "--model_dir", str(run_dir),
+             "--ckpt", str(checkpoint), "--export_dir", str(work_dir / EXPORT), "--model_dir", str(run_dir),
              "--max_seq_length", str(SEQ_LENGTH), "--batch_size", str(batch), "--epochs", "1", "--overwrite"]
   begin = time.perf_counter()
   subprocess.run(command, check=True)
+  peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # the first child the bench waits for
   gaps = step_times(run_dir / "tensorboard")[SKIPPED_STEPS - 1:]
   return {"command": " ".join(command[1:]), "wall_s": round(time.perf_counter() - begin, 1),
-          "step_s": [round(g, 2) for g in gaps], "median_step_s": round(statistics.median(gaps), 2)}
+          "step_s": [round(g, 2) for g in gaps], "median_step_s": round(statistics.median(gaps), 2),
+          "peak_rss_gb": round(peak_gb, 1)}
 
 
 def peer(python: str, batch: int, steps: int) -> dict:
@@ -106,7 +113,7 @@ def peer(python: str, batch: int, steps: int) -> dict:
   report = json.loads(result.stdout.strip().splitlines()[-1])
   times = report["step_s"][SKIPPED_STEPS:]
   return {"torch": report["torch"], "step_s": [round(t, 2) for t in times],
-          "median_step_s": round(statistics.median(times), 2)}
+          "median_step_s": round(statistics.median(times), 2), "peak_rss_gb": round(report["peak_rss_gb"], 1)}
 
 
 def main(argv=None):

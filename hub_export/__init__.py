@@ -8,7 +8,8 @@ import sys as _sys
 
 # A command's process: `python -m hub_export.X` (whose package import runs while argv[0] is "-m") or a
 # `mobilebert-*` console script. Settings for a whole process are made only there, never in a user's program.
-COMMAND_PROCESS = _sys.argv[:1] == ["-m"] or _os.path.basename(_sys.argv[0] if _sys.argv else "").startswith("mobilebert-")
+COMMAND_PROCESS = (_sys.argv[:1] == ["-m"]
+                   or _os.path.basename(_sys.argv[0] if _sys.argv else "").startswith("mobilebert-"))
 
 # A command builds with tf_keras, so TensorFlow need not import Keras 3 as `tf.keras`: that
 # import (with JAX and matplotlib where installed) is a third of TensorFlow's start. A program that imports this

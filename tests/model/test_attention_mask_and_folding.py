@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from hub_export.model import functional as F
+from support.layer_test_case import encoder_inputs, padding_mask
 from support.release_dirs import write_tiny_release
 
 
@@ -25,7 +26,7 @@ def test_masked_softmax_is_a_softmax_over_real_positions(spread):
   scores = rng.normal(0.0, spread, [batch, heads, seq, seq]) + rng.uniform(-40, 25, [batch, heads, seq, 1])
   lengths = rng.integers(1, seq + 1, batch)
   lengths[0] = seq  # one row without padding
-  mask = (np.arange(seq)[None, :] < lengths[:, None]).astype(np.int32)
+  mask = padding_mask(lengths, seq)
   scores += np.where(mask[:, None, None, :] == 0, rng.normal(40.0, 10.0, scores.shape), 0.0)  # loud padding
   scale = 0.25
   probs = F.masked_softmax(tf.constant(scores.astype(np.float32)), scale, F.attention_mask(tf.constant(mask))).numpy()
@@ -41,11 +42,7 @@ def test_folding_no_norm_leaves_the_outputs_unchanged(tmp_path):
 
   model, _ = load_mobilebert(locate_checkpoint(write_tiny_release(tmp_path / "release", seed=5)))
   assert model.config.normalization_type == "no_norm"
-  rng = np.random.default_rng(0)
-  ids = rng.integers(104, 160, [3, 40]).astype(np.int32)
-  mask = (np.arange(40)[None, :] < np.array([[40], [17], [2]])).astype(np.int32)
-  inputs = {"input_word_ids": tf.constant(ids * mask), "input_mask": tf.constant(mask),
-            "input_type_ids": tf.zeros_like(ids)}
+  inputs = {k: tf.constant(v) for k, v in encoder_inputs((40, 17, 2), 40, model.config.vocab_size).items()}
   plain = model.encoder(inputs)
   folded = model.encoder(inputs, fold_no_norm=True)
   for key in ("sequence_output", "pooled_output"):

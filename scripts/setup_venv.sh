@@ -11,4 +11,4 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 'setuptools<82'
 spec="."
 if [ $# -gt 0 ]; then spec=".[$1]"; fi
-.venv/bin/python -m pip install -q --no-compile --disable-pip-version-check -e "$spec"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec"

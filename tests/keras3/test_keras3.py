@@ -16,6 +16,7 @@ import pytest
 
 from conftest import GOLDEN_DIR, REPO, SUPPORT, require_shared
 from support import bert_reference_tokenizer as ref
+from support.activation_formulas import EXPECTED
 from support.tokenization_test_data import ENGLISH_VOCAB, build_test_vocab, corpus
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -107,6 +108,16 @@ def test_golden_configs_match_hf_on_every_backend(reports, backend):
     assert figures["sequence"] <= 1e-5, (name, figures)
     assert figures["pooled"] <= 1e-5, (name, figures)
     assert figures["mlm"] <= 1e-4, (name, figures)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_activations_follow_their_formulas_on_every_backend(reports, backend):
+  """Every `hidden_act` name the Keras 3 model accepts computes what the original code meant by it."""
+  got = _report(reports, backend)["activations"]
+  assert sorted(got) == sorted(EXPECTED)
+  for name, values in got.items():
+    np.testing.assert_allclose(np.asarray(values, np.float32), EXPECTED[name], rtol=1e-5, atol=1e-6, err_msg=name)
 
 
 @pytest.mark.slow

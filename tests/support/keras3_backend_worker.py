@@ -19,6 +19,7 @@ import numpy as np
 SUPPORT = Path(__file__).resolve().parent
 REPO = SUPPORT.parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(SUPPORT.parent))  # tests/, for `support.*`
 
 
 def predict(model, inputs):
@@ -231,6 +232,15 @@ def bad_presets(workdir):
   return report
 
 
+def activations(workdir):
+  """The Keras 3 model's activation table on this backend, for the test to compare with the formulas."""
+  from hub_export.config import ACTIVATIONS
+  from hub_export.keras3.layers import get_activation
+  from support.activation_formulas import X
+
+  return {name: to_numpy(get_activation(name)(X)).tolist() for name in sorted(ACTIVATIONS)}
+
+
 def to_numpy(x):
   from keras import ops
   return ops.convert_to_numpy(x)
@@ -243,7 +253,7 @@ def main(workdir, out):
   import resource
 
   report = {"backend": keras.config.backend(), "seconds": {}}
-  checks = [golden_parity, savedmodel_parity, presets, tokenizer_ids, fine_tuning]
+  checks = [golden_parity, savedmodel_parity, presets, tokenizer_ids, fine_tuning, activations]
   if keras.config.backend() == "tensorflow":
     checks.append(bad_presets)
   for check in checks:

@@ -72,6 +72,17 @@ def require_fixture(path: Path) -> Path:
   return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_shot_graphs():
+  """Grappler off in the test processes, as in the checking commands (`hub_export/support/one_shot_runtime.py`):
+  a test runs each traced or loaded function on a few inputs once, so optimising the graph costs more than it
+  saves (9% of two in-process test files' CPU time). It only rewrites graphs for speed; the processes the
+  tests start as a user would keep their own setting."""
+  import tensorflow as tf
+
+  tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+
+
 @pytest.fixture(scope="session")
 def reference_encoder() -> Path:
   return require_fixture(REFERENCE_ENCODER)

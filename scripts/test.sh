@@ -7,8 +7,8 @@ bash scripts/setup_venv.sh test
 # and files go out in collection order, the longest first (tests/conftest.py).
 workers=$(nproc 2>/dev/null || echo 2)
 # One compute thread per process: the workers already fill every core, and a library's own thread pool beside them
-# (PyTorch's OpenMP, TensorFlow's intra-op pool) spins on a core another worker needs. Measured: a PyTorch
-# process's CPU time grew by half next to a TensorFlow one with its default pools (bench/results).
+# (PyTorch's OpenMP, TensorFlow's intra-op pool) spins on a core another worker needs
+# (bench/results/2026-12-06-test-suite-threads-xeon.md).
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} TF_NUM_INTRAOP_THREADS=${TF_NUM_INTRAOP_THREADS:-1}
 if [ "$workers" -gt 4 ]; then workers=4; fi
 exec .venv/bin/python -m pytest -q -n "$workers" --dist loadfile --no-loadscope-reorder --durations=30 "$@"

@@ -22,7 +22,8 @@ REFERENCE_ENCODER = TINY / "model_garden_hub_export"
 REFERENCE_PREPROCESSOR = SHARED / "fixtures" / "model_garden_preprocess_en_uncased"
 
 
-# The files that take minutes (measured with --durations, longest first). They are run first:
+# The files that take minutes, longest first (each file's time in
+# bench/results/2026-12-06-test-suite-threads-xeon.md). They are run first:
 # with `--dist loadfile` each file stays in one worker, and a long file started last runs
 # alone on one core while the other worker idles. scripts/test.sh passes
 # --no-loadscope-reorder, which keeps this order (xdist's own puts files with the most
@@ -30,10 +31,11 @@ REFERENCE_PREPROCESSOR = SHARED / "fixtures" / "model_garden_preprocess_en_uncas
 # test_demo.py: its last test embeds with the exports of the demo run (`demo_run`), which
 # the other worker should have finished by then.
 LONGEST_FILES_FIRST = (
-    "test_readme.py", "test_faults_crash.py", "test_keras3.py", "test_distill.py", "test_export_tflite.py",
-    "test_keras3_full_size.py", "test_finetune.py", "test_demo.py", "test_export_preprocessor.py",
-    "test_reproducible_exports.py", "test_embed_corpus.py", "test_evaluate_task.py", "test_faults_fuzz_checkpoint.py",
-    "test_wheel.py", "test_text_input_tflite.py", "test_mediapipe.py", "test_preprocessor_keras_reload.py",
+    "test_readme.py", "test_keras3.py", "test_export_tflite.py", "test_distill.py", "test_faults_crash.py",
+    "test_kaggle_publish.py", "test_demo.py", "test_export_encoder.py", "test_keras3_full_size.py",
+    "test_faults_fuzz_checkpoint.py", "test_export_preprocessor.py", "test_embed_corpus.py", "test_finetune.py",
+    "test_preprocessor_keras_reload.py", "test_wheel.py", "test_mediapipe.py", "test_reproducible_exports.py",
+    "test_evaluate_task.py", "test_text_input_tflite.py",
 )
 
 

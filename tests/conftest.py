@@ -80,9 +80,9 @@ def one_shot_graphs():
   a test runs each traced or loaded function on a few inputs once, so optimising the graph costs more than it
   saves (9% of two in-process test files' CPU time). It only rewrites graphs for speed; the processes the
   tests start as a user would keep their own setting."""
-  import tensorflow as tf
+  from hub_export.support.one_shot_runtime import disable_graph_optimization
 
-  tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+  disable_graph_optimization()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,11 @@ def skip_graph_optimization() -> None:
   a command's `main` keeps its own setting.
   """
   if hub_export.COMMAND_PROCESS:
-    import tensorflow as tf
+    disable_graph_optimization()
 
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+
+def disable_graph_optimization() -> None:
+  """Grappler off for this whole process, whoever it belongs to (the test processes call this directly)."""
+  import tensorflow as tf
+
+  tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})

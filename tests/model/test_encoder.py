@@ -4,7 +4,8 @@ import numpy as np
 
 from hub_export import signatures as sig
 from hub_export.model.encoder import MobileBertEncoder
-from support.layer_test_case import encoder_inputs, narrow_config, run_layer_test, with_padding_changed
+from support.layer_test_case import (encoder_inputs, encoder_output_shapes, narrow_config, run_layer_test,
+                                     with_padding_changed)
 
 LENGTHS, LENGTH = (6, 4, 1), 6
 
@@ -12,9 +13,7 @@ LENGTHS, LENGTH = (6, 4, 1), 6
 def test_encoder_with_pooler():
   config = narrow_config(classifier_activation=True)
   inputs = encoder_inputs(LENGTHS, LENGTH, config.vocab_size)
-  per_token, per_sequence = (len(LENGTHS), LENGTH, config.hidden_size), (len(LENGTHS), config.hidden_size)
-  expected = {sig.SEQUENCE_OUTPUT: per_token, sig.POOLED_OUTPUT: per_sequence, sig.DEFAULT_OUTPUT: per_sequence,
-              sig.ENCODER_OUTPUTS: [per_token] * config.num_hidden_layers}
+  expected = encoder_output_shapes(config, len(LENGTHS), LENGTH)
   # 7 embedding weights, 46 stacked block weights, the pooler's kernel and bias.
   encoder, out = run_layer_test(lambda: MobileBertEncoder(config), (inputs,), expected, expected_num_variables=55,
                                 input_mask=inputs[sig.INPUT_MASK],

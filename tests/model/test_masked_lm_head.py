@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from hub_export.model.masked_lm import MaskedLMHead
-from support.layer_test_case import narrow_config, run_layer_test
+from support.layer_test_case import narrow_config, numpy_layer_norm, run_layer_test
 
 BATCH, LENGTH, POSITIONS = 2, 5, 3
 
@@ -22,7 +22,6 @@ def test_masked_lm_head():
   assert config.hidden_act == "relu"
   kernel, bias = (w.numpy() for w in head.dense.weights)
   hidden = np.maximum(sequence_output[np.arange(BATCH)[:, None], positions] @ kernel + bias, 0.0)
-  hidden = (hidden - hidden.mean(-1, keepdims=True)) / np.sqrt(hidden.var(-1, keepdims=True) + 1e-12)
-  hidden = hidden * head.layer_norm.gamma.numpy() + head.layer_norm.beta.numpy()
+  hidden = numpy_layer_norm(hidden, head.layer_norm.gamma.numpy(), head.layer_norm.beta.numpy())
   widened = np.concatenate([head.word_embeddings.numpy(), head.extra_output_weights.numpy()], axis=1)
   np.testing.assert_allclose(logits, hidden @ widened.T + head.output_bias.numpy(), rtol=1e-5, atol=1e-5)

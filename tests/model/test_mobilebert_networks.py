@@ -8,15 +8,14 @@ from hub_export.model import build_mobilebert
 from hub_export.model.classifier_head import ClassifierHead
 from hub_export.model.span_head import END_LOGITS, START_LOGITS
 from hub_export.weight_layout import CLASSIFIER, SPAN_HEAD, TaskHead
-from support.layer_test_case import encoder_inputs, narrow_config, run_layer_test, with_padding_changed
+from support.layer_test_case import (encoder_inputs, encoder_output_shapes, narrow_config, run_layer_test,
+                                     with_padding_changed)
 
 CONFIG = narrow_config()
 LENGTHS, LENGTH = (6, 3), 6
 INPUTS = encoder_inputs(LENGTHS, LENGTH, CONFIG.vocab_size)
 CHANGED = with_padding_changed(INPUTS, CONFIG.vocab_size)
-PER_TOKEN, PER_SEQUENCE = (len(LENGTHS), LENGTH, CONFIG.hidden_size), (len(LENGTHS), CONFIG.hidden_size)
-ENCODER_OUTPUTS = {sig.SEQUENCE_OUTPUT: PER_TOKEN, sig.POOLED_OUTPUT: PER_SEQUENCE, sig.DEFAULT_OUTPUT: PER_SEQUENCE,
-                   sig.ENCODER_OUTPUTS: [PER_TOKEN] * CONFIG.num_hidden_layers}
+ENCODER_OUTPUTS = encoder_output_shapes(CONFIG, len(LENGTHS), LENGTH)
 ENCODER_VARIABLES = 53  # 7 embedding weights, 46 stacked block weights, no pooler
 
 
@@ -34,7 +33,7 @@ def test_pretraining_network():
 
 def test_span_task_network():
   run_layer_test(lambda: build_mobilebert(CONFIG, SPAN_HEAD), (INPUTS,),
-                 (ENCODER_OUTPUTS, {START_LOGITS: PER_TOKEN[:2], END_LOGITS: PER_TOKEN[:2]}),
+                 (ENCODER_OUTPUTS, {START_LOGITS: (len(LENGTHS), LENGTH), END_LOGITS: (len(LENGTHS), LENGTH)}),
                  call=lambda model, inputs: model.task_logits(inputs),
                  expected_num_variables=ENCODER_VARIABLES + 2, input_mask=INPUTS[sig.INPUT_MASK],
                  changed_under_mask=(CHANGED,))

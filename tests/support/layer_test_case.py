@@ -46,6 +46,20 @@ def with_padding_changed(inputs: dict, vocab_size: int) -> dict:
           sig.INPUT_TYPE_IDS: np.where(padding, 1, inputs[sig.INPUT_TYPE_IDS])}
 
 
+def numpy_layer_norm(x, gamma, beta):
+  """(x - mean) / sqrt(variance + 1e-12) over the last axis, in float64, then scaled and shifted."""
+  x = np.asarray(x, np.float64)
+  centred = x - x.mean(-1, keepdims=True)
+  return centred / np.sqrt((centred ** 2).mean(-1, keepdims=True) + 1e-12) * gamma + beta
+
+
+def encoder_output_shapes(config, batch: int, length: int) -> dict:
+  """The shapes of the encoder's TF-Hub output dict."""
+  per_token, per_sequence = (batch, length, config.hidden_size), (batch, config.hidden_size)
+  return {sig.SEQUENCE_OUTPUT: per_token, sig.POOLED_OUTPUT: per_sequence, sig.DEFAULT_OUTPUT: per_sequence,
+          sig.ENCODER_OUTPUTS: [per_token] * config.num_hidden_layers}
+
+
 def randomize_weights(variables, seed: int, scale: float = 0.1):
   rng = np.random.default_rng(seed)
   for variable in variables:

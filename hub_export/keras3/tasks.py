@@ -10,8 +10,19 @@ from hub_export.keras3.preprocessors import MobileBertMaskedLMPreprocessor, Mobi
 from hub_export.keras3.registration import register
 
 
+class OptimizerBuiltBeforeFit:
+  """On the TensorFlow backend, Keras builds the optimizer inside the first traced train step, and a
+  `tf.function` that creates variables is traced twice; built before, the first `fit` traces once."""
+
+  def fit(self, *args, **kwargs):
+    if keras.config.backend() == "tensorflow" and self.optimizer is not None and not self.optimizer.built:
+      with self.distribute_strategy.scope():
+        self.optimizer.build(self.trainable_variables)
+    return super().fit(*args, **kwargs)
+
+
 @register
-class MobileBertTextClassifier(TextClassifier):
+class MobileBertTextClassifier(OptimizerBuiltBeforeFit, TextClassifier):
   """Pooled output -> dropout -> dense logits (as KerasHub's BERT classifier)."""
 
   backbone_cls = MobileBertBackbone
@@ -44,7 +55,7 @@ class QuestionAnswerer(Task):
 
 
 @register
-class MobileBertQuestionAnswerer(QuestionAnswerer):
+class MobileBertQuestionAnswerer(OptimizerBuiltBeforeFit, QuestionAnswerer):
   """Extractive QA (SQuAD): a start and an end logit per token from the sequence output, as the original
   run_squad.py head (`cls/squad/output_weights` [2, H], stored here transposed as the dense kernel [H, 2]).
 
@@ -66,7 +77,7 @@ class MobileBertQuestionAnswerer(QuestionAnswerer):
 
 
 @register
-class MobileBertMaskedLM(MaskedLM):
+class MobileBertMaskedLM(OptimizerBuiltBeforeFit, MaskedLM):
   """The pretrained masked-LM head on the backbone; inputs add `mask_positions`."""
 
   backbone_cls = MobileBertBackbone

@@ -177,6 +177,9 @@ def fine_tuning(workdir):
                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                      jit_compile=keras.config.backend() == "jax")
   loss_before = classifier.evaluate(x=sentences, y=labels, batch_size=4, verbose=0, return_dict=True)["loss"]
+  traced_steps = []  # TensorFlow and JAX call train_step once per trace, PyTorch once per step
+  train_step = classifier.train_step
+  classifier.train_step = lambda *args: traced_steps.append(1) or train_step(*args)
   history = classifier.fit(x=sentences, y=labels, batch_size=4, epochs=4, verbose=0)
   loss_after = classifier.evaluate(x=sentences, y=labels, batch_size=4, verbose=0, return_dict=True)["loss"]
   after = (to_numpy(block), to_numpy(embedding))
@@ -189,6 +192,7 @@ def fine_tuning(workdir):
   direct = to_numpy(classifier(preprocessed, training=False))
   return {
       "losses": [float(v) for v in history.history["loss"]],
+      "train_step_calls": len(traced_steps),
       "loss_before": float(loss_before),
       "loss_after": float(loss_after),
       "block_change": float(np.abs(after[0] - before[0]).max()),

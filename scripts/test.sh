@@ -10,5 +10,7 @@ workers=$(nproc 2>/dev/null || echo 2)
 # (PyTorch's OpenMP, TensorFlow's intra-op pool) spins on a core another worker needs
 # (bench/results/2026-12-06-test-suite-threads-xeon.md).
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} TF_NUM_INTRAOP_THREADS=${TF_NUM_INTRAOP_THREADS:-1}
+# The suite starts hundreds of Python processes: each module is compiled by the first that imports it, not by all.
+export PYTHONDONTWRITEBYTECODE=
 if [ "$workers" -gt 4 ]; then workers=4; fi
 exec .venv/bin/python -m pytest -q -n "$workers" --dist loadfile --no-loadscope-reorder --durations=30 "$@"

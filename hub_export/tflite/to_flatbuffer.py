@@ -39,6 +39,7 @@ def convert(concrete_function, trackable, quantize: str, representative_inputs=N
   """Runs the TFLite converter.
 
   `dynamic` stores weights as int8 and keeps activations float (no calibration).
+  `float16` stores weights as float16; LiteRT's CPU kernels widen them to float32 once, at load.
   `int8` quantizes weights and activations to int8 with ranges calibrated on
   `representative_inputs` (a list of input dicts): every op is an int8 builtin except
   `FLOAT_OPS_IN_INT8`. Inputs stay int32 and outputs float32 so every variant has the
@@ -49,6 +50,8 @@ def convert(concrete_function, trackable, quantize: str, representative_inputs=N
   converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete_function], trackable)
   if quantize != "none":
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
+  if quantize == "float16":
+    converter.target_spec.supported_types = [tf.float16]
   if quantize == "int8":
     if not representative_inputs:
       raise HubExportError("int8 quantization needs calibration inputs, got none")

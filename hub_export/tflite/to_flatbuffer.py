@@ -35,7 +35,8 @@ def serving_function(encode, seq_length: int, description: str, output_keys=sig.
 FLOAT_OPS_IN_INT8 = ("BATCH_MATMUL", "SOFTMAX")
 
 
-def convert(concrete_function, trackable, quantize: str, representative_inputs=None, custom_ops=False) -> bytes:
+def convert(concrete_function, trackable, quantize: str, representative_inputs=None, custom_ops=False,
+            per_tensor_dense=False) -> bytes:
   """Runs the TFLite converter.
 
   `dynamic` stores weights as int8 and keeps activations float (no calibration).
@@ -44,7 +45,9 @@ def convert(concrete_function, trackable, quantize: str, representative_inputs=N
   `representative_inputs` (a list of input dicts): every op is an int8 builtin except
   `FLOAT_OPS_IN_INT8`. Inputs stay int32 and outputs float32 so every variant has the
   same interface. `custom_ops` keeps ops without a builtin kernel as custom ops
-  (TensorFlow Text's, for a model that takes text) instead of failing.
+  (TensorFlow Text's, for a model that takes text) instead of failing. `per_tensor_dense` quantizes
+  each dense layer's weights with one scale, not one per output channel: `dynamic` then needs
+  FULLY_CONNECTED version 9, not 12, which older runtimes (the Task Library's) lack.
   """
   check_quantize(quantize)
   converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete_function], trackable)
@@ -58,6 +61,8 @@ def convert(concrete_function, trackable, quantize: str, representative_inputs=N
     converter.representative_dataset = lambda: iter(representative_inputs)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
   converter.allow_custom_ops = custom_ops
+  # pylint: disable-next=protected-access
+  converter._experimental_disable_per_channel_quantization_for_dense_layers = per_tensor_dense
   try:
     flatbuffer = converter.convert() if quantize != "int8" else _quantize_except(converter, FLOAT_OPS_IN_INT8)
   except Exception as e:  # the converter is a black box: any failure of it is a clear error for us

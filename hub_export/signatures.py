@@ -17,6 +17,8 @@ DEFAULT_OUTPUT = "default"
 ENCODER_OUTPUTS = "encoder_outputs"
 ENCODER_OUTPUT_KEYS = (SEQUENCE_OUTPUT, POOLED_OUTPUT, DEFAULT_OUTPUT, ENCODER_OUTPUTS)
 MLM_LOGITS = "mlm_logits"
+# The SQuAD span head's outputs: what a task model's `serve` signature and its .tflite give.
+START_LOGITS, END_LOGITS = "start_logits", "end_logits"
 
 # Preprocessor (TF-Hub text-preprocessing API).
 SPECIAL_TOKEN_KEYS = ("vocab_size", "padding_id", "start_of_sequence_id", "end_of_segment_id", "mask_id")

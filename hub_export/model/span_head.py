@@ -4,8 +4,7 @@ import tensorflow as tf
 
 from hub_export.config import MobileBertConfig
 from hub_export.model.output_logits import OutputLogits
-
-START_LOGITS, END_LOGITS = "start_logits", "end_logits"
+from hub_export.signatures import END_LOGITS, START_LOGITS
 
 
 class SpanHead(OutputLogits):

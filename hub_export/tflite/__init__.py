@@ -3,7 +3,7 @@
 from hub_export.support.errors import HubExportError
 
 # The --quantize choices (here, so the command can parse them without loading TensorFlow).
-QUANTIZATIONS = ("none", "dynamic", "int8")
+QUANTIZATIONS = ("none", "dynamic", "int8", "float16")
 
 
 def check_quantize(quantize: str) -> None:

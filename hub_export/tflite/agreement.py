@@ -79,6 +79,27 @@ def check_classifier(model_path, quantize, probes, reference) -> None:
                          f"{error:.3g} > {FLOAT_TOLERANCE}")
 
 
+def check_qa(model_path, quantize, probes, reference) -> None:
+  """The written question-answering model on the probe windows: float logits within FLOAT_TOLERANCE (relative, per
+  window) of the source's, any variant finite; how often the best start and end agree is logged."""
+  from hub_export.tflite.runtime import TFLiteEncoder
+
+  keys = (sig.START_LOGITS, sig.END_LOGITS)
+  model = TFLiteEncoder(model_path, output_keys=keys)
+  got = [model(p) for p in probes]
+  pairs = [(g[key], r[key]) for g, r in zip(got, reference) for key in keys]
+  finite = all(np.all(np.isfinite(g)) for g, _ in pairs)
+  error = float(max(np.max(row_relative_errors(g, w)) for g, w in pairs)) if finite else float("inf")
+  same = float(np.mean([np.argmax(g) == np.argmax(w) for g, w in pairs]))
+  LOG.info("LiteRT vs source (%s): %d windows, max relative logit error %.3g, same best start and end %.0f%%",
+           quantize, len(probes), error, same * 100)
+  if not error < float("inf"):
+    raise HubExportError(f"the {quantize} .tflite question answerer gives non-finite logits")
+  if quantize == "none" and not error <= FLOAT_TOLERANCE:
+    raise HubExportError(f"the float .tflite question answerer differs from the source: relative logit error "
+                         f"{error:.3g} > {FLOAT_TOLERANCE}")
+
+
 def check_encoder(model_path, quantize, probes, reference, lines=None) -> None:
   """Runs the written file with LiteRT on the probes (or on their `lines`, for a model taking text); the float
   model must match the source."""

@@ -1,4 +1,5 @@
-"""A MobileBERT encoder (a checkpoint or a SavedModel) or a fine-tuned classifier -> a checked LiteRT file.
+"""A MobileBERT encoder (a checkpoint or a SavedModel), a fine-tuned classifier or a SQuAD task model -> a checked
+LiteRT file.
 
 The steps of `python -m hub_export.export_tflite`: load the source, trace its serving function
 (behind the in-graph tokenizer for text input), convert (calibrated for int8), add MediaPipe's
@@ -13,7 +14,7 @@ from hub_export.support import log
 from hub_export.support.atomic import atomic_file, check_file_target, write_failure
 from hub_export.support.errors import HubExportError, first_line
 from hub_export.tflite import check_quantize, is_litert_model
-from hub_export.tflite.agreement import check_classifier, check_encoder
+from hub_export.tflite.agreement import check_classifier, check_encoder, check_qa
 from hub_export.tflite.model_info import CLASSIFIER_NAME, DEFAULT_LICENSE, DEFAULT_VERSION, ENCODER_NAME
 from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_TEXT
 
@@ -89,8 +90,8 @@ def export_tflite(out, quantize="none", ckpt=None, saved_model=None, seq_length=
     text_encoder = _text_encoder(source, vocab, lower_case, seq_length, allow_larger_vocab)
 
   flatbuffer, probes, reference = _trace_and_convert(
-      source.encode, signatures.TFLITE_OUTPUT_KEYS, seq_length, source, quantize, text_encoder, calibration_text,
-      calibration_samples, text_input)
+      source.encode, signatures.TFLITE_OUTPUT_KEYS, seq_length, source, quantize,
+      _text_inputs(text_encoder, calibration_text, calibration_samples), text_encoder if text_input else None)
   if text_input:
     from hub_export.tflite.representative_data import read_lines
 
@@ -137,8 +138,8 @@ def export_classifier(out, classifier, labels, quantize="none", vocab=None, lowe
   from hub_export.tflite.model_info import PROBABILITY, classifier_info
 
   flatbuffer, probes, reference = _trace_and_convert(
-      lambda x: {PROBABILITY: source.scores(x)}, (PROBABILITY,), source.seq_length, source, quantize, text_encoder,
-      calibration_text, calibration_samples)
+      lambda x: {PROBABILITY: source.scores(x)}, (PROBABILITY,), source.seq_length, source, quantize,
+      _text_inputs(text_encoder, calibration_text, calibration_samples))
   flatbuffer = _with_metadata(flatbuffer, classifier_info(text_encoder.vocab.path, text_encoder.lower_case,
                                                           source.seq_length, label_names, name or CLASSIFIER_NAME,
                                                           model_version, license),
@@ -150,30 +151,72 @@ def export_classifier(out, classifier, labels, quantize="none", vocab=None, lowe
   return Path(out)
 
 
-def _trace_and_convert(encode, output_keys, seq_length, source, quantize, text_encoder, calibration_text,
-                       calibration_samples, text_input=False) -> tuple:
-  """Traces and converts `encode` (behind the in-graph tokenizer with `text_input`); returns the flatbuffer, the
-  probe inputs and the source's outputs on them."""
-  from hub_export.tflite.to_flatbuffer import convert, serving_function
+def export_task_qa(out, task_model, windows, quantize="none", calibration_samples=DEFAULT_CALIBRATION_SAMPLES,
+                   overwrite=False, name=None, model_version=DEFAULT_VERSION, license=DEFAULT_LICENSE) -> Path:
+  """A SQuAD task SavedModel -> a .tflite the TFLite Task Library's BertQuestionAnswerer runs; returns the file.
+
+  `windows(count)` gives up to `count` input dicts of question + context windows, what the file is checked with
+  and int8 calibrated on (`hub_export.tasks.task_library_inputs.qa_windows`).
+  """
+  from hub_export.tflite.qa_source import QA_OUTPUT_KEYS, TASK_LIBRARY_SEQ_LENGTH, read_qa_config
+
+  check_quantize(quantize)
+  read_qa_config(task_model)  # a model the Task Library cannot take is refused before TensorFlow loads
+  check_file_target(out, overwrite, ours=is_litert_model)
+  _require_litert()
+  from hub_export.tflite.qa_source import from_task_model
+
+  with log.step("load task model"):
+    source = from_task_model(task_model)
+  inputs = (windows(CHECK_SAMPLES), lambda: windows(calibration_samples))
+  # tflite-support 0.4.4 refuses FULLY_CONNECTED version 12, what per-channel dynamic-range dense layers take.
+  flatbuffer, probes, reference = _trace_and_convert(source.logits, QA_OUTPUT_KEYS, TASK_LIBRARY_SEQ_LENGTH, source,
+                                                     quantize, inputs, per_tensor_dense=quantize == "dynamic")
+  from hub_export.tflite.metadata import populate
+  from hub_export.tflite.model_info import QA_NAME, qa_info
+
+  with log.step("add metadata"):
+    flatbuffer = populate(flatbuffer, qa_info(source.vocab, TASK_LIBRARY_SEQ_LENGTH, quantize, name or QA_NAME,
+                                              model_version, license))
+  _write_checked(out, overwrite, source, flatbuffer, lambda tmp: check_qa(tmp, quantize, probes, reference))
+  log.LOG.info("wrote %s (%.1f MB, %s, inputs int32 [1, %d], for the Task Library's BertQuestionAnswerer)", out,
+               len(flatbuffer) / 1e6, quantize, TASK_LIBRARY_SEQ_LENGTH)
+  return Path(out)
+
+
+def _text_inputs(text_encoder, calibration_text, calibration_samples) -> tuple:
+  """(probes, a function making int8's calibration inputs): lines of the calibration text, by our tokenizer."""
   from hub_export.tflite.representative_data import calibration_inputs, read_lines
 
+  probes = text_encoder.encode(read_lines(calibration_text, CHECK_SAMPLES))
+  return probes, lambda: calibration_inputs(text_encoder, calibration_text, calibration_samples)
+
+
+def _trace_and_convert(encode, output_keys, seq_length, source, quantize, inputs, text_encoder=None,
+                       per_tensor_dense=False) -> tuple:
+  """Traces and converts `encode` (behind the in-graph tokenizer for `text_encoder`'s vocab, for text input);
+  `inputs` is (probes, a function making int8's calibration inputs); `per_tensor_dense` as `convert` takes it.
+  Returns the flatbuffer, the probes and the source's outputs on them."""
+  from hub_export.tflite.to_flatbuffer import convert, serving_function
+
+  probes, calibration_inputs = inputs
   with log.step("trace"):
     function = serving_function(encode, seq_length, source.description, output_keys)
     converted = function
-    if text_input:
+    if text_encoder is not None:
       from hub_export.tflite.text_input import InGraphTokenizer, text_serving_function
 
       tokenizer = InGraphTokenizer(text_encoder.vocab, text_encoder.lower_case, seq_length)
       converted = text_serving_function(encode, tokenizer, output_keys)
   with log.step("run the source model"):
-    probes = text_encoder.encode(read_lines(calibration_text, CHECK_SAMPLES))
     reference = [_run(function, probe, source.description, seq_length) for probe in probes]
   calibration = None
   if quantize == "int8":
-    with log.step("tokenize calibration text"):
-      calibration = calibration_inputs(text_encoder, calibration_text, calibration_samples)
+    with log.step("make calibration inputs"):
+      calibration = calibration_inputs()
   with log.step(f"convert ({quantize})"):
-    return convert(converted, source.trackable, quantize, calibration, custom_ops=text_input), probes, reference
+    return (convert(converted, source.trackable, quantize, calibration, custom_ops=text_encoder is not None,
+                    per_tensor_dense=per_tensor_dense), probes, reference)
 
 
 def _with_metadata(flatbuffer: bytes, info, lower_case: bool) -> bytes:

@@ -1,4 +1,4 @@
-"""What the metadata of an exported encoder or classifier says: names, descriptions, files.
+"""What the metadata of an exported encoder, classifier or question answerer says: names, descriptions, files.
 
 Inputs are described under MediaPipe's names (`ids`, `mask`, `segment_ids`), each placed
 on the tensor of the TF-Hub input it stands for; the vocab the model was trained with goes
@@ -15,6 +15,7 @@ from hub_export.tflite.metadata import (MEDIAPIPE_INPUT_NAMES, TENSOR_AXIS_LABEL
 DEFAULT_VERSION = "1"
 ENCODER_NAME = "MobileBERT text encoder"
 CLASSIFIER_NAME = "MobileBERT text classifier"
+QA_NAME = "MobileBERT question answerer"
 DEFAULT_LICENSE = "Apache-2.0"
 AUTHOR = "mobilebert-hub-export"
 LABELS_FILE_NAME = "labels.txt"
@@ -26,14 +27,19 @@ _INPUT_DESCRIPTIONS = {
     sig.INPUT_MASK: "1 at real tokens, 0 at padding.",
     sig.INPUT_TYPE_IDS: "Segment ids: 0 for the first text (all of it for one text).",
 }
+_QA_INPUT_DESCRIPTIONS = {
+    sig.INPUT_WORD_IDS: "Token ids: [CLS], the question's WordPiece ids, [SEP], the context's, [SEP], then 0.",
+    sig.INPUT_MASK: "1 at real tokens, 0 at padding.",
+    sig.INPUT_TYPE_IDS: "Segment ids: 0 for [CLS], the question and its [SEP]; 1 for the context and its [SEP].",
+}
 
 
 def _casing(lower_case: bool) -> str:
   return "uncased" if lower_case else "cased"
 
 
-def _inputs(seq_length: int) -> dict:
-  return {key: TensorInfo(MEDIAPIPE_INPUT_NAMES[key], f"{_INPUT_DESCRIPTIONS[key]} int32 [1, {seq_length}].")
+def _inputs(seq_length: int, descriptions: dict) -> dict:
+  return {key: TensorInfo(MEDIAPIPE_INPUT_NAMES[key], f"{descriptions[key]} int32 [1, {seq_length}].")
           for key in sig.ENCODER_INPUT_KEYS}
 
 
@@ -64,6 +70,19 @@ def classifier_info(vocab_path, lower_case: bool, seq_length: int, labels: list,
   return _model_info(name, description, version, license, seq_length, outputs, vocab_path, lower_case)
 
 
-def _model_info(name, description, version, license, seq_length, outputs, vocab_path, lower_case) -> ModelInfo:
+def qa_info(vocab_path, seq_length: int, quantize: str, name: str, version: str = DEFAULT_VERSION,
+            license: str = DEFAULT_LICENSE) -> ModelInfo:
+  """The TFLite Task Library's BertQuestionAnswerer finds every tensor by these names (an uncased vocab only)."""
+  outputs = {key: TensorInfo(key, f"Score of each position as the answer's {edge} token, float32 [1, {seq_length}].")
+             for key, edge in ((sig.START_LOGITS, "first"), (sig.END_LOGITS, "last"))}
+  description = (f"Extractive question answering fine-tuned on a MobileBERT encoder (uncased WordPiece, {quantize} "
+                 f"weights): start and end scores over one question and context of up to {seq_length} tokens.")
+  return _model_info(name, description, version, license, seq_length, outputs, vocab_path, True,
+                     _QA_INPUT_DESCRIPTIONS)
+
+
+def _model_info(name, description, version, license, seq_length, outputs, vocab_path, lower_case,
+                input_descriptions=_INPUT_DESCRIPTIONS) -> ModelInfo:
   return ModelInfo(name=name, description=description, version=version, license=license, author=AUTHOR,
-                   inputs=_inputs(seq_length), outputs=outputs, vocab=_vocab(vocab_path, lower_case))
+                   inputs=_inputs(seq_length, input_descriptions), outputs=outputs,
+                   vocab=_vocab(vocab_path, lower_case))

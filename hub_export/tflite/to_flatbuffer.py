@@ -35,26 +35,34 @@ def serving_function(encode, seq_length: int, description: str, output_keys=sig.
 FLOAT_OPS_IN_INT8 = ("BATCH_MATMUL", "SOFTMAX")
 
 
-def convert(concrete_function, trackable, quantize: str, representative_inputs=None, custom_ops=False) -> bytes:
+def convert(concrete_function, trackable, quantize: str, representative_inputs=None, custom_ops=False,
+            per_tensor_dense=False) -> bytes:
   """Runs the TFLite converter.
 
   `dynamic` stores weights as int8 and keeps activations float (no calibration).
+  `float16` stores weights as float16; LiteRT's CPU kernels widen them to float32 once, at load.
   `int8` quantizes weights and activations to int8 with ranges calibrated on
   `representative_inputs` (a list of input dicts): every op is an int8 builtin except
   `FLOAT_OPS_IN_INT8`. Inputs stay int32 and outputs float32 so every variant has the
   same interface. `custom_ops` keeps ops without a builtin kernel as custom ops
-  (TensorFlow Text's, for a model that takes text) instead of failing.
+  (TensorFlow Text's, for a model that takes text) instead of failing. `per_tensor_dense` quantizes
+  each dense layer's weights with one scale, not one per output channel: `dynamic` then needs
+  FULLY_CONNECTED version 9, not 12, which older runtimes (the Task Library's) lack.
   """
   check_quantize(quantize)
   converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete_function], trackable)
   if quantize != "none":
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
+  if quantize == "float16":
+    converter.target_spec.supported_types = [tf.float16]
   if quantize == "int8":
     if not representative_inputs:
       raise HubExportError("int8 quantization needs calibration inputs, got none")
     converter.representative_dataset = lambda: iter(representative_inputs)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
   converter.allow_custom_ops = custom_ops
+  # pylint: disable-next=protected-access
+  converter._experimental_disable_per_channel_quantization_for_dense_layers = per_tensor_dense
   try:
     flatbuffer = converter.convert() if quantize != "int8" else _quantize_except(converter, FLOAT_OPS_IN_INT8)
   except Exception as e:  # the converter is a black box: any failure of it is a clear error for us

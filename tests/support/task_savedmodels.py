@@ -15,7 +15,8 @@ from hub_export import signatures as sig
 from hub_export.model import build_mobilebert
 from hub_export.hub_format.task_model_files import FORMAT, TASK_CONFIG_NAME
 from hub_export.weight_layout import CLASSIFIER, SPAN_HEAD, TaskHead
-from support.release_dirs import tiny_config
+from hub_export.tflite.qa_source import TASK_LIBRARY_SEQ_LENGTH
+from support.release_dirs import tiny_config, tiny_vocab
 from support.tokenization_test_data import build_test_vocab, corpus
 
 SEQ = 64
@@ -30,15 +31,16 @@ def english_vocab() -> list:
   return build_test_vocab(corpus("english"), lower_case=True)
 
 
-def task_model(settings: dict, vocab_size: int, seed: int = 3):
-  """The seeded tf_keras task model for `settings` (a squad or classification task.json).
+def task_model(settings: dict, vocab_size: int, seed: int = 3, **config_overrides):
+  """The seeded tf_keras task model for `settings` (a squad or classification task.json), on `tiny_config` with
+  `config_overrides`.
 
   The head's weights are scaled up so that its logits spread over a few units as a trained head's
   do: with the initializer's spread, float noise between artifacts could swap near-tied spans.
   """
   tf.random.set_seed(seed)
   head = SPAN_HEAD if settings["task"] == "squad" else TaskHead(CLASSIFIER, len(settings["labels"]))
-  model = build_mobilebert(tiny_config(vocab_size=vocab_size), head)
+  model = build_mobilebert(tiny_config(vocab_size=vocab_size, **config_overrides), head)
   model.head.output_weights.assign(model.head.output_weights * HEAD_SCALE)
   return model
 
@@ -68,19 +70,43 @@ class _TaskModule(tf.Module):
     return outputs if isinstance(outputs, dict) else {"logits": outputs}
 
 
-def save_task_model(path: Path, model, settings: dict, vocab: list, metrics: dict = None) -> Path:
+def write_task_assets(path: Path, settings: dict, vocab: list, metrics: dict = None, max_seq_length: int = SEQ,
+                      lower_case: bool = True) -> Path:
+  """A task model's `assets/vocab.txt` and `assets/task.json` in the folder `path`; returns the assets folder."""
+  assets = Path(path) / "assets"
+  assets.mkdir(parents=True)
+  (assets / "vocab.txt").write_text("".join(f"{token}\n" for token in vocab), encoding="utf-8")
+  (assets / TASK_CONFIG_NAME).write_text(json.dumps({"format": FORMAT, "max_seq_length": max_seq_length,
+                                                     "lower_case": lower_case, **settings, "metrics": metrics or {}}),
+                                         encoding="utf-8")
+  return assets
+
+
+def save_task_model(path: Path, model, settings: dict, vocab: list, metrics: dict = None,
+                    max_seq_length: int = SEQ) -> Path:
   """`model` as a task SavedModel folder at `path`; task.json holds `metrics` (none by default)."""
   root = _TaskModule(model)
   serve = root.logits.get_concrete_function(sig.encoder_input_spec(named=True))
   root.__call__ = tf.function(lambda inputs: root.logits(inputs), input_signature=[sig.encoder_input_spec()])
-  assets = Path(path) / "assets"
-  assets.mkdir(parents=True)
-  (assets / "vocab.txt").write_text("".join(f"{token}\n" for token in vocab), encoding="utf-8")
-  (assets / TASK_CONFIG_NAME).write_text(json.dumps({"format": FORMAT, "max_seq_length": SEQ, "lower_case": True,
-                                                     **settings, "metrics": metrics or {}}),
-                                         encoding="utf-8")
+  assets = write_task_assets(path, settings, vocab, metrics, max_seq_length)
   root.vocab_file = tf.saved_model.Asset(str(assets / "vocab.txt"))
   root.task_file = tf.saved_model.Asset(str(assets / TASK_CONFIG_NAME))
+  tf.saved_model.save(root, str(path), signatures={"serve": serve})
+  return Path(path)
+
+
+def save_stub_qa_model(path: Path, outputs=(sig.START_LOGITS, sig.END_LOGITS), positions: int = 512) -> Path:
+  """A task SavedModel without a MobileBERT, for the refusals that need one loaded: its `serve` gives `outputs`
+  [batch, seq] from a `position_embeddings` table of `positions` rows."""
+  root = tf.Module()
+  root.position_embeddings = tf.Variable(tf.ones([positions, 4]), name="position_embeddings")
+
+  @tf.function(input_signature=[sig.encoder_input_spec(named=True)])
+  def serve(inputs):
+    scores = tf.cast(inputs[sig.INPUT_WORD_IDS], tf.float32) * tf.reduce_sum(root.position_embeddings)
+    return {name: scores for name in outputs}
+
+  write_task_assets(path, SQUAD_SETTINGS, tiny_vocab(160), max_seq_length=TASK_LIBRARY_SEQ_LENGTH)
   tf.saved_model.save(root, str(path), signatures={"serve": serve})
   return Path(path)
 

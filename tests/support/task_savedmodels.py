@@ -38,7 +38,9 @@ def task_model(settings: dict, vocab_size: int, seed: int = 3, **config_override
   The head's weights are scaled up so that its logits spread over a few units as a trained head's
   do: with the initializer's spread, float noise between artifacts could swap near-tied spans.
   """
-  tf.random.set_seed(seed)
+  import tf_keras
+
+  tf_keras.utils.set_random_seed(seed)  # tf_keras's unseeded initializers draw from Python's random too
   head = SPAN_HEAD if settings["task"] == "squad" else TaskHead(CLASSIFIER, len(settings["labels"]))
   model = build_mobilebert(tiny_config(vocab_size=vocab_size, **config_overrides), head)
   model.head.output_weights.assign(model.head.output_weights * HEAD_SCALE)

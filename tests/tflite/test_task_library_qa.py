@@ -98,12 +98,9 @@ def _savedmodel_answers(saved, vocab_path, pairs) -> tuple:
 def qa(tmp_path_factory):
   """A seeded SQuAD task SavedModel at 384, its float, float16 and dynamic exports, candidate questions and the
   SavedModel's answers."""
-  import tf_keras
-
   root = tmp_path_factory.mktemp("task_qa")
   lines = read_lines(DEFAULT_CALIBRATION_TEXT)
   vocab = special_layout() + ["?"] + sorted({word.lower() for line in lines for word in _words(line)})
-  tf_keras.utils.set_random_seed(SEED)  # tf_keras's unseeded initializers draw from Python's random too
   model = tm.task_model(QA_SETTINGS, len(vocab), SEED, **NARROW)
   assert model.config.max_position_embeddings >= TASK_LIBRARY_SEQ_LENGTH
   saved = tm.save_task_model(root / "qa", model, QA_SETTINGS, vocab, max_seq_length=TASK_LIBRARY_SEQ_LENGTH)

@@ -14,8 +14,10 @@ from conftest import REPO
 from support import distill_setup
 from support.progress_capture import every_update_reported, reports
 
+# Records in file order: three steps of a stage see neighbouring batches, so a falling loss is the training's
+# (test_distill_input.py covers the shuffled stream).
 STEPS = ("--steps_per_stage", 3, "--distill_steps", 4, "--batch_size", 8, "--warmup_steps", 2,
-         "--checkpoint_every", 2, "--seed", 5)
+         "--checkpoint_every", 2, "--seed", 5, "--shuffle_buffer", 0)
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +107,12 @@ def _free_ports(count: int) -> list:
 
 @pytest.mark.slow
 def test_multi_worker_over_two_processes_equals_one_device(setup, finished, tmp_path):
-  """Two local worker processes, TF_CONFIG naming both, one CPU replica each, on the same global batch."""
+  """Two local worker processes, TF_CONFIG naming both, one CPU replica each, on the same global batch (each
+  worker reads all the data and keeps its half of each batch)."""
   _, single = finished
   out = tmp_path / "multi_worker"
   cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
-  argv = distill_setup.distill_argv(setup, out, *STEPS, "--strategy", "multi_worker")
+  argv = distill_setup.distill_argv(setup, out, *STEPS, "--strategy", "multi_worker", "--shard_policy", "data")
   workers = []
   for index in range(2):
     env = {**{k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"},
@@ -156,7 +159,6 @@ def test_layer_stage_trains_only_blocks_up_to_it_and_starts_from_the_teacher_emb
 
   from hub_export.distillation.run import build_trainer
   from hub_export.distillation.student import embedding_pairs, masked_lm_pairs
-  from hub_export.distillation.trainer import batch_for_step
 
   trainer, _ = build_trainer(_args(setup, tmp_path / "staged"))
   trainer.start()
@@ -164,7 +166,7 @@ def test_layer_stage_trains_only_blocks_up_to_it_and_starts_from_the_teacher_emb
     np.testing.assert_array_equal(student_variable.numpy(), teacher_variable.numpy())
   assert not all(np.array_equal(t.numpy(), s.numpy()) for t, s in masked_lm_pairs(trainer.teacher, trainer.student.model))
   # No gradient reaches block 1 from the stage-0 loss.
-  batch = {k: tf.constant(v) for k, v in batch_for_step(trainer.examples, 0, 8).items()}
+  batch = next(trainer.batches(0))
   blocks = list(trainer.student.model.encoder.blocks.stacked.values())
   with tf.GradientTape() as tape:
     loss = trainer._stage_loss(0, batch)["loss"]  # pylint: disable=protected-access

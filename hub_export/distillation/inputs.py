@@ -24,12 +24,14 @@ _CYCLE_LENGTH = 16  # shards read at once
 
 
 def _epoch_records(paths: list, seed, shuffle_buffer: int) -> tf.data.Dataset:
-  """One pass over `paths`: the files in an order drawn from `seed`, their records interleaved and window-shuffled."""
-  order = tf.random.experimental.stateless_shuffle(tf.range(len(paths)), seed=seed)
+  """One pass over `paths`: the files in an order drawn from `seed`, their records interleaved and window-shuffled
+  (`shuffle_buffer` under 2: the files in their order, nothing shuffled)."""
+  shuffle = shuffle_buffer > 1
+  order = tf.random.experimental.stateless_shuffle(tf.range(len(paths)), seed=seed) if shuffle else tf.range(len(paths))
   files = tf.data.Dataset.from_tensor_slices(tf.gather(tf.constant(paths), order))
   stream = files.interleave(tf.data.TFRecordDataset, cycle_length=min(len(paths), _CYCLE_LENGTH),
                             num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-  if shuffle_buffer < 2:
+  if not shuffle:
     return stream
   windows = stream.batch(shuffle_buffer).enumerate()
   return windows.map(lambda index, window: tf.random.experimental.stateless_shuffle(

@@ -297,6 +297,62 @@ def test_bad_input_is_one_line_before_training(setup, finished, tmp_path, capsys
   assert "was made for another stage layout" in _one_line_error(capsys, argv)
 
 
+def _data_with_shard(setup, folder, content: bytes, keep_size: bool = False):
+  """A copy of the data folder whose shard holds `content`; its metadata records the new size unless `keep_size`."""
+  from hub_export.distillation.records import METADATA_NAME
+
+  shutil.copytree(setup["data"], folder)
+  metadata = json.loads((folder / METADATA_NAME).read_text())
+  shard = folder / metadata["shards"][0]["file"]
+  shard.write_bytes(content)
+  if not keep_size:
+    metadata["shards"][0]["bytes"] = len(content)
+    (folder / METADATA_NAME).write_text(json.dumps(metadata))
+  return shard
+
+
+def _edited_first_record(setup, tmp_path, **features) -> bytes:
+  """The data's first record with int64 `features` replaced, as the bytes of a TFRecord file."""
+  import tensorflow as tf
+
+  from hub_export.distillation.records import read_metadata
+
+  first = next(iter(tf.data.TFRecordDataset(read_metadata(setup["data"])["paths"][0]))).numpy()
+  example = tf.train.Example.FromString(first)
+  for name, values in features.items():
+    del example.features.feature[name].int64_list.value[:]
+    example.features.feature[name].int64_list.value.extend(values)
+  path = tmp_path / "edited.tfrecord"
+  with tf.io.TFRecordWriter(str(path)) as writer:
+    writer.write(example.SerializeToString())
+  return path.read_bytes()
+
+
+def test_bad_shards_and_a_repeated_cluster_address_are_one_line_before_training(setup, tmp_path, capsys,
+                                                                               monkeypatch):
+  shard_bytes = next(setup["data"].glob("*.tfrecord")).read_bytes()
+  vocab_size = len(setup["vocab"].read_text().splitlines())
+  ids = [1, vocab_size + 5] + [0] * 30
+  cases = {"truncated": (shard_bytes[:-7], True, "bytes, pretraining_data.json says"),
+           "not_a_tfrecord": (b"\x07" * len(shard_bytes), True, "is not a TFRecord file of pre-training examples"),
+           "long_records": (_edited_first_record(setup, tmp_path, input_ids=[1] * 40), False, "with seq_length 32"),
+           "foreign_ids": (_edited_first_record(setup, tmp_path, input_ids=ids), False,
+                           f"holds token id {vocab_size + 5}, beyond the model's vocab_size {vocab_size}")}
+  for name, (content, keep_size, expected) in cases.items():
+    shard = _data_with_shard(setup, tmp_path / name, content, keep_size)
+    line = _one_line_error(capsys, distill_setup.distill_argv({**setup, "data": tmp_path / name}, tmp_path / "out",
+                                                              *STEPS))
+    assert f"shard {shard}" in line and expected in line, (name, line)
+    assert not (tmp_path / "out").exists()
+  cluster = {"worker": ["localhost:2222", "localhost:2223"], "chief": ["localhost:2222"]}
+  monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "chief", "index": 0}}))
+  line = _one_line_error(capsys, distill_setup.distill_argv(setup, tmp_path / "out", *STEPS, "--strategy",
+                                                            "multi_worker"))
+  assert line == ("error: TF_CONFIG names localhost:2222 twice (worker 0 and chief 0): each task needs its own "
+                  "host:port")
+  assert not (tmp_path / "out").exists()
+
+
 def test_held_out_masked_lm_accuracy_counts_weighted_positions(setup, finished):
   """Accuracy over the masked positions, each by its weight, across uneven batches."""
   from hub_export.distillation import records

@@ -196,6 +196,42 @@ def test_original_schedule_starts_the_masked_lm_head_from_the_teacher_too(setup,
     np.testing.assert_array_equal(student_variable.numpy(), teacher_variable.numpy())
 
 
+def test_transfer_teacher_layers_maps_named_teacher_blocks_onto_fewer_student_blocks(setup, tmp_path, capsys):
+  """A 4-block teacher onto the 2-block student: stage k compares student block k with teacher block [1, 3][k]."""
+  import tensorflow as tf
+
+  from hub_export.distillation import losses
+  from hub_export.distillation.run import build_trainer
+  from hub_export.distillation.trainer import model_inputs
+
+  deep = {**setup, **distill_setup.write_teacher(tmp_path / "deep", setup["vocab"].read_text().splitlines(),
+                                                 {"num_hidden_layers": 4})}
+  trainer, _ = build_trainer(_args(deep, tmp_path / "run", "--transfer_teacher_layers", 1, 3))
+  trainer.start()
+  batch = next(trainer.batches(0))
+  inputs, normalizer = model_inputs(batch), tf.reduce_sum(tf.cast(batch["input_mask"], tf.float32))
+  teacher = trainer.teacher.encoder.transfer_outputs(inputs, 4, training=False)
+  student = trainer.student.model.encoder.transfer_outputs(inputs, 2, training=True)
+  for stage, block in ((0, 1), (1, 3)):
+    by_hand = [losses.layer_transfer_losses(
+        teacher["block_outputs"][b], student["block_outputs"][stage], teacher["attentions"][b],
+        student["attentions"][stage], batch["input_mask"], trainer.options.factors, normalizer=normalizer)
+        for b in range(4)]  # against each teacher block
+    terms = trainer._stage_loss(stage, batch)  # pylint: disable=protected-access
+    for name in ("feature_map", "mean", "variance", "attention"):
+      np.testing.assert_allclose(terms[name], by_hand[block][name], rtol=1e-5, err_msg=f"stage {stage} {name}")
+      assert all(abs(float(terms[name]) - float(by_hand[other][name])) > 1e-4 * abs(float(terms[name]))
+                 for other in range(4) if other != block), (stage, name)  # no other teacher block gives it
+    np.testing.assert_allclose(terms["loss"], by_hand[block]["total"] * trainer.schedule.loss_scale(stage), rtol=1e-5)
+  for layers, expected in (((1,), "names 1 teacher block(s), the student has 2"),
+                           ((1, 4), "--transfer_teacher_layers 4 is not a teacher block: the teacher has 4"),
+                           ((), "teacher num_hidden_layers 4 differs from student num_hidden_layers 2")):
+    argv = distill_setup.distill_argv(deep, tmp_path / "bad", *STEPS, *(("--transfer_teacher_layers", *layers)
+                                                                       if layers else ()))
+    assert expected in _one_line_error(capsys, argv)
+    assert not (tmp_path / "bad").exists()
+
+
 @pytest.mark.slow
 def test_a_run_killed_mid_stage_resumes_to_the_same_student(setup, finished, tmp_path):
   """SIGKILL inside stage 1 (after the step-4 checkpoint), then the same command again."""

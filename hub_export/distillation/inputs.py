@@ -54,9 +54,10 @@ def training_dataset(data: dict, context: tf.distribute.InputContext, *, batch_s
   pipelines, index = context.num_input_pipelines, context.input_pipeline_id
   paths, counts = data["paths"], data["counts"]
   if POLICIES[policy] == tf.data.experimental.AutoShardPolicy.FILE:
-    if len(paths) < pipelines:
-      raise HubExportError(f"--shard_policy file needs a shard for each of the {pipelines} workers, the data has "
-                           f"{len(paths)}: write more (--num_shards) or use --shard_policy data")
+    if not all(sum(counts[worker::pipelines]) for worker in range(pipelines)):
+      raise HubExportError(f"--shard_policy file needs a shard with records for each of the {pipelines} workers, "
+                           f"the data has {sum(1 for c in counts if c)}: write more (--num_shards) or use "
+                           "--shard_policy data")
     paths, counts = paths[index::pipelines], counts[index::pipelines]
     stream = record_stream(paths, counts, first_step * batch_size // pipelines, seed, shuffle_buffer)
   else:

@@ -119,12 +119,12 @@ def parse_batch(serialized, spec: dict) -> dict:
 
 
 def first_records(metadata: dict):
-  """(path, the shard's first example as numpy arrays) for every shard; one line naming a shard that is
-  not a TFRecord file or whose records do not have the metadata's shapes."""
+  """(path, the shard's first example as numpy arrays) for every shard that has one; one line naming a shard
+  that is not a TFRecord file or whose records do not have the metadata's shapes."""
   import tensorflow as tf
 
   spec = parse_spec(metadata["seq_length"], metadata["max_predictions"])
-  for path in metadata["paths"]:
+  for path in (path for path, count in zip(metadata["paths"], metadata["counts"]) if count):
     try:
       first = next(iter(tf.data.TFRecordDataset(path).take(1).batch(1).map(lambda b: parse_batch(b, spec))))
     except StopIteration:

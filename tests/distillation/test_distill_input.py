@@ -73,5 +73,5 @@ def test_under_the_data_policy_the_workers_split_the_one_device_batches(data):
 def test_the_file_policy_needs_a_shard_for_each_worker(data):
   from hub_export.support.errors import HubExportError
 
-  with pytest.raises(HubExportError, match="needs a shard for each of the 5 workers, the data has 4"):
+  with pytest.raises(HubExportError, match="needs a shard with records for each of the 5 workers, the data has 4"):
     _ids(data, _context(5, 0, replicas=5), batch_size=5)

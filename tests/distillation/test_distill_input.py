@@ -19,8 +19,9 @@ def data(tmp_path_factory):
   instances = [types.SimpleNamespace(tokens=[1, k + 10, 2], segment_ids=[0, 0, 0], masked_lm_positions=[1],
                                      masked_lm_ids=[k + 10], is_random_next=False) for k in range(SHARDS * PER_SHARD)]
   shards = records.write_shards(folder, [records.serialize(i, SEQ_LENGTH, MAX_PREDICTIONS) for i in instances], SHARDS)
-  (folder / records.METADATA_NAME).write_text(json.dumps({"features": list(records.FEATURES), "shards": shards,
-                                                          "seq_length": SEQ_LENGTH, "max_predictions": MAX_PREDICTIONS}))
+  metadata = {"features": list(records.FEATURES), "shards": shards, "seq_length": SEQ_LENGTH,
+              "max_predictions": MAX_PREDICTIONS}
+  (folder / records.METADATA_NAME).write_text(json.dumps(metadata))
   return records.read_metadata(folder)
 
 

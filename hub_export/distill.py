@@ -20,7 +20,7 @@ take the original code's IB-BERT defaults.
 import argparse
 import sys
 
-from hub_export.distillation.options import SCHEDULES, LayerFactors, TrainOptions
+from hub_export.distillation.options import SCHEDULES, SHARD_POLICIES, LayerFactors, TrainOptions
 from hub_export.distillation.run import STRATEGIES
 from hub_export.support import cli
 
@@ -39,6 +39,14 @@ def parse_args(argv):
   parser.add_argument("--schedule", choices=SCHEDULES, default=defaults.schedule)
   parser.add_argument("--strategy", choices=STRATEGIES, default="default",
                       help="mirrored: all local devices; multi_worker: the cluster in TF_CONFIG")
+  parser.add_argument("--shard_policy", choices=SHARD_POLICIES, default=defaults.shard_policy,
+                      help="multi_worker: file: each worker reads its own shards; data: every worker reads all "
+                           "(the one-device run's batches)")
+  parser.add_argument("--shuffle_buffer", type=int, default=defaults.shuffle_buffer,
+                      help="records shuffled together in memory (0 or 1: file order)")
+  parser.add_argument("--transfer_teacher_layers", type=int, nargs="+",
+                      help="the teacher block (from 0) each student block learns from, one a student block "
+                           "(default: the block at its depth)")
   parser.add_argument("--cpu_devices", type=int, default=0,
                       help="split the CPU into this many logical devices first (to run mirrored on a CPU)")
   parser.add_argument("--steps_per_stage", type=int, default=defaults.steps_per_stage, help="steps of each layer stage")
@@ -58,15 +66,16 @@ def parse_args(argv):
   parser.add_argument("--distill_ground_truth_ratio", type=float, default=defaults.ground_truth_ratio,
                       help="weight of the one-hot target against the teacher's distribution")
   parser.add_argument("--checkpoint_every", type=int, default=defaults.checkpoint_every)
-  parser.add_argument("--seed", type=int, default=defaults.seed, help="seeds the student's initial values")
+  parser.add_argument("--seed", type=int, default=defaults.seed, help="seeds the student's initial values and the "
+                      "data order")
   parser.add_argument("--overwrite", action="store_true", help="discard a finished or foreign --out folder")
   args = parser.parse_args(argv)
   if args.teacher_only:
-    if args.teacher_ckpt or args.student_config or not args.vocab:
-      parser.error("--teacher_only takes --vocab and no --teacher_ckpt or --student_config")
+    if args.teacher_ckpt or args.student_config or args.transfer_teacher_layers or not args.vocab:
+      parser.error("--teacher_only takes --vocab and no --teacher_ckpt, --student_config or --transfer_teacher_layers")
   elif not (args.teacher_ckpt and args.student_config):
     parser.error("--teacher_ckpt and --student_config are required (or pass --teacher_only)")
-  for name in ("steps_per_stage", "distill_steps", "warmup_steps", "cpu_devices"):
+  for name in ("steps_per_stage", "distill_steps", "warmup_steps", "cpu_devices", "shuffle_buffer"):
     if getattr(args, name) < 0:
       parser.error(f"--{name} must not be negative")
   for name in ("batch_size", "checkpoint_every"):

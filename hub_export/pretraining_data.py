@@ -116,7 +116,7 @@ def write_pretraining_data(vocab_path, inputs, out, *, seq_length=128, max_predi
               "seed": seed, "lower_case": lower_case, "vocab_size": vocab.size, "vocab_sha256": vocab.sha256,
               "examples": len(serialized), "documents": len(documents)}
   with atomic_directory(out, overwrite, ours=records.DATA_FILES) as tmp:
-    metadata["files"] = records.write_shards(tmp, serialized, num_shards)
+    metadata["shards"] = records.write_shards(tmp, serialized, num_shards)
     (tmp / records.METADATA_NAME).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
   log.LOG.info("wrote %d examples from %d documents to %s", len(serialized), len(documents), out)
   return metadata

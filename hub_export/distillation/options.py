@@ -3,9 +3,13 @@
 here, so the command answers --help without loading it."""
 
 import dataclasses
+from typing import Optional, Tuple
 
 MODEL_GARDEN, ORIGINAL = "model_garden", "original"
 SCHEDULES = (MODEL_GARDEN, ORIGINAL)
+# How the workers of a multi-worker run split the data (tf.data's AutoShardPolicy of the same name).
+FILE, DATA = "file", "data"
+SHARD_POLICIES = (FILE, DATA)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,4 +35,7 @@ class TrainOptions:
   factors: LayerFactors = LayerFactors()
   ground_truth_ratio: float = 0.5
   checkpoint_every: int = 1000
-  seed: int = 0
+  seed: int = 0  # the student's start and the data order
+  shuffle_buffer: int = 10000  # records shuffled together
+  shard_policy: str = FILE
+  transfer_teacher_layers: Optional[Tuple[int, ...]] = None  # the teacher block each student block learns from

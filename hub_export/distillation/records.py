@@ -2,7 +2,9 @@
 
 Feature names and dtypes are the standard BERT pre-training ones (int64 ids, float
 weights), so the files also feed Model Garden's and the original code's readers. A
-`pretraining_data.json` beside the shards records what made them.
+`pretraining_data.json` beside the shards records what made them, and each shard's name,
+example count and byte size: a reader knows where an epoch ends without reading the data,
+and a truncated shard shows before training.
 """
 
 import json
@@ -53,7 +55,7 @@ def serialize(instance, seq_length: int, max_predictions: int) -> bytes:
 
 
 def write_shards(directory: Path, records: list, num_shards: int) -> list:
-  """Round-robin over `num_shards` files, in order; returns the file names."""
+  """Round-robin over `num_shards` files, in order; returns [{"file", "examples", "bytes"}] a shard."""
   import tensorflow as tf
 
   names = [SHARD_PATTERN.format(index=i, count=num_shards) for i in range(num_shards)]
@@ -62,7 +64,8 @@ def write_shards(directory: Path, records: list, num_shards: int) -> list:
     writers[index % num_shards].write(record)
   for writer in writers:
     writer.close()
-  return names
+  return [{"file": name, "examples": len(records[index::num_shards]), "bytes": (directory / name).stat().st_size}
+          for index, name in enumerate(names)]
 
 
 def read_metadata(directory) -> dict:
@@ -79,11 +82,21 @@ def read_metadata(directory) -> dict:
   if missing:
     raise HubExportError(f"data folder {directory} lacks feature(s) {', '.join(missing)} "
                          f"(its {METADATA_NAME} lists {', '.join(metadata.get('features', [])) or 'none'})")
-  files = [Path(directory) / name for name in metadata.get("files", [])]
+  shards = metadata.get("shards", [])
+  if not shards or not all(isinstance(s, dict) and {"file", "examples", "bytes"} <= s.keys() for s in shards):
+    raise HubExportError(f"data folder {directory}: its {METADATA_NAME} lists no shards with their examples and "
+                         "bytes (write it again with python -m hub_export.pretraining_data)")
+  files = [Path(directory) / shard["file"] for shard in shards]
   absent = [str(f) for f in files if not f.is_file()]
-  if not files or absent:
-    raise HubExportError(f"data folder {directory}: shard(s) missing: {', '.join(absent) or 'none listed'}")
-  return {**metadata, "paths": [str(f) for f in files]}
+  if absent:
+    raise HubExportError(f"data folder {directory}: shard(s) missing: {', '.join(absent)}")
+  for path, shard in zip(files, shards):
+    if path.stat().st_size != shard["bytes"]:
+      raise HubExportError(f"shard {path} holds {path.stat().st_size} bytes, {METADATA_NAME} says {shard['bytes']}: "
+                           "truncated or changed since it was written")
+  if not sum(shard["examples"] for shard in shards):
+    raise HubExportError(f"data folder {directory} holds no examples")
+  return {**metadata, "paths": [str(f) for f in files], "counts": [shard["examples"] for shard in shards]}
 
 
 def parse_spec(seq_length: int, max_predictions: int) -> dict:
@@ -97,8 +110,35 @@ def parse_spec(seq_length: int, max_predictions: int) -> dict:
   return spec
 
 
+def parse_batch(serialized, spec: dict) -> dict:
+  """A batch of serialized records as tensors: int32 ids, float32 weights."""
+  import tensorflow as tf
+
+  parsed = tf.io.parse_example(serialized, spec)
+  return {name: value if value.dtype == tf.float32 else tf.cast(value, tf.int32) for name, value in parsed.items()}
+
+
+def first_records(metadata: dict):
+  """(path, the shard's first example as numpy arrays) for every shard that has one; one line naming a shard
+  that is not a TFRecord file or whose records do not have the metadata's shapes."""
+  import tensorflow as tf
+
+  spec = parse_spec(metadata["seq_length"], metadata["max_predictions"])
+  for path in (path for path, count in zip(metadata["paths"], metadata["counts"]) if count):
+    try:
+      first = next(iter(tf.data.TFRecordDataset(path).take(1).batch(1).map(lambda b: parse_batch(b, spec))))
+    except StopIteration:
+      raise HubExportError(f"shard {path} holds no records") from None
+    except tf.errors.OpError as e:
+      raise HubExportError(f"shard {path} is not a TFRecord file of pre-training examples with seq_length "
+                           f"{metadata['seq_length']} and max_predictions {metadata['max_predictions']}: "
+                           f"{e.message.splitlines()[0]}") from None
+    yield path, {name: value.numpy()[0] for name, value in first.items()}
+
+
 def load_examples(directory) -> dict:
-  """Every example of a data folder as numpy arrays (int32 ids, float32 weights), in file order."""
+  """Every example of a data folder as numpy arrays (int32 ids, float32 weights), in file order (small
+  held-out folders; training streams its data)."""
   import tensorflow as tf
 
   metadata = read_metadata(directory)
@@ -106,12 +146,8 @@ def load_examples(directory) -> dict:
   columns = {name: [] for name in FEATURES}
   try:
     for batch in tf.data.TFRecordDataset(metadata["paths"]).batch(4096):
-      parsed = tf.io.parse_example(batch, spec)
-      for name in FEATURES:
-        columns[name].append(parsed[name].numpy())
+      for name, value in parse_batch(batch, spec).items():
+        columns[name].append(value.numpy())
   except tf.errors.OpError as e:
     raise HubExportError(f"data folder {directory}: cannot parse its records: {e.message.splitlines()[0]}") from None
-  if not columns["input_ids"]:
-    raise HubExportError(f"data folder {directory} holds no examples")
-  return {name: np.concatenate(values).astype(np.float32 if name == "masked_lm_weights" else np.int32)
-          for name, values in columns.items()}
+  return {name: np.concatenate(values) for name, values in columns.items()}

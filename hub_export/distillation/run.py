@@ -3,6 +3,7 @@ restored, the run folder resumed or started, the trainer run, and the student wr
 checkpoint layout with its config, vocab and casing."""
 
 import dataclasses
+import json
 import os
 import shutil
 from pathlib import Path
@@ -30,7 +31,10 @@ def train_options(args) -> TrainOptions:
                       learning_rate=args.learning_rate, end_learning_rate=args.end_learning_rate,
                       warmup_steps=args.warmup_steps, weight_decay=args.weight_decay, clip_norm=args.clip_norm,
                       factors=factors, ground_truth_ratio=args.distill_ground_truth_ratio,
-                      checkpoint_every=args.checkpoint_every, seed=args.seed)
+                      checkpoint_every=args.checkpoint_every, seed=args.seed, shuffle_buffer=args.shuffle_buffer,
+                      shard_policy=args.shard_policy,
+                      transfer_teacher_layers=tuple(args.transfer_teacher_layers) if args.transfer_teacher_layers
+                      else None)
 
 
 def make_strategy(name: str, cpu_devices: int):
@@ -49,7 +53,24 @@ def make_strategy(name: str, cpu_devices: int):
     return tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
   if "TF_CONFIG" not in os.environ:
     raise HubExportError("--strategy multi_worker needs the cluster in the TF_CONFIG environment variable")
+  check_cluster(os.environ["TF_CONFIG"])
   return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+def check_cluster(tf_config: str) -> None:
+  """Each task of the TF_CONFIG cluster at its own host:port (a repeated one would leave the workers waiting)."""
+  try:
+    cluster = json.loads(tf_config)["cluster"]
+    tasks = [(f"{job} {index}", address) for job, addresses in cluster.items()
+             for index, address in enumerate(addresses)]
+  except (ValueError, KeyError, TypeError, AttributeError):
+    raise HubExportError("TF_CONFIG is not JSON with a \"cluster\" of job names and host:port lists") from None
+  seen = {}
+  for task, address in tasks:
+    if address in seen:
+      raise HubExportError(f"TF_CONFIG names {address} twice ({seen[address]} and {task}): each task needs its own "
+                           "host:port")
+    seen[address] = task
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,7 +147,7 @@ def build_trainer(args):
     student_config, teacher_location, vocab = teacher_config, None, _vocab_for(args, None)
   else:
     student_config = MobileBertConfig.from_json_file(args.student_config)
-    training.check_pair(teacher_config, student_config)
+    training.check_pair(teacher_config, student_config, args.transfer_teacher_layers)
     teacher_location = locate_checkpoint(args.teacher_ckpt)
     vocab = _vocab_for(args, teacher_location)
   metadata = records.read_metadata(args.data)
@@ -139,12 +160,11 @@ def build_trainer(args):
 
   from hub_export.checkpoint.restore import load_mobilebert
 
-  examples = records.load_examples(args.data)
   teacher = None
   if teacher_location is not None:
     with strategy.scope(), log.step("restore the teacher"):
       teacher, _ = load_mobilebert(teacher_location, args.teacher_config, role=TEACHER)
-  trainer = training.Trainer(strategy, teacher, student_config, examples, out, options)
+  trainer = training.Trainer(strategy, teacher, student_config, metadata, out, options)
   trainer.check_resumable()
   return trainer, vocab
 

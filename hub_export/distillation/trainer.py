@@ -1,9 +1,10 @@
 """Progressive knowledge transfer under `tf.distribute`: one stage a block, then distillation.
 
 The run is a sequence of global steps; `StageLayout` maps each to its stage and the step
-within it. Each step reads a fixed slice of the data (the same global batch under any
-strategy, split evenly over the replicas), every loss is normalized by global weight sums,
-and gradients are summed over replicas, so a mirrored run computes the single-device run.
+within it. Each step reads the next global batch of the data stream (`inputs.py`: the same
+batches under one device, mirrored replicas or data-sharded workers, split evenly over the
+replicas), every loss is normalized by global weight sums, and gradients are summed over
+replicas, so a mirrored run computes the single-device run.
 Checkpoints hold the student, the optimizer, the global step and the stage layout, so a run
 resumes where it stopped and refuses a checkpoint made for another layout.
 """
@@ -13,12 +14,11 @@ import dataclasses
 import json
 from pathlib import Path
 
-import numpy as np
 import tensorflow as tf
 
 from hub_export import signatures as sig
 from hub_export.config import MobileBertConfig
-from hub_export.distillation import losses, schedules
+from hub_export.distillation import inputs, losses, records, schedules
 from hub_export.distillation.optimizer import Lamb
 from hub_export.distillation.options import TrainOptions
 from hub_export.distillation.student import (Pretrainer, embedding_pairs, masked_lm_pairs,
@@ -36,6 +36,7 @@ class StageLayout:
   steps_per_stage: int
   distill_steps: int
   schedule: str
+  teacher_layers: tuple = ()  # the teacher block each stage transfers from
 
   @property
   def total_steps(self) -> int:
@@ -50,24 +51,43 @@ class StageLayout:
     return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
 
-def check_pair(teacher: MobileBertConfig, student: MobileBertConfig) -> None:
+def check_pair(teacher: MobileBertConfig, student: MobileBertConfig, teacher_layers=None) -> None:
   """What transfer needs the two networks to share; one line naming the first mismatch."""
+  if teacher_layers is not None:
+    check_teacher_layers(teacher_layers, teacher, student)
   why = {"hidden_size": "layer transfer compares their block outputs",
          "num_attention_heads": "attention transfer compares them head by head",
-         "num_hidden_layers": "each student block learns from the teacher block at its depth",
+         "num_hidden_layers": ("without --transfer_teacher_layers each student block learns from the teacher block "
+                               "at its depth"),
          "vocab_size": "distillation compares their masked-LM distributions",
          "embedding_size": "the student's embedding starts as the teacher's",
          "trigram_input": "the student's embedding starts as the teacher's",
          "max_position_embeddings": "the student's embedding starts as the teacher's",
          "type_vocab_size": "the student's embedding starts as the teacher's"}
   for key, reason in why.items():
-    if getattr(teacher, key) != getattr(student, key):
+    if getattr(teacher, key) != getattr(student, key) and not (key == "num_hidden_layers" and teacher_layers):
       raise HubExportError(f"teacher {key} {getattr(teacher, key)} differs from student {key} "
                            f"{getattr(student, key)}: {reason}")
 
 
+def check_teacher_layers(teacher_layers, teacher: MobileBertConfig, student: MobileBertConfig) -> None:
+  """Model Garden's `transfer_teacher_layers`: one teacher block index (from 0) for each student block."""
+  if len(teacher_layers) != student.num_hidden_layers:
+    raise HubExportError(f"--transfer_teacher_layers names {len(teacher_layers)} teacher block(s), the student has "
+                         f"{student.num_hidden_layers}: name one for each student block")
+  wrong = [index for index in teacher_layers if not 0 <= index < teacher.num_hidden_layers]
+  if wrong:
+    raise HubExportError(f"--transfer_teacher_layers {wrong[0]} is not a teacher block: the teacher has "
+                         f"{teacher.num_hidden_layers}, numbered from 0")
+
+
 def check_data(metadata: dict, config: MobileBertConfig, options: TrainOptions, replicas: int) -> None:
   check_data_fits(metadata, config)
+  for path, first in records.first_records(metadata):
+    largest = max(int(first["input_ids"].max()), int(first["masked_lm_ids"].max()))
+    if largest >= config.vocab_size:
+      raise HubExportError(f"shard {path}: its first record holds token id {largest}, beyond the model's vocab_size "
+                           f"{config.vocab_size}")
   if options.batch_size % replicas:
     raise HubExportError(f"--batch_size {options.batch_size} does not split evenly over {replicas} replicas")
 
@@ -80,13 +100,6 @@ def check_data_fits(metadata: dict, config: MobileBertConfig) -> None:
   if metadata["seq_length"] > config.max_position_embeddings:
     raise HubExportError(f"the data's seq_length {metadata['seq_length']} exceeds max_position_embeddings "
                          f"{config.max_position_embeddings}")
-
-
-def batch_for_step(examples: dict, step: int, batch_size: int) -> dict:
-  """The global batch of a step: consecutive examples, wrapping around the data."""
-  count = len(examples["input_ids"])
-  rows = (np.arange(batch_size) + step * batch_size) % count
-  return {name: values[rows] for name, values in examples.items()}
 
 
 def model_inputs(batch) -> dict:
@@ -105,15 +118,17 @@ class Trainer:
   from-scratch baseline of a student.
   """
 
-  def __init__(self, strategy, teacher, student_config: MobileBertConfig, examples: dict, out: Path,
+  def __init__(self, strategy, teacher, student_config: MobileBertConfig, data: dict, out: Path,
                options: TrainOptions):
-    self.strategy, self.teacher, self.examples, self.out, self.options = strategy, teacher, examples, out, options
+    """`data`: records.read_metadata's dict of the data folder."""
+    self.strategy, self.teacher, self.data, self.out, self.options = strategy, teacher, data, out, options
     self.schedule = schedules.get_schedule(options.schedule)
     if teacher is None:
       self.layout = StageLayout(0, 0, options.distill_steps, PRETRAINING)
     else:
-      self.layout = StageLayout(student_config.num_hidden_layers, options.steps_per_stage, options.distill_steps,
-                                options.schedule)
+      num_layers = student_config.num_hidden_layers
+      self.layout = StageLayout(num_layers, options.steps_per_stage, options.distill_steps, options.schedule,
+                                tuple(options.transfer_teacher_layers or range(num_layers)))
     with strategy.scope():
       self.student = Pretrainer(student_config)
       self.variables = list(self.student.trainable_variables)
@@ -179,10 +194,11 @@ class Trainer:
     inputs = model_inputs(batch)
     global_sum = lambda x: context.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(tf.cast(x, tf.float32)))
     if stage < self.layout.num_layers:
-      teacher = self.teacher.encoder.transfer_outputs(inputs, stage + 1, training=False)
+      block = self.layout.teacher_layers[stage]
+      teacher = self.teacher.encoder.transfer_outputs(inputs, block + 1, training=False)
       student = self.student.model.encoder.transfer_outputs(inputs, stage + 1, training=True)
       terms = losses.layer_transfer_losses(
-          teacher["block_outputs"][stage], student["block_outputs"][stage], teacher["attentions"][stage],
+          teacher["block_outputs"][block], student["block_outputs"][stage], teacher["attentions"][block],
           student["attentions"][stage], batch["input_mask"], self.options.factors,
           normalizer=global_sum(batch["input_mask"]))
       terms["loss"] = terms.pop("total") * self.schedule.loss_scale(stage)
@@ -217,15 +233,13 @@ class Trainer:
       self._step_functions[stage] = step
     return self._step_functions[stage]
 
-  def _distribute(self, batch: dict):
-    replicas = self.strategy.num_replicas_in_sync
-    share = self.options.batch_size // replicas
-
-    def slice_for(context):
-      start = context.replica_id_in_sync_group * share
-      return {name: tf.constant(values[start:start + share]) for name, values in batch.items()}
-
-    return self.strategy.experimental_distribute_values_from_function(slice_for)
+  def batches(self, first_step: int):
+    """The distributed global batches from step `first_step` on."""
+    o = self.options
+    dataset_for = lambda context: inputs.training_dataset(
+        self.data, context, batch_size=o.batch_size, first_step=first_step, policy=o.shard_policy, seed=o.seed,
+        shuffle_buffer=o.shuffle_buffer)
+    return iter(self.strategy.distribute_datasets_from_function(dataset_for))
 
   # -- the run -----------------------------------------------------------------------------------
 
@@ -243,7 +257,7 @@ class Trainer:
     log_path = self.out / LOSS_LOG
     kept = [line for line in (log_path.read_text().splitlines() if log_path.exists() else [])
             if json.loads(line)["step"] < first]
-    bar = None
+    bar, batches = None, self.batches(first)
     with open(log_path, "w", encoding="utf-8") as log_file, contextlib.ExitStack() as bars:
       log_file.writelines(f"{line}\n" for line in kept)
       for step in range(first, until):
@@ -254,8 +268,7 @@ class Trainer:
         if bar is None:  # steps done, rate and time left of this stage
           bar = bars.enter_context(progress(self._stage_steps(stage), f"stage {stage} ({self._stage_name(stage)})",
                                             initial=step_in_stage))
-        batch = self._distribute(batch_for_step(self.examples, step, self.options.batch_size))
-        terms = self._step_function(stage)(batch, tf.constant(step_in_stage, tf.int64))
+        terms = self._step_function(stage)(next(batches), tf.constant(step_in_stage, tf.int64))
         record = {"step": step, "stage": stage, **{k: float(v) for k, v in sorted(terms.items())}}
         log_file.write(json.dumps(record) + "\n")
         log_file.flush()

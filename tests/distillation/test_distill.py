@@ -14,8 +14,10 @@ from conftest import REPO
 from support import distill_setup
 from support.progress_capture import every_update_reported, reports
 
+# Records in file order: three steps of a stage see neighbouring batches, so a falling loss is the training's
+# (test_distill_input.py covers the shuffled stream).
 STEPS = ("--steps_per_stage", 3, "--distill_steps", 4, "--batch_size", 8, "--warmup_steps", 2,
-         "--checkpoint_every", 2, "--seed", 5)
+         "--checkpoint_every", 2, "--seed", 5, "--shuffle_buffer", 0)
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +107,12 @@ def _free_ports(count: int) -> list:
 
 @pytest.mark.slow
 def test_multi_worker_over_two_processes_equals_one_device(setup, finished, tmp_path):
-  """Two local worker processes, TF_CONFIG naming both, one CPU replica each, on the same global batch."""
+  """Two local worker processes, TF_CONFIG naming both, one CPU replica each, on the same global batch (each
+  worker reads all the data and keeps its half of each batch)."""
   _, single = finished
   out = tmp_path / "multi_worker"
   cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
-  argv = distill_setup.distill_argv(setup, out, *STEPS, "--strategy", "multi_worker")
+  argv = distill_setup.distill_argv(setup, out, *STEPS, "--strategy", "multi_worker", "--shard_policy", "data")
   workers = []
   for index in range(2):
     env = {**{k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"},
@@ -156,7 +159,6 @@ def test_layer_stage_trains_only_blocks_up_to_it_and_starts_from_the_teacher_emb
 
   from hub_export.distillation.run import build_trainer
   from hub_export.distillation.student import embedding_pairs, masked_lm_pairs
-  from hub_export.distillation.trainer import batch_for_step
 
   trainer, _ = build_trainer(_args(setup, tmp_path / "staged"))
   trainer.start()
@@ -164,7 +166,7 @@ def test_layer_stage_trains_only_blocks_up_to_it_and_starts_from_the_teacher_emb
     np.testing.assert_array_equal(student_variable.numpy(), teacher_variable.numpy())
   assert not all(np.array_equal(t.numpy(), s.numpy()) for t, s in masked_lm_pairs(trainer.teacher, trainer.student.model))
   # No gradient reaches block 1 from the stage-0 loss.
-  batch = {k: tf.constant(v) for k, v in batch_for_step(trainer.examples, 0, 8).items()}
+  batch = next(trainer.batches(0))
   blocks = list(trainer.student.model.encoder.blocks.stacked.values())
   with tf.GradientTape() as tape:
     loss = trainer._stage_loss(0, batch)["loss"]  # pylint: disable=protected-access
@@ -192,6 +194,42 @@ def test_original_schedule_starts_the_masked_lm_head_from_the_teacher_too(setup,
   trainer.start()
   for teacher_variable, student_variable in masked_lm_pairs(trainer.teacher, trainer.student.model):
     np.testing.assert_array_equal(student_variable.numpy(), teacher_variable.numpy())
+
+
+def test_transfer_teacher_layers_maps_named_teacher_blocks_onto_fewer_student_blocks(setup, tmp_path, capsys):
+  """A 4-block teacher onto the 2-block student: stage k compares student block k with teacher block [1, 3][k]."""
+  import tensorflow as tf
+
+  from hub_export.distillation import losses
+  from hub_export.distillation.run import build_trainer
+  from hub_export.distillation.trainer import model_inputs
+
+  deep = {**setup, **distill_setup.write_teacher(tmp_path / "deep", setup["vocab"].read_text().splitlines(),
+                                                 {"num_hidden_layers": 4})}
+  trainer, _ = build_trainer(_args(deep, tmp_path / "run", "--transfer_teacher_layers", 1, 3))
+  trainer.start()
+  batch = next(trainer.batches(0))
+  inputs, normalizer = model_inputs(batch), tf.reduce_sum(tf.cast(batch["input_mask"], tf.float32))
+  teacher = trainer.teacher.encoder.transfer_outputs(inputs, 4, training=False)
+  student = trainer.student.model.encoder.transfer_outputs(inputs, 2, training=True)
+  for stage, block in ((0, 1), (1, 3)):
+    by_hand = [losses.layer_transfer_losses(
+        teacher["block_outputs"][b], student["block_outputs"][stage], teacher["attentions"][b],
+        student["attentions"][stage], batch["input_mask"], trainer.options.factors, normalizer=normalizer)
+        for b in range(4)]  # against each teacher block
+    terms = trainer._stage_loss(stage, batch)  # pylint: disable=protected-access
+    for name in ("feature_map", "mean", "variance", "attention"):
+      np.testing.assert_allclose(terms[name], by_hand[block][name], rtol=1e-5, err_msg=f"stage {stage} {name}")
+      assert all(abs(float(terms[name]) - float(by_hand[other][name])) > 1e-4 * abs(float(terms[name]))
+                 for other in range(4) if other != block), (stage, name)  # no other teacher block gives it
+    np.testing.assert_allclose(terms["loss"], by_hand[block]["total"] * trainer.schedule.loss_scale(stage), rtol=1e-5)
+  for layers, expected in (((1,), "names 1 teacher block(s), the student has 2"),
+                           ((1, 4), "--transfer_teacher_layers 4 is not a teacher block: the teacher has 4"),
+                           ((), "teacher num_hidden_layers 4 differs from student num_hidden_layers 2")):
+    argv = distill_setup.distill_argv(deep, tmp_path / "bad", *STEPS, *(("--transfer_teacher_layers", *layers)
+                                                                       if layers else ()))
+    assert expected in _one_line_error(capsys, argv)
+    assert not (tmp_path / "bad").exists()
 
 
 @pytest.mark.slow
@@ -293,6 +331,62 @@ def test_bad_input_is_one_line_before_training(setup, finished, tmp_path, capsys
   _, out = finished  # a run made with 3 steps a stage, resumed with 2
   argv = distill_setup.distill_argv(setup, out, *STEPS[2:], "--steps_per_stage", 2)
   assert "was made for another stage layout" in _one_line_error(capsys, argv)
+
+
+def _data_with_shard(setup, folder, content: bytes, keep_size: bool = False):
+  """A copy of the data folder whose shard holds `content`; its metadata records the new size unless `keep_size`."""
+  from hub_export.distillation.records import METADATA_NAME
+
+  shutil.copytree(setup["data"], folder)
+  metadata = json.loads((folder / METADATA_NAME).read_text())
+  shard = folder / metadata["shards"][0]["file"]
+  shard.write_bytes(content)
+  if not keep_size:
+    metadata["shards"][0]["bytes"] = len(content)
+    (folder / METADATA_NAME).write_text(json.dumps(metadata))
+  return shard
+
+
+def _edited_first_record(setup, tmp_path, **features) -> bytes:
+  """The data's first record with int64 `features` replaced, as the bytes of a TFRecord file."""
+  import tensorflow as tf
+
+  from hub_export.distillation.records import read_metadata
+
+  first = next(iter(tf.data.TFRecordDataset(read_metadata(setup["data"])["paths"][0]))).numpy()
+  example = tf.train.Example.FromString(first)
+  for name, values in features.items():
+    del example.features.feature[name].int64_list.value[:]
+    example.features.feature[name].int64_list.value.extend(values)
+  path = tmp_path / "edited.tfrecord"
+  with tf.io.TFRecordWriter(str(path)) as writer:
+    writer.write(example.SerializeToString())
+  return path.read_bytes()
+
+
+def test_bad_shards_and_a_repeated_cluster_address_are_one_line_before_training(setup, tmp_path, capsys,
+                                                                               monkeypatch):
+  shard_bytes = next(setup["data"].glob("*.tfrecord")).read_bytes()
+  vocab_size = len(setup["vocab"].read_text().splitlines())
+  ids = [1, vocab_size + 5] + [0] * 30
+  cases = {"truncated": (shard_bytes[:-7], True, "bytes, pretraining_data.json says"),
+           "not_a_tfrecord": (b"\x07" * len(shard_bytes), True, "is not a TFRecord file of pre-training examples"),
+           "long_records": (_edited_first_record(setup, tmp_path, input_ids=[1] * 40), False, "with seq_length 32"),
+           "foreign_ids": (_edited_first_record(setup, tmp_path, input_ids=ids), False,
+                           f"holds token id {vocab_size + 5}, beyond the model's vocab_size {vocab_size}")}
+  for name, (content, keep_size, expected) in cases.items():
+    shard = _data_with_shard(setup, tmp_path / name, content, keep_size)
+    line = _one_line_error(capsys, distill_setup.distill_argv({**setup, "data": tmp_path / name}, tmp_path / "out",
+                                                              *STEPS))
+    assert f"shard {shard}" in line and expected in line, (name, line)
+    assert not (tmp_path / "out").exists()
+  cluster = {"worker": ["localhost:2222", "localhost:2223"], "chief": ["localhost:2222"]}
+  monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "chief", "index": 0}}))
+  line = _one_line_error(capsys, distill_setup.distill_argv(setup, tmp_path / "out", *STEPS, "--strategy",
+                                                            "multi_worker"))
+  assert line == ("error: TF_CONFIG names localhost:2222 twice (worker 0 and chief 0): each task needs its own "
+                  "host:port")
+  assert not (tmp_path / "out").exists()
 
 
 def test_held_out_masked_lm_accuracy_counts_weighted_positions(setup, finished):

@@ -24,7 +24,6 @@ def sentences() -> list:
 
 def build(root, seq_length=32, max_predictions=5, teacher_overrides=None, student_overrides=None):
   """Writes vocab, corpus, data/, teacher/ (release layout) and the two configs under `root`; returns their paths."""
-  from hub_export.checkpoint.tf1_release import write_release_checkpoint
   from hub_export.pretraining_data import write_pretraining_data
 
   lines = sentences()
@@ -36,15 +35,23 @@ def build(root, seq_length=32, max_predictions=5, teacher_overrides=None, studen
   data = root / "data"
   write_pretraining_data(vocab, [text], data, seq_length=seq_length, max_predictions=max_predictions, seed=1,
                          lower_case=True)
-  teacher_json = {**TEACHER_JSON, "vocab_size": len(tokens), **(teacher_overrides or {})}
   student_json = {**STUDENT_JSON, "vocab_size": len(tokens), **(student_overrides or {})}
-  teacher_config, student_config = root / "teacher_config.json", root / "student_config.json"
-  teacher_config.write_text(json.dumps(teacher_json))
+  student_config = root / "student_config.json"
   student_config.write_text(json.dumps(student_json))
-  teacher = write_release_checkpoint(root / "teacher", MobileBertConfig.from_dict(teacher_json, role=TEACHER), seed=3,
-                                     vocab_lines=tokens)
-  return {"teacher_config": teacher_config, "teacher_ckpt": teacher, "student_config": student_config,
+  return {**write_teacher(root / "teacher", tokens, teacher_overrides), "student_config": student_config,
           "data": data, "vocab": vocab}
+
+
+def write_teacher(folder, tokens: list, overrides=None) -> dict:
+  """A teacher checkpoint (release layout) and its config in `folder`: {"teacher_config", "teacher_ckpt"}."""
+  from hub_export.checkpoint.tf1_release import write_release_checkpoint
+
+  teacher_json = {**TEACHER_JSON, "vocab_size": len(tokens), **(overrides or {})}
+  config = folder.parent / f"{folder.name}_config.json"
+  config.write_text(json.dumps(teacher_json))
+  teacher = write_release_checkpoint(folder, MobileBertConfig.from_dict(teacher_json, role=TEACHER), seed=3,
+                                     vocab_lines=tokens)
+  return {"teacher_config": config, "teacher_ckpt": teacher}
 
 
 def distill_argv(paths, out, *extra) -> list:

@@ -16,3 +16,8 @@ COMMAND_PROCESS = (_sys.argv[:1] == ["-m"]
 # package keeps its own choice.
 if COMMAND_PROCESS:
   _os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+# TensorFlow's converter imports JAX on start wherever JAX is installed (for converting JAX functions, which no
+# command does): most of a second of each command's start. A command on Keras 3's JAX backend keeps it.
+if COMMAND_PROCESS and _os.environ.get("KERAS_BACKEND") != "jax":
+  _sys.modules.setdefault("jax", None)

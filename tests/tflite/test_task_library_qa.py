@@ -117,7 +117,8 @@ def qa(tmp_path_factory):
   assert exit_info.value.code == 0
   pairs = _questions(lines, CANDIDATES)
   answers, reachable = _savedmodel_answers(saved, saved / "assets" / "vocab.txt", pairs)
-  return {"files": files, "pairs": pairs, "answers": answers, "reachable": reachable}
+  return {"saved": saved, "windows": windows, "files": files, "pairs": pairs, "answers": answers,
+          "reachable": reachable}
 
 
 def test_the_file_has_the_task_librarys_interface(qa):
@@ -146,6 +147,28 @@ def test_the_task_library_gives_the_task_models_answers(qa, task_library_python)
           for quantize, answers in got.items()}
   assert same["none"] >= 0.99, same
   assert same["float16"] >= 0.9 and same["dynamic"] >= 0.9, same  # a sanity bound, not an accuracy target
+
+
+def test_padding_stays_inert_in_every_precision(qa, tmp_path):
+  """Other ids under the mask leave the real tokens' logits bit-identical, int8 included: the padding bias is
+  added to float scores before a float softmax, so a padded key gets a weight of exactly 0, and every other op works
+  on one token's row (dynamic-range quantizes each row with its own scale, int8 with calibrated constants).
+  (Ids from one past the first padding on: the trigram embedding of the last real token reads the id after it.)"""
+  from hub_export.tflite.runtime import TFLiteEncoder
+
+  # Few calibration windows: int8's ranges need not be good here, only its masking.
+  files = {**qa["files"], "int8": export_task_qa(tmp_path / "qa_int8.tflite", qa["saved"], qa["windows"], "int8",
+                                                 calibration_samples=4)}
+  window = next(w for w in qa["windows"](8) if w[sig.INPUT_MASK].sum() < TASK_LIBRARY_SEQ_LENGTH - 50)
+  real = window[sig.INPUT_MASK][0].astype(bool)
+  beyond = np.arange(TASK_LIBRARY_SEQ_LENGTH) > real.sum()
+  other = dict(window, **{sig.INPUT_WORD_IDS: np.where(beyond, 5 + np.arange(TASK_LIBRARY_SEQ_LENGTH) % 40,
+                                                       window[sig.INPUT_WORD_IDS])})
+  for quantize, path in files.items():
+    model = TFLiteEncoder(path, output_keys=(sig.START_LOGITS, sig.END_LOGITS))
+    want, got = model(window), model(other)
+    for key in (sig.START_LOGITS, sig.END_LOGITS):
+      np.testing.assert_array_equal(got[key][0][real], want[key][0][real], err_msg=f"{quantize} {key}")
 
 
 # ---- errors: one line, exit 2, nothing written -----------------------------------------

@@ -11,9 +11,11 @@ the 5 best starts x the 5 best ends, so a question counts when our best span is 
 
 import functools
 import json
+import os
 import random
 import re
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -227,3 +229,16 @@ def test_a_task_model_without_the_task_librarys_outputs_or_length_is_refused(tmp
   code, line = _cli(capsys, "--task_model", model, "--out", tmp_path / "m.tflite")
   assert (code, line) == (2, f"error: --task_model {model}{problem}")
   assert not (tmp_path / "m.tflite").exists()
+
+
+def test_a_task_model_with_the_in_graph_tokenizer_loads_in_a_fresh_process(tmp_path):
+  """`finetune` saves a `serving_default` that tokenizes with TensorFlow Text's ops, which a process must register
+  before loading the model: the command does (here nothing else imports tensorflow_text), and so gets as far as
+  this stub's refusal."""
+  model = tm.save_stub_qa_model(tmp_path / "model", outputs=("logits",), text_ops=True)
+  done = subprocess.run([sys.executable, "-m", "hub_export.export_tflite", "--task_model", str(model), "--out",
+                         str(tmp_path / "m.tflite")], capture_output=True, text=True, timeout=300,
+                        env={**os.environ, "PYTHONPATH": str(REPO)})
+  assert (done.returncode, done.stderr.strip().splitlines()[-1]) == (
+      2, f"error: --task_model {model}: its 'serve' signature gives logits; the Task Library's BertQuestionAnswerer "
+         "needs start_logits and end_logits")

@@ -27,15 +27,12 @@ from pathlib import Path
 from bench.bench_encoder import load_average, summarize, timed_calls
 from bench.bench_learnability import (PAIRS_PER_SENTENCE, QUESTIONS_PER_CONTEXT, TASKS, fresh_checkpoint, finetune,
                                       finetune_argv)
+from bench.bench_tflite import dir_size
 from bench.full_size_checkpoint import DEFAULT_WORK_DIR
 from bench.task_sets import write_sets
 
 PRECISIONS = ("none", "float16", "dynamic", "int8")
 SAVED_MODEL = "float SavedModel"
-
-
-def _dir_size(path: Path) -> int:
-  return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def _python(*argv) -> str:
@@ -127,7 +124,7 @@ def main(argv=None):
   window = qa_windows(task_model, dev, None, 1)[0]
   report["latency_1x384"] = latencies(task_model, files, window, args.threads, args.rounds, args.calls)
   report["load_average_1_5_15min"].append(load_average())
-  report["bytes"] = {SAVED_MODEL: _dir_size(task_model), **{q: path.stat().st_size for q, path in files.items()}}
+  report["bytes"] = {SAVED_MODEL: dir_size(task_model), **{q: path.stat().st_size for q, path in files.items()}}
   report["int8_f1_loss"] = round(report["scores"]["none"]["f1"] - report["scores"]["int8"]["f1"], 2)
   print(json.dumps(report, indent=2))
 

@@ -25,7 +25,7 @@ from pathlib import Path
 WARMUP = 3
 
 
-def _dir_size(path: Path) -> int:
+def dir_size(path: Path) -> int:
   return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
   example = text.encode(read_lines(DEFAULT_CALIBRATION_TEXT, 1))[0]
   serve = tf.saved_model.load(str(saved_model)).signatures["serving_default"]
   tf_inputs = {k: tf.constant(v) for k, v in example.items()}
-  rows = [("SavedModel (TF, encoder + MLM head)", _dir_size(saved_model),
+  rows = [("SavedModel (TF, encoder + MLM head)", dir_size(saved_model),
            _median_ms(lambda x: serve(**x), tf_inputs, args.runs), None)]
   sentences = text.encode(read_lines(args.corpus, args.sentences))
   want = [{k: v.numpy() for k, v in serve(**{k: tf.constant(v) for k, v in x.items()}).items()} for x in sentences]

@@ -40,6 +40,7 @@ class SavedModelRunner:
 
   def __init__(self, path):
     import tensorflow as tf
+    import tensorflow_text  # noqa: F401 - registers the ops of the in-graph tokenizer `finetune` saves beside `serve`
 
     try:
       loaded = tf.saved_model.load(str(path))
@@ -59,6 +60,7 @@ class HubLayerRunner:
 
   def __init__(self, path):
     import tensorflow_hub as hub
+    import tensorflow_text  # noqa: F401 - as for SavedModelRunner
 
     try:
       self._layer = hub.KerasLayer(str(path))

@@ -68,6 +68,7 @@ def from_task_model(path) -> QaSource:
   """Loads the task SavedModel's `serve` signature (of a model `read_qa_config` took); its outputs must be the Task
   Library's."""
   import tensorflow as tf
+  import tensorflow_text  # noqa: F401 - registers the ops of the in-graph tokenizer `finetune` saves beside `serve`
 
   path = Path(path)
   try:

@@ -97,9 +97,11 @@ def save_task_model(path: Path, model, settings: dict, vocab: list, metrics: dic
   return Path(path)
 
 
-def save_stub_qa_model(path: Path, outputs=(sig.START_LOGITS, sig.END_LOGITS), positions: int = 512) -> Path:
+def save_stub_qa_model(path: Path, outputs=(sig.START_LOGITS, sig.END_LOGITS), positions: int = 512,
+                       text_ops: bool = False) -> Path:
   """A task SavedModel without a MobileBERT, for the refusals that need one loaded: its `serve` gives `outputs`
-  [batch, seq] from a `position_embeddings` table of `positions` rows."""
+  [batch, seq] from a `position_embeddings` table of `positions` rows; with `text_ops`, a `serving_default` on
+  strings uses a TensorFlow Text op, as `finetune`'s in-graph tokenizer does."""
   root = tf.Module()
   root.position_embeddings = tf.Variable(tf.ones([positions, 4]), name="position_embeddings")
 
@@ -108,8 +110,14 @@ def save_stub_qa_model(path: Path, outputs=(sig.START_LOGITS, sig.END_LOGITS), p
     scores = tf.cast(inputs[sig.INPUT_WORD_IDS], tf.float32) * tf.reduce_sum(root.position_embeddings)
     return {name: scores for name in outputs}
 
+  signatures = {"serve": serve}
+  if text_ops:
+    import tensorflow_text as tf_text
+
+    signatures["serving_default"] = tf.function(lambda question: {"question": tf_text.normalize_utf8(question)},
+                                                input_signature=[tf.TensorSpec([None], tf.string)])
   write_task_assets(path, SQUAD_SETTINGS, tiny_vocab(160), max_seq_length=TASK_LIBRARY_SEQ_LENGTH)
-  tf.saved_model.save(root, str(path), signatures={"serve": serve})
+  tf.saved_model.save(root, str(path), signatures=signatures)
   return Path(path)
 
 

@@ -8,10 +8,14 @@ batch 1 for the classifier, so its batches run in chunks).
 """
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
+from conftest import REPO
 from hub_export import evaluate_task
 from hub_export.support import cli
 from hub_export.support.errors import HubExportError
@@ -188,3 +192,14 @@ def test_existing_predictions_are_kept_without_overwrite(models, tmp_path):
   assert out.read_text() == '{"kept": "yes"}'
   _evaluate(models, "squad", "savedmodel", models["squad_file"], out, overwrite=True)
   assert "kept" not in json.loads(out.read_text())
+
+
+def test_a_task_model_with_the_in_graph_tokenizer_is_scored_in_a_fresh_process(tmp_path):
+  """`finetune` saves a `serving_default` that tokenizes with TensorFlow Text's ops, which a process must register
+  before loading the model: the command does (in its own process nothing else imports tensorflow_text first)."""
+  model = tm.save_stub_qa_model(tmp_path / "model", text_ops=True)
+  done = subprocess.run([sys.executable, "-m", "hub_export.evaluate_task", "--task", "squad", "--model", str(model),
+                         "--eval_file", str(tm.squad_file(tmp_path / "dev.json"))], capture_output=True, text=True,
+                        timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+  assert done.returncode == 0, done.stderr[-2000:]
+  assert set(json.loads(done.stdout.strip().splitlines()[-1])) == {"exact_match", "f1"}

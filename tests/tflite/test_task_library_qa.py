@@ -11,9 +11,11 @@ the 5 best starts x the 5 best ends, so a question counts when our best span is 
 
 import functools
 import json
+import os
 import random
 import re
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -114,7 +116,8 @@ def qa(tmp_path_factory):
   assert exit_info.value.code == 0
   pairs = _questions(lines, CANDIDATES)
   answers, reachable = _savedmodel_answers(saved, saved / "assets" / "vocab.txt", pairs)
-  return {"files": files, "pairs": pairs, "answers": answers, "reachable": reachable}
+  return {"saved": saved, "windows": windows, "files": files, "pairs": pairs, "answers": answers,
+          "reachable": reachable}
 
 
 def test_the_file_has_the_task_librarys_interface(qa):
@@ -143,6 +146,28 @@ def test_the_task_library_gives_the_task_models_answers(qa, task_library_python)
           for quantize, answers in got.items()}
   assert same["none"] >= 0.99, same
   assert same["float16"] >= 0.9 and same["dynamic"] >= 0.9, same  # a sanity bound, not an accuracy target
+
+
+def test_padding_stays_inert_in_every_precision(qa, tmp_path):
+  """Other ids under the mask leave the real tokens' logits bit-identical, int8 included: the padding bias is
+  added to float scores before a float softmax, so a padded key gets a weight of exactly 0, and every other op works
+  on one token's row (dynamic-range quantizes each row with its own scale, int8 with calibrated constants).
+  (Ids from one past the first padding on: the trigram embedding of the last real token reads the id after it.)"""
+  from hub_export.tflite.runtime import TFLiteEncoder
+
+  # Few calibration windows: int8's ranges need not be good here, only its masking.
+  files = {**qa["files"], "int8": export_task_qa(tmp_path / "qa_int8.tflite", qa["saved"], qa["windows"], "int8",
+                                                 calibration_samples=4)}
+  window = next(w for w in qa["windows"](8) if w[sig.INPUT_MASK].sum() < TASK_LIBRARY_SEQ_LENGTH - 50)
+  real = window[sig.INPUT_MASK][0].astype(bool)
+  beyond = np.arange(TASK_LIBRARY_SEQ_LENGTH) > real.sum()
+  other = dict(window, **{sig.INPUT_WORD_IDS: np.where(beyond, 5 + np.arange(TASK_LIBRARY_SEQ_LENGTH) % 40,
+                                                       window[sig.INPUT_WORD_IDS])})
+  for quantize, path in files.items():
+    model = TFLiteEncoder(path, output_keys=(sig.START_LOGITS, sig.END_LOGITS))
+    want, got = model(window), model(other)
+    for key in (sig.START_LOGITS, sig.END_LOGITS):
+      np.testing.assert_array_equal(got[key][0][real], want[key][0][real], err_msg=f"{quantize} {key}")
 
 
 # ---- errors: one line, exit 2, nothing written -----------------------------------------
@@ -201,3 +226,16 @@ def test_a_task_model_without_the_task_librarys_outputs_or_length_is_refused(tmp
   code, line = _cli(capsys, "--task_model", model, "--out", tmp_path / "m.tflite")
   assert (code, line) == (2, f"error: --task_model {model}{problem}")
   assert not (tmp_path / "m.tflite").exists()
+
+
+def test_a_task_model_with_the_in_graph_tokenizer_loads_in_a_fresh_process(tmp_path):
+  """`finetune` saves a `serving_default` that tokenizes with TensorFlow Text's ops, which a process must register
+  before loading the model: the command does (here nothing else imports tensorflow_text), and so gets as far as
+  this stub's refusal."""
+  model = tm.save_stub_qa_model(tmp_path / "model", outputs=("logits",), text_ops=True)
+  done = subprocess.run([sys.executable, "-m", "hub_export.export_tflite", "--task_model", str(model), "--out",
+                         str(tmp_path / "m.tflite")], capture_output=True, text=True, timeout=300,
+                        env={**os.environ, "PYTHONPATH": str(REPO)})
+  assert (done.returncode, done.stderr.strip().splitlines()[-1]) == (
+      2, f"error: --task_model {model}: its 'serve' signature gives logits; the Task Library's BertQuestionAnswerer "
+         "needs start_logits and end_logits")

@@ -101,7 +101,8 @@ def test_next_sentence_pairs_are_half_random_and_otherwise_continuations():
 
   documents = [[[1000 * (d + 1) + 10 * s + t for t in range(3)] for s in range(40)] for d in range(100)]
   special = SpecialIds(cls=1, sep=2, mask=3, vocab_size=200000)
-  instances = create_instances(documents, 32, special, MaskingOptions(max_predictions=5), seed=3, short_seq_prob=0)
+  keyed = create_instances(documents, 32, special, MaskingOptions(max_predictions=5), seed=3, short_seq_prob=0)
+  instances = [instance for _, instance in keyed]
   assert len(instances) > 500, len(instances)
   assert 0.45 < np.mean([i.is_random_next for i in instances]) < 0.55
   for instance in instances:

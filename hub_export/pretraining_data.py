@@ -55,23 +55,25 @@ def parse_args(argv):
   return args
 
 
-def match_inputs(patterns) -> list:
+def match_inputs(patterns, pipeline=None) -> list:
   """The files the --input patterns match, absolute, each once, sorted (the corpus order); one line for a pattern
-  that matches nothing or a file that cannot be opened."""
+  that matches nothing or a local file that cannot be opened. Remote patterns (gs://) need the Beam `pipeline`."""
   from hub_export.beam.io import check_readable  # Beam-free
 
   paths = set()
   for pattern in map(str, patterns):
     if "://" in pattern:
-      raise HubExportError(f"--input {pattern}: remote files are read by Beam's workers only; mount the bucket or "
-                           "copy the files to read them here")
-    pattern = os.path.expanduser(pattern)
-    literal = os.path.lexists(pattern)  # a file whose name holds glob characters is that file
-    matched = [os.path.abspath(path) for path in ([pattern] if literal else glob.glob(pattern))]
+      if pipeline is None:
+        raise HubExportError(f"--input {pattern}: remote files are read on Beam only (pass --runner)")
+      matched = pipeline.match_remote(pattern)
+    else:
+      pattern = os.path.expanduser(pattern)
+      literal = os.path.lexists(pattern)  # a file whose name holds glob characters is that file
+      matched = [os.path.abspath(path) for path in ([pattern] if literal else glob.glob(pattern))]
+      for path in matched:
+        check_readable(path)
     if not matched:
       raise HubExportError(f"--input {pattern} matches no file")
-    for path in matched:
-      check_readable(path)
     paths.update(matched)
   return sorted(paths)
 
@@ -142,8 +144,8 @@ def write_pretraining_data(vocab_path, inputs, out, *, seq_length=128, max_predi
 
   settings = Settings(seq_length=seq_length, max_predictions=max_predictions, masked_lm_prob=masked_lm_prob,
                       short_seq_prob=short_seq_prob, dupe_factor=dupe_factor, num_shards=num_shards, seed=seed)
-  paths = match_inputs(inputs)
   pretraining = _beam_pipeline() if beam_args else None
+  paths = match_inputs(inputs, pretraining)
   dry_run = pretraining is not None and pretraining.is_dry_run(beam_args)
   if not dry_run:
     if "://" in str(out):

@@ -7,7 +7,7 @@ the metadata is written last, from the shards' summaries. The command publishes 
 """
 
 import apache_beam as beam
-from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystem import BeamIOError, CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from hub_export.beam.io import CorpusError
@@ -15,6 +15,14 @@ from hub_export.beam.pipeline import pipeline_options, worker_failure
 from hub_export.distillation import records, scheme
 from hub_export.support.errors import HubExportError
 from hub_export.support.log import LOG
+
+
+def match_remote(pattern: str) -> list:
+  """The files a remote (gs://) pattern matches."""
+  try:
+    return [metadata.path for metadata in FileSystems.match([pattern])[0].metadata_list]
+  except BeamIOError as e:
+    raise HubExportError(f"--input {pattern} cannot be listed: {e}") from None
 
 
 class ReadFile(beam.DoFn):

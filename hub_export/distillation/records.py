@@ -51,7 +51,7 @@ def serialize(instance, seq_length: int, max_predictions: int) -> bytes:
       "masked_lm_weights": _float([1.0] * predictions + [0.0] * fill),
       "next_sentence_labels": _int64([1 if instance.is_random_next else 0]),
   }
-  return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+  return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString(deterministic=True)
 
 
 def write_shard(directory: str, name: str, records: list) -> dict:

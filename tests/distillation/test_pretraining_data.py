@@ -135,6 +135,23 @@ def test_segments_are_the_reference_tokenization_of_the_text(corpus_files, data)
     assert any(f",{segment_a}," in f",{stream}," for stream in streams), i
 
 
+_ONE_RECORD = ("records.serialize(instances.Instance((101, 7, 102, 8, 9, 102), (0, 0, 0, 1, 1, 1), (1, 4), (7, 9), "
+               "True), 8, 3)")
+
+
+def test_a_record_is_the_same_bytes_in_another_process():
+  """tf.train.Example's feature map has no fixed order (upb orders it by a per-process hash): serialize in the
+  canonical order, or two runs of one seed write other bytes."""
+  from hub_export.distillation import instances, records
+
+  code = f"from hub_export.distillation import instances, records; print({_ONE_RECORD}.hex())"
+  proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
+                        env={**os.environ, "PYTHONPATH": str(REPO)})
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  here = eval(_ONE_RECORD, {"instances": instances, "records": records})  # noqa: S307 (our own expression)
+  assert bytes.fromhex(proc.stdout.strip().splitlines()[-1]) == here
+
+
 def _environment() -> dict:
   """Ours without TF_CPP_MIN_LOG_LEVEL, so the command filters TensorFlow's start-up lines as for a user."""
   return {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}

@@ -197,7 +197,7 @@ def quiet_beam_logging() -> None:
     handler.addFilter(_HideCorpusErrorReports())
 
 
-def _worker_failure(error: Exception) -> Exception:
+def worker_failure(error: Exception) -> Exception:
   """A worker's CorpusError as one clean error; anything else (a bug) unchanged."""
   if isinstance(error, CorpusError):
     return CorpusError(str(error).split(" [while running ")[0])
@@ -213,7 +213,7 @@ def _run(options, settings: EmbedSettings, shard_prefix: str, handler) -> dict:
     result = pipeline.run()
     result.wait_until_finish()
   except Exception as e:  # noqa: BLE001 (only CorpusErrors are rewritten; the rest re-raised as is)
-    raise _worker_failure(e) from None
+    raise worker_failure(e) from None
   counters = collections.Counter()
   for counter in result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))["counters"]:
     counters[counter.key.metric.name] += counter.committed or counter.attempted or 0

@@ -4,10 +4,12 @@ Follows the standard BERT recipe (google-research/bert `create_pretraining_data.
 sentences are packed into chunks up to the target length, a chunk is cut into segment A
 and B, half the B segments come from another document (next-sentence label 1), and 15%
 of the tokens are picked for prediction, of which 80% become [MASK], 10% stay, 10% become
-a random token. Pure Python on one `random.Random`, so a seed fixes every choice.
+a random token. Pure Python on a `random.Random` a document, so a seed fixes every choice, and
+documents can be built apart (the scheme in `scheme.py`).
 """
 
 import dataclasses
+import hashlib
 import random
 
 
@@ -100,14 +102,23 @@ def document_instances(documents: list, document_index: int, seq_length: int, sp
   return instances
 
 
+def document_seed(seed: int, dupe_pass: int, number: int) -> int:
+  """The seed of one document in one pass, the same in every process (no Python hash)."""
+  digest = hashlib.sha256(f"{seed}/{dupe_pass}/{number}".encode()).digest()
+  return int.from_bytes(digest[:8], "little")
+
+
 def create_instances(documents: list, seq_length: int, special: SpecialIds, options: MaskingOptions,
-                     seed: int, dupe_factor: int = 1, short_seq_prob: float = 0.1) -> list:
-  """All instances, `dupe_factor` passes over the documents with different masks, shuffled."""
-  rng = random.Random(seed)
-  documents = [d for d in documents if d]
-  instances = []
-  for _ in range(dupe_factor):
-    for index in range(len(documents)):
-      instances.extend(document_instances(documents, index, seq_length, special, options, rng, short_seq_prob))
-  rng.shuffle(instances)
-  return instances
+                     seed: int, dupe_factor: int = 1, short_seq_prob: float = 0.1, numbers=None) -> list:
+  """[((pass, number, index), instance)] over `dupe_factor` passes, in that order. A document's instances come
+  from its own `random.Random(document_seed(seed, pass, number))`, `numbers` being the documents' numbers in the
+  corpus (default: their positions); random next segments come from the other documents given."""
+  kept = [(n, d) for n, d in zip(range(len(documents)) if numbers is None else numbers, documents) if d]
+  documents = [d for _, d in kept]
+  keyed = []
+  for dupe_pass in range(dupe_factor):
+    for position, (number, _) in enumerate(kept):
+      rng = random.Random(document_seed(seed, dupe_pass, number))
+      built = document_instances(documents, position, seq_length, special, options, rng, short_seq_prob)
+      keyed.extend(((dupe_pass, number, index), instance) for index, instance in enumerate(built))
+  return keyed

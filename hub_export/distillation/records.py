@@ -51,21 +51,19 @@ def serialize(instance, seq_length: int, max_predictions: int) -> bytes:
       "masked_lm_weights": _float([1.0] * predictions + [0.0] * fill),
       "next_sentence_labels": _int64([1 if instance.is_random_next else 0]),
   }
-  return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+  return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString(deterministic=True)
 
 
-def write_shards(directory: Path, records: list, num_shards: int) -> list:
-  """Round-robin over `num_shards` files, in order; returns [{"file", "examples", "bytes"}] a shard."""
+def write_shard(directory: str, name: str, records: list) -> dict:
+  """One TFRecord file `directory/name` (local or any filesystem TensorFlow reads); returns {"file", "examples",
+  "bytes"}."""
   import tensorflow as tf
 
-  names = [SHARD_PATTERN.format(index=i, count=num_shards) for i in range(num_shards)]
-  writers = [tf.io.TFRecordWriter(str(directory / name)) for name in names]
-  for index, record in enumerate(records):
-    writers[index % num_shards].write(record)
-  for writer in writers:
-    writer.close()
-  return [{"file": name, "examples": len(records[index::num_shards]), "bytes": (directory / name).stat().st_size}
-          for index, name in enumerate(names)]
+  path = f"{directory.rstrip('/')}/{name}"
+  with tf.io.TFRecordWriter(path) as writer:
+    for record in records:
+      writer.write(record)
+  return {"file": name, "examples": len(records), "bytes": tf.io.gfile.stat(path).length}
 
 
 def read_metadata(directory) -> dict:

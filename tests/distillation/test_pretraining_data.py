@@ -101,7 +101,8 @@ def test_next_sentence_pairs_are_half_random_and_otherwise_continuations():
 
   documents = [[[1000 * (d + 1) + 10 * s + t for t in range(3)] for s in range(40)] for d in range(100)]
   special = SpecialIds(cls=1, sep=2, mask=3, vocab_size=200000)
-  instances = create_instances(documents, 32, special, MaskingOptions(max_predictions=5), seed=3, short_seq_prob=0)
+  keyed = create_instances(documents, 32, special, MaskingOptions(max_predictions=5), seed=3, short_seq_prob=0)
+  instances = [instance for _, instance in keyed]
   assert len(instances) > 500, len(instances)
   assert 0.45 < np.mean([i.is_random_next for i in instances]) < 0.55
   for instance in instances:
@@ -132,6 +133,23 @@ def test_segments_are_the_reference_tokenization_of_the_text(corpus_files, data)
     first_sep = int(np.flatnonzero(row == vocab["[SEP]"])[0])
     segment_a = ",".join(str(t) for t in row[1:first_sep])
     assert any(f",{segment_a}," in f",{stream}," for stream in streams), i
+
+
+_ONE_RECORD = ("records.serialize(instances.Instance((101, 7, 102, 8, 9, 102), (0, 0, 0, 1, 1, 1), (1, 4), (7, 9), "
+               "True), 8, 3)")
+
+
+def test_a_record_is_the_same_bytes_in_another_process():
+  """tf.train.Example's feature map has no fixed order (upb orders it by a per-process hash): serialize in the
+  canonical order, or two runs of one seed write other bytes."""
+  from hub_export.distillation import instances, records
+
+  code = f"from hub_export.distillation import instances, records; print({_ONE_RECORD}.hex())"
+  proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
+                        env={**os.environ, "PYTHONPATH": str(REPO)})
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  here = eval(_ONE_RECORD, {"instances": instances, "records": records})  # noqa: S307 (our own expression)
+  assert bytes.fromhex(proc.stdout.strip().splitlines()[-1]) == here
 
 
 def _environment() -> dict:

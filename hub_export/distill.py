@@ -11,8 +11,8 @@ checkpoint was released).
 One stage per block (feature-map and attention transfer at that block), then pre-training
 distillation (masked LM against mixed teacher targets, plus next sentence). The teacher
 never changes. `--out` holds checkpoints (rerunning the command resumes from the latest),
-`losses.jsonl`, TensorBoard summaries in `train/`, and at the end `student/`: the student in this project's own checkpoint
-layout with its bert_config.json, vocab.txt and the casing the data was tokenized with
+`losses.jsonl`, TensorBoard summaries in `train/`, and at the end `student/`: the student in
+this project's own checkpoint layout with its bert_config.json, vocab.txt and the casing the data was tokenized with
 (vocab_casing.json), a valid `--ckpt` for export_encoder. The teacher config's absent keys
 take the original code's IB-BERT defaults.
 """

@@ -11,8 +11,8 @@ checkpoint was released).
 One stage per block (feature-map and attention transfer at that block), then pre-training
 distillation (masked LM against mixed teacher targets, plus next sentence). The teacher
 never changes. `--out` holds checkpoints (rerunning the command resumes from the latest),
-`losses.jsonl`, and at the end `student/`: the student in this project's own checkpoint
-layout with its bert_config.json, vocab.txt and the casing the data was tokenized with
+`losses.jsonl`, TensorBoard summaries in `train/`, and at the end `student/`: the student in
+this project's own checkpoint layout with its bert_config.json, vocab.txt and the casing the data was tokenized with
 (vocab_casing.json), a valid `--ckpt` for export_encoder. The teacher config's absent keys
 take the original code's IB-BERT defaults.
 """
@@ -65,6 +65,8 @@ def parse_args(argv):
   parser.add_argument("--attention_distill_factor", type=float, default=factors.attention)
   parser.add_argument("--distill_ground_truth_ratio", type=float, default=defaults.ground_truth_ratio,
                       help="weight of the one-hot target against the teacher's distribution")
+  parser.add_argument("--mixed_precision", action="store_true",
+                      help="compute in bfloat16, keep float32 variables (Keras' mixed_bfloat16 policy)")
   parser.add_argument("--checkpoint_every", type=int, default=defaults.checkpoint_every)
   parser.add_argument("--seed", type=int, default=defaults.seed, help="seeds the student's initial values and the "
                       "data order")

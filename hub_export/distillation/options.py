@@ -39,3 +39,4 @@ class TrainOptions:
   shuffle_buffer: int = 10000  # records shuffled together
   shard_policy: str = FILE
   transfer_teacher_layers: Optional[Tuple[int, ...]] = None  # the teacher block each student block learns from
+  mixed_precision: bool = False  # bfloat16 compute, float32 variables (Keras' mixed_bfloat16)

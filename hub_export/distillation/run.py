@@ -20,7 +20,8 @@ TEACHER_DIR = "teacher"
 STUDENT_PREFIX = "student"
 WORKER_PREFIX = ".worker-"
 # What a run folder holds: the files --overwrite may delete.
-RUN_FILES = ("checkpoints/**", f"{WORKER_PREFIX}*/**", f"{STUDENT_DIR}/**", f"{TEACHER_DIR}/**", "losses.jsonl")
+RUN_FILES = ("checkpoints/**", f"{WORKER_PREFIX}*/**", f"{STUDENT_DIR}/**", f"{TEACHER_DIR}/**", "losses.jsonl",
+             "train/**")  # with trainer.LOSS_LOG, trainer.SUMMARIES
 
 
 def train_options(args) -> TrainOptions:
@@ -32,7 +33,7 @@ def train_options(args) -> TrainOptions:
                       warmup_steps=args.warmup_steps, weight_decay=args.weight_decay, clip_norm=args.clip_norm,
                       factors=factors, ground_truth_ratio=args.distill_ground_truth_ratio,
                       checkpoint_every=args.checkpoint_every, seed=args.seed, shuffle_buffer=args.shuffle_buffer,
-                      shard_policy=args.shard_policy,
+                      shard_policy=args.shard_policy, mixed_precision=args.mixed_precision,
                       transfer_teacher_layers=tuple(args.transfer_teacher_layers) if args.transfer_teacher_layers
                       else None)
 
@@ -161,10 +162,11 @@ def build_trainer(args):
   from hub_export.checkpoint.restore import load_mobilebert
 
   teacher = None
-  if teacher_location is not None:
-    with strategy.scope(), log.step("restore the teacher"):
-      teacher, _ = load_mobilebert(teacher_location, args.teacher_config, role=TEACHER)
-  trainer = training.Trainer(strategy, teacher, student_config, metadata, out, options)
+  with training.precision(options.mixed_precision):
+    if teacher_location is not None:
+      with strategy.scope(), log.step("restore the teacher"):
+        teacher, _ = load_mobilebert(teacher_location, args.teacher_config, role=TEACHER)
+    trainer = training.Trainer(strategy, teacher, student_config, metadata, out, options)
   trainer.check_resumable()
   return trainer, vocab
 

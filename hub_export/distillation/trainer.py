@@ -6,7 +6,9 @@ batches under one device, mirrored replicas or data-sharded workers, split evenl
 replicas), every loss is normalized by global weight sums, and gradients are summed over
 replicas, so a mirrored run computes the single-device run.
 Checkpoints hold the student, the optimizer, the global step and the stage layout, so a run
-resumes where it stopped and refuses a checkpoint made for another layout.
+resumes where it stopped and refuses a checkpoint made for another layout. Each step's loss
+terms and learning rate also go to TensorBoard event files in `train/` (Model Garden's summary
+folder).
 """
 
 import contextlib
@@ -15,6 +17,7 @@ import json
 from pathlib import Path
 
 import tensorflow as tf
+import tf_keras
 
 from hub_export import signatures as sig
 from hub_export.config import MobileBertConfig
@@ -24,10 +27,13 @@ from hub_export.distillation.options import TrainOptions
 from hub_export.distillation.student import (Pretrainer, embedding_pairs, masked_lm_pairs,
                                              seeded_initialization)
 from hub_export.support.errors import HubExportError
+from hub_export.support import summaries
 from hub_export.support.progress import progress
 
 LOSS_LOG = "losses.jsonl"
 CHECKPOINTS = "checkpoints"
+SUMMARIES = "train"  # TensorBoard's event files, named as Model Garden's trainers name them
+MIXED_POLICY = "mixed_bfloat16"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +114,23 @@ def model_inputs(batch) -> dict:
 
 
 PRETRAINING = "pretraining"  # the layout's schedule name without a teacher
+
+
+@contextlib.contextmanager
+def precision(mixed: bool):
+  """Keras layers built in the block compute in bfloat16 and keep float32 variables (`mixed_bfloat16`) when
+  `mixed`; the global policy is restored after it."""
+  previous = tf_keras.mixed_precision.global_policy()
+  tf_keras.mixed_precision.set_global_policy(MIXED_POLICY if mixed else previous)
+  try:
+    yield
+  finally:
+    tf_keras.mixed_precision.set_global_policy(previous)
+
+
+def _float32(tensors):
+  """Losses are computed in float32 from bfloat16 activations, as Keras' mixed-precision guide asks."""
+  return [None if t is None else tf.cast(t, tf.float32) for t in tensors]
 
 
 class Trainer:
@@ -198,13 +221,14 @@ class Trainer:
       teacher = self.teacher.encoder.transfer_outputs(inputs, block + 1, training=False)
       student = self.student.model.encoder.transfer_outputs(inputs, stage + 1, training=True)
       terms = losses.layer_transfer_losses(
-          teacher["block_outputs"][block], student["block_outputs"][stage], teacher["attentions"][block],
-          student["attentions"][stage], batch["input_mask"], self.options.factors,
+          *_float32([teacher["block_outputs"][block], student["block_outputs"][stage], teacher["attentions"][block],
+                     student["attentions"][stage]]), batch["input_mask"], self.options.factors,
           normalizer=global_sum(batch["input_mask"]))
       terms["loss"] = terms.pop("total") * self.schedule.loss_scale(stage)
       return terms
     teacher_logits = None if self.teacher is None else self.teacher.mlm_logits(inputs, training=False)[1]
-    mlm_logits, next_sentence_logits = self.student.pretraining_logits(inputs, training=True)
+    mlm_logits, next_sentence_logits, teacher_logits = _float32(
+        [*self.student.pretraining_logits(inputs, training=True), teacher_logits])
     terms = {
         "masked_lm": losses.masked_lm_distillation_loss(
             mlm_logits, teacher_logits, batch["masked_lm_ids"], batch["masked_lm_weights"],
@@ -255,10 +279,13 @@ class Trainer:
     first = self.start()
     until = self.layout.total_steps if until is None else min(until, self.layout.total_steps)
     log_path = self.out / LOSS_LOG
+    summaries.drop_steps_from(self.out / SUMMARIES, first)
+    writer = tf.summary.create_file_writer(str(self.out / SUMMARIES))
     kept = [line for line in (log_path.read_text().splitlines() if log_path.exists() else [])
             if json.loads(line)["step"] < first]
     bar, batches = None, self.batches(first)
-    with open(log_path, "w", encoding="utf-8") as log_file, contextlib.ExitStack() as bars:
+    with open(log_path, "w", encoding="utf-8") as log_file, contextlib.ExitStack() as stack, writer.as_default():
+      stack.callback(writer.close)
       log_file.writelines(f"{line}\n" for line in kept)
       for step in range(first, until):
         stage, step_in_stage = self.layout.locate(step)
@@ -266,17 +293,26 @@ class Trainer:
           self.optimizer.reset()  # a fresh optimizer each stage
           log(f"stage {stage} ({self._stage_name(stage)})")
         if bar is None:  # steps done, rate and time left of this stage
-          bar = bars.enter_context(progress(self._stage_steps(stage), f"stage {stage} ({self._stage_name(stage)})",
+          bar = stack.enter_context(progress(self._stage_steps(stage), f"stage {stage} ({self._stage_name(stage)})",
                                             initial=step_in_stage))
         terms = self._step_function(stage)(next(batches), tf.constant(step_in_stage, tf.int64))
         record = {"step": step, "stage": stage, **{k: float(v) for k, v in sorted(terms.items())}}
         log_file.write(json.dumps(record) + "\n")
         log_file.flush()
+        self._summarize(stage, step, step_in_stage, record)
         self.global_step.assign(step + 1)
         bar.update()
         stage_ends = self.layout.locate(step + 1)[0] != stage or step + 1 == self.layout.total_steps
         if (step + 1) % self.options.checkpoint_every == 0 or stage_ends or step + 1 == until:
+          writer.flush()  # the summaries on disk keep up with the checkpoints
           self.manager.save(checkpoint_number=step + 1)
         if stage_ends:
           bar.close()
           bar = None
+
+  def _summarize(self, stage: int, step: int, step_in_stage: int, record: dict) -> None:
+    """The step's loss terms and learning rate, tagged `STAGE/TERM` (e.g. `layer_0/feature_map`)."""
+    prefix = self._stage_name(stage).replace(" ", "_")
+    for name in sorted(record.keys() - {"step", "stage"}):
+      summaries.scalar(f"{prefix}/{name}", record[name], step)
+    summaries.scalar(f"{prefix}/learning_rate", self._learning_rate(stage, step_in_stage), step)

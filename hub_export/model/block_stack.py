@@ -59,6 +59,8 @@ class BlockStack(tf_keras.layers.Layer):
     block = transfer_block_function(self.config, bool(training))
     hidden, outputs = inputs, []
     for weights in self._layer_weights(num_layers):
+      # Called outside the layer's __call__, so Keras does not cast the weights to the compute dtype (mixed precision).
+      weights = {name: tf.cast(value, self.compute_dtype) for name, value in weights.items()}
       hidden, probs = block(hidden, mask, batch_seq, weights)
       outputs.append((hidden, probs))
     return outputs

@@ -27,9 +27,9 @@ def attention_mask(input_mask: tf.Tensor) -> tf.Tensor:
 
 def masked_softmax(scores, scale: float, mask):
   """softmax(scores * scale + mask) over the last axis; `mask` comes from `attention_mask`,
-  so padding gets exactly zero weight."""
+  so padding gets exactly zero weight. Under mixed precision the float32 mask takes the scores' dtype."""
   with tf.name_scope(FLOAT_SCORES_SCOPE):
-    logits = scores * scale + mask
+    logits = scores * scale + tf.cast(mask, scores.dtype)
   return tf.nn.softmax(logits, axis=-1)
 
 

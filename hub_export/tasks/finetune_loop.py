@@ -24,6 +24,7 @@ from hub_export.distillation.student import leaf_name
 from hub_export.support.errors import HubExportError
 from hub_export.model.span_head import END_LOGITS, START_LOGITS
 from hub_export.support.progress import progress
+from hub_export.support.summaries import scalar
 from hub_export.tasks import finetune_data, squad_windows
 from hub_export.tasks.finetune_model import LOGITS
 from hub_export.weight_layout import SPAN
@@ -43,15 +44,6 @@ class TrainSettings:
 
   def total_steps(self, count: int) -> int:
     return self.epochs * finetune_data.steps_per_epoch(count, self.batch_size)
-
-
-def _scalar(name: str, value, step: int) -> None:
-  """A TensorBoard scalar, written as `tf.summary.scalar` writes it but without the tensorboard package."""
-  from tensorflow.core.framework import summary_pb2
-
-  metadata = summary_pb2.SummaryMetadata()
-  metadata.plugin_data.plugin_name = "scalars"
-  tf.summary.write(name, tf.cast(value, tf.float32), step=step, metadata=metadata)
 
 
 class WarmupLinearDecay(tf_keras.optimizers.schedules.LearningRateSchedule):
@@ -163,8 +155,8 @@ class FineTuner:
       for step in range(first, until):
         rows = finetune_data.step_rows(self.count, step, self.settings.batch_size, self.settings.seed)
         loss = float(self._step_function()(self._distribute(rows)))
-        _scalar("loss", loss, step)
-        _scalar("learning_rate", self.rate(step), step)
+        scalar("loss", loss, step)
+        scalar("learning_rate", self.rate(step), step)
         bar.update()
         if (step + 1) % self.settings.checkpoint_every == 0 or step + 1 == until:
           self.manager.save(checkpoint_number=step + 1)

@@ -58,6 +58,15 @@ def _values(variables) -> list:
   return [v.numpy().copy() for v in variables]
 
 
+def _scalars(out) -> list:
+  """(tag, step, value) of every scalar in the run's TensorBoard event files, read back as TensorBoard reads them."""
+  import tensorflow as tf
+
+  return [(value.tag, event.step, float(tf.make_ndarray(value.tensor)))
+          for path in sorted((out / "train").glob("events.out.tfevents.*"))
+          for event in tf.compat.v1.train.summary_iterator(str(path)) for value in event.summary.value]
+
+
 def test_each_stage_lowers_its_loss_and_the_run_records_every_step(finished):
   _, out = finished
   records = _losses(out)
@@ -74,6 +83,24 @@ def test_each_stage_reports_steps_done_rate_and_time_left(finished_with_log):
   for (name, found), steps in zip(stages.items(), (3, 3, 4)):
     assert {total for _, total in found} == {steps}, name
     assert sorted({done for done, _ in found}) == list(range(1, steps + 1)), name  # a report after every step
+
+
+def test_tensorboard_holds_each_stage_s_loss_terms_and_learning_rate_at_every_step(finished):
+  _, out = finished
+  stages = ("layer_0", "layer_1", "distillation")
+  recorded = sorted((f"{stages[r['stage']]}/{name}", r["step"], np.float32(value)) for r in _losses(out)
+                    for name, value in r.items() if name not in ("step", "stage"))
+  scalars = _scalars(out)
+  assert sorted((tag, step, np.float32(value)) for tag, step, value in scalars
+                if not tag.endswith("/learning_rate")) == recorded
+  assert {tag for tag, _, _ in recorded} >= {"layer_0/feature_map", "layer_0/mean", "layer_0/variance",
+                                             "layer_0/attention", "layer_0/loss", "distillation/masked_lm",
+                                             "distillation/next_sentence", "distillation/loss"}
+  # Layer stages: the constant 1.5e-3; distillation: warm-up over 2 steps, then linear decay to 1.5e-7 at step 4.
+  rates = [1.5e-3] * 6 + [7.5e-4, 1.5e-3, (1.5e-3 - 1.5e-7) / 2 + 1.5e-7, (1.5e-3 - 1.5e-7) / 4 + 1.5e-7]
+  found = sorted((step, tag, value) for tag, step, value in scalars if tag.endswith("/learning_rate"))
+  assert [(step, tag) for step, tag, _ in found] == [(s, f"{stages[min(s // 3, 2)]}/learning_rate") for s in range(10)]
+  np.testing.assert_allclose([value for _, _, value in found], rates, rtol=1e-6)
 
 
 @pytest.mark.slow
@@ -184,6 +211,18 @@ def test_layer_stage_trains_only_blocks_up_to_it_and_starts_from_the_teacher_emb
   assert any(not np.array_equal(v.numpy()[0], b[0]) for v, b in zip(blocks, blocks_before))
   for variable, before in zip(heads, heads_before):
     np.testing.assert_array_equal(variable.numpy(), before, err_msg=variable.name)
+  # Killed after step 2's summaries but before its checkpoint, in the middle of writing an event: the resumed run
+  # writes step 2 again, once.
+  out = tmp_path / "staged"
+  (events,) = (out / "train").glob("events.out.tfevents.*")
+  with open(events, "ab") as cut_short:
+    cut_short.write(b"\x40\x00\x00\x00")
+  tf.compat.v1.train.update_checkpoint_state(str(out / "checkpoints"), str(out / "checkpoints" / "ckpt-2"))
+  trainer.manager = tf.train.CheckpointManager(trainer.checkpoint, str(out / "checkpoints"), max_to_keep=2)
+  trainer.run(log=lambda _: None, until=3)
+  steps = sorted(step for tag, step, _ in _scalars(out) if tag == "layer_0/loss")
+  assert steps == [0, 1, 2]
+  assert [r["step"] for r in _losses(out)] == [0, 1, 2]
 
 
 def test_original_schedule_starts_the_masked_lm_head_from_the_teacher_too(setup, tmp_path):
@@ -280,6 +319,10 @@ def test_the_student_restores_in_the_project_layout_exports_verifies_and_publish
 
 
 def test_teacher_only_pretrains_the_teacher_config_from_scratch(setup, tmp_path):
+  """Under --mixed_precision (bfloat16 compute): float32 variables, a float32 model restored from the result."""
+  import tensorflow as tf
+  import tf_keras
+
   from hub_export.checkpoint.locate import locate_checkpoint
   from hub_export.checkpoint.restore import load_mobilebert
   from hub_export.distill import parse_args
@@ -288,8 +331,9 @@ def test_teacher_only_pretrains_the_teacher_config_from_scratch(setup, tmp_path)
   out = tmp_path / "teacher_run"
   argv = ["--teacher_only", "--teacher_config", setup["teacher_config"], "--data", setup["data"], "--vocab",
           setup["vocab"], "--out", out, "--distill_steps", 3, "--batch_size", 8, "--warmup_steps", 1,
-          "--learning_rate", 1e-2]
+          "--learning_rate", 1e-2, "--mixed_precision"]
   teacher = distill(parse_args([str(a) for a in argv]))
+  assert tf_keras.mixed_precision.global_policy().name == "float32"  # the policy applied to the run's models only
   assert teacher == out / "teacher"
   records = _losses(out)
   assert [r["stage"] for r in records] == [0, 0, 0]
@@ -297,8 +341,11 @@ def test_teacher_only_pretrains_the_teacher_config_from_scratch(setup, tmp_path)
   # From scratch the first masked-LM loss is the plain cross-entropy of a near-uniform guess.
   vocab_size = len(setup["vocab"].read_text().splitlines())
   assert abs(records[0]["masked_lm"] - np.log(vocab_size)) < 0.5
+  assert all(np.isfinite(value) for r in records for value in r.values()), records
   model, _ = load_mobilebert(locate_checkpoint(teacher))
   assert model.config.normalization_type == "layer_norm" and model.config.num_feedforward_networks == 1
+  assert {v.dtype for v in model.variables} == {tf.float32}
+  assert model.encoder.compute_dtype == "float32"
   assert (teacher / "vocab.txt").read_bytes() == setup["vocab"].read_bytes()
 
 

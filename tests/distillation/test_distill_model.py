@@ -60,3 +60,25 @@ def test_transfer_outputs_match_the_export_path(role):
   first_only = encoder.transfer_outputs(inputs, num_layers=1)
   assert len(first_only["block_outputs"]) == 1
   np.testing.assert_allclose(first_only["block_outputs"][0].numpy(), exported[0].numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_transfer_outputs_compute_in_bfloat16_under_mixed_precision():
+  """The transfer path reads the stacked float32 weights outside the layer's call, where Keras casts nothing."""
+  import tensorflow as tf
+
+  from hub_export import signatures as sig
+  from hub_export.distillation.trainer import precision
+  from hub_export.model import MobileBertEncoder
+
+  with precision(mixed=True):
+    encoder = MobileBertEncoder(MobileBertConfig.from_dict(TEACHER_JSON))
+  ids = tf.constant([[1, 5, 7, 9, 2, 0], [1, 3, 4, 2, 0, 0]], tf.int32)
+  inputs = {sig.INPUT_WORD_IDS: ids, sig.INPUT_MASK: tf.cast(ids > 0, tf.int32), sig.INPUT_TYPE_IDS: tf.zeros_like(ids)}
+  exported = encoder(inputs)[sig.ENCODER_OUTPUTS]
+  transfer = encoder.transfer_outputs(inputs)
+  assert {v.dtype for v in encoder.variables} == {tf.float32}
+  for ours, theirs in zip(transfer["block_outputs"], exported):
+    assert ours.dtype == theirs.dtype == tf.bfloat16
+    np.testing.assert_allclose(ours.numpy().astype(np.float32), theirs.numpy().astype(np.float32), rtol=0.05,
+                               atol=0.05)
+  assert transfer["attentions"][0].dtype == tf.bfloat16

@@ -10,19 +10,28 @@ from hub_export.keras3.preprocessors import MobileBertMaskedLMPreprocessor, Mobi
 from hub_export.keras3.registration import register
 
 
-class OptimizerBuiltBeforeFit:
+def optimizer_built_before_fit(cls):
   """On the TensorFlow backend, Keras builds the optimizer inside the first traced train step, and a
-  `tf.function` that creates variables is traced twice; built before, the first `fit` traces once."""
+  `tf.function` that creates variables is traced twice; built before, the first `fit` traces once.
+
+  A class decorator, not a base class: KerasHub names a preset's tasks by each task class's base.
+  """
+  inherited_fit = cls.fit
 
   def fit(self, *args, **kwargs):
     if keras.config.backend() == "tensorflow" and self.optimizer is not None and not self.optimizer.built:
       with self.distribute_strategy.scope():
         self.optimizer.build(self.trainable_variables)
-    return super().fit(*args, **kwargs)
+    return inherited_fit(self, *args, **kwargs)
+
+  fit.__doc__ = inherited_fit.__doc__
+  cls.fit = fit
+  return cls
 
 
 @register
-class MobileBertTextClassifier(OptimizerBuiltBeforeFit, TextClassifier):
+@optimizer_built_before_fit
+class MobileBertTextClassifier(TextClassifier):
   """Pooled output -> dropout -> dense logits (as KerasHub's BERT classifier)."""
 
   backbone_cls = MobileBertBackbone
@@ -55,7 +64,8 @@ class QuestionAnswerer(Task):
 
 
 @register
-class MobileBertQuestionAnswerer(OptimizerBuiltBeforeFit, QuestionAnswerer):
+@optimizer_built_before_fit
+class MobileBertQuestionAnswerer(QuestionAnswerer):
   """Extractive QA (SQuAD): a start and an end logit per token from the sequence output, as the original
   run_squad.py head (`cls/squad/output_weights` [2, H], stored here transposed as the dense kernel [H, 2]).
 
@@ -77,7 +87,8 @@ class MobileBertQuestionAnswerer(OptimizerBuiltBeforeFit, QuestionAnswerer):
 
 
 @register
-class MobileBertMaskedLM(OptimizerBuiltBeforeFit, MaskedLM):
+@optimizer_built_before_fit
+class MobileBertMaskedLM(MaskedLM):
   """The pretrained masked-LM head on the backbone; inputs add `mask_positions`."""
 
   backbone_cls = MobileBertBackbone

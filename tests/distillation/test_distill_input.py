@@ -18,7 +18,9 @@ def data(tmp_path_factory):
   folder = tmp_path_factory.mktemp("input_data")
   instances = [types.SimpleNamespace(tokens=[1, k + 10, 2], segment_ids=[0, 0, 0], masked_lm_positions=[1],
                                      masked_lm_ids=[k + 10], is_random_next=False) for k in range(SHARDS * PER_SHARD)]
-  shards = records.write_shards(folder, [records.serialize(i, SEQ_LENGTH, MAX_PREDICTIONS) for i in instances], SHARDS)
+  serialized = [records.serialize(i, SEQ_LENGTH, MAX_PREDICTIONS) for i in instances]
+  shards = [records.write_shard(str(folder), records.SHARD_PATTERN.format(index=s, count=SHARDS), serialized[s::SHARDS])
+            for s in range(SHARDS)]  # round robin: shard s holds records s, s + SHARDS, ...
   metadata = {"features": list(records.FEATURES), "shards": shards, "seq_length": SEQ_LENGTH,
               "max_predictions": MAX_PREDICTIONS}
   (folder / records.METADATA_NAME).write_text(json.dumps(metadata))

@@ -72,11 +72,7 @@ def check_classifier(model_path, quantize, probes, reference) -> None:
   same = float(np.mean(got.argmax(-1) == want.argmax(-1)))
   LOG.info("LiteRT vs source (%s): %d texts, max probability difference %.3g, same class %.0f%%",
            quantize, len(probes), error, same * 100)
-  if not error < float("inf"):
-    raise HubExportError(f"the {quantize} .tflite classifier gives non-finite outputs")
-  if quantize == "none" and not error <= FLOAT_TOLERANCE:
-    raise HubExportError(f"the float .tflite classifier differs from the source: probability difference "
-                         f"{error:.3g} > {FLOAT_TOLERANCE}")
+  _refuse_unless_close(quantize, error, "classifier", "outputs", "probability difference")
 
 
 def check_qa(model_path, quantize, probes, reference) -> None:
@@ -93,11 +89,17 @@ def check_qa(model_path, quantize, probes, reference) -> None:
   same = float(np.mean([np.argmax(g) == np.argmax(w) for g, w in pairs]))
   LOG.info("LiteRT vs source (%s): %d windows, max relative logit error %.3g, same best start and end %.0f%%",
            quantize, len(probes), error, same * 100)
+  _refuse_unless_close(quantize, error, "question answerer", "logits", "relative logit error")
+
+
+def _refuse_unless_close(quantize: str, error: float, model: str, outputs: str, measure: str) -> None:
+  """Any variant must give finite outputs (`error` is inf or nan otherwise); the float one must be within
+  FLOAT_TOLERANCE."""
   if not error < float("inf"):
-    raise HubExportError(f"the {quantize} .tflite question answerer gives non-finite logits")
+    raise HubExportError(f"the {quantize} .tflite {model} gives non-finite {outputs}")
   if quantize == "none" and not error <= FLOAT_TOLERANCE:
-    raise HubExportError(f"the float .tflite question answerer differs from the source: relative logit error "
-                         f"{error:.3g} > {FLOAT_TOLERANCE}")
+    raise HubExportError(f"the float .tflite {model} differs from the source: {measure} {error:.3g} > "
+                         f"{FLOAT_TOLERANCE}")
 
 
 def check_encoder(model_path, quantize, probes, reference, lines=None) -> None:
@@ -113,8 +115,4 @@ def check_encoder(model_path, quantize, probes, reference, lines=None) -> None:
     got = [encoder(line) for line in lines]
   agreement = measure(probes, got, reference)
   LOG.info("LiteRT vs source (%s): %s", quantize, agreement.summary())
-  if not agreement.max_relative_error < float("inf"):
-    raise HubExportError(f"the {quantize} .tflite model gives non-finite outputs")
-  if quantize == "none" and not agreement.max_relative_error <= FLOAT_TOLERANCE:
-    raise HubExportError(f"the float .tflite model differs from the source: per-token relative error "
-                         f"{agreement.max_relative_error:.3g} > {FLOAT_TOLERANCE}")
+  _refuse_unless_close(quantize, agreement.max_relative_error, "model", "outputs", "per-token relative error")

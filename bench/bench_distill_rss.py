@@ -31,11 +31,9 @@ def parse_args(argv=None):
   return parser.parse_args(argv)
 
 
-def write_data(vocab: str, work: Path, name: str, copies: int) -> dict:
-  from hub_export.distillation.corpus import TRAIN_NAME, write_corpus
+def write_data(vocab: str, work: Path, text: str, name: str, copies: int) -> dict:
   from hub_export.pretraining_data import write_pretraining_data
 
-  text = Path(write_corpus(work / "offline")[TRAIN_NAME]["path"]).read_text(encoding="utf-8")
   source = work / f"{name}.txt"
   source.write_text("\n".join([text] * copies), encoding="utf-8")
   metadata = write_pretraining_data(vocab, [source], work / name, seq_length=SEQ_LENGTH,
@@ -48,9 +46,12 @@ def write_data(vocab: str, work: Path, name: str, copies: int) -> dict:
 def main(argv=None):
   args = parse_args(argv)
   work = Path(args.work)
+  from hub_export.distillation.corpus import TRAIN_NAME, write_corpus
+
   work.mkdir(parents=True, exist_ok=True)
-  data = {"1x": write_data(args.vocab, work, "data_1x", args.copies),
-          f"{args.scale}x": write_data(args.vocab, work, f"data_{args.scale}x", args.copies * args.scale)}
+  text = Path(write_corpus(work / "offline")[TRAIN_NAME]["path"]).read_text(encoding="utf-8")
+  data = {"1x": write_data(args.vocab, work, text, "data_1x", args.copies),
+          f"{args.scale}x": write_data(args.vocab, work, text, f"data_{args.scale}x", args.copies * args.scale)}
   vocab_size = sum(1 for _ in open(args.vocab, encoding="utf-8"))
   configs = {}
   for name, values in (("teacher", TEACHER), ("student", STUDENT)):

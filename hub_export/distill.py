@@ -67,6 +67,8 @@ def parse_args(argv):
                       help="weight of the one-hot target against the teacher's distribution")
   parser.add_argument("--mixed_precision", action="store_true",
                       help="compute in bfloat16, keep float32 variables (Keras' mixed_bfloat16 policy)")
+  parser.add_argument("--jit_compile", action="store_true",
+                      help="compile each stage's train step with XLA (on one replica)")
   parser.add_argument("--checkpoint_every", type=int, default=defaults.checkpoint_every)
   parser.add_argument("--seed", type=int, default=defaults.seed, help="seeds the student's initial values and the "
                       "data order")

@@ -40,3 +40,4 @@ class TrainOptions:
   shard_policy: str = FILE
   transfer_teacher_layers: Optional[Tuple[int, ...]] = None  # the teacher block each student block learns from
   mixed_precision: bool = False  # bfloat16 compute, float32 variables (Keras' mixed_bfloat16)
+  jit_compile: bool = False  # each stage's train step compiled with XLA (one replica)

@@ -33,7 +33,7 @@ def train_options(args) -> TrainOptions:
                       warmup_steps=args.warmup_steps, weight_decay=args.weight_decay, clip_norm=args.clip_norm,
                       factors=factors, ground_truth_ratio=args.distill_ground_truth_ratio,
                       checkpoint_every=args.checkpoint_every, seed=args.seed, shuffle_buffer=args.shuffle_buffer,
-                      shard_policy=args.shard_policy, mixed_precision=args.mixed_precision,
+                      shard_policy=args.shard_policy, mixed_precision=args.mixed_precision, jit_compile=args.jit_compile,
                       transfer_teacher_layers=tuple(args.transfer_teacher_layers) if args.transfer_teacher_layers
                       else None)
 

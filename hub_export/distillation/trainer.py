@@ -96,6 +96,10 @@ def check_data(metadata: dict, config: MobileBertConfig, options: TrainOptions, 
                            f"{config.vocab_size}")
   if options.batch_size % replicas:
     raise HubExportError(f"--batch_size {options.batch_size} does not split evenly over {replicas} replicas")
+  if options.jit_compile and replicas > 1:
+    # The step's optimizer update and all-reduces run across replicas, which one XLA computation cannot hold.
+    raise HubExportError(f"--jit_compile compiles the train step for one replica, not {replicas}: "
+                         f"drop --jit_compile or run on one device")
 
 
 def check_data_fits(metadata: dict, config: MobileBertConfig) -> None:
@@ -250,7 +254,7 @@ class Trainer:
 
   def _step_function(self, stage: int):
     if stage not in self._step_functions:
-      @tf.function
+      @tf.function(jit_compile=self.options.jit_compile)
       def step(batch, step_in_stage):
         terms = self.strategy.run(lambda b, s: self._replica_step(stage, b, s), args=(batch, step_in_stage))
         return {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in terms.items()}

@@ -20,8 +20,8 @@ from tensorflow.core.framework import attr_value_pb2
 
 from hub_export.config import MobileBertConfig
 from hub_export.model.initializers import truncated_normal
-from hub_export.model.transformer_block import (shared_block_function, shared_single_sequence_block_function,
-                                                transfer_block_function)
+from hub_export.model.transformer_block import (block_function, in_xla_compilation,
+                                                shared_single_sequence_block_function, transfer_block_function)
 from hub_export.support.log import LOG
 from hub_export.weight_layout import block_weight_shapes
 
@@ -72,7 +72,7 @@ class BlockStack(tf_keras.layers.Layer):
     sequences; either way each block's output is joined for the outputs. `fold_no_norm`
     applies to the batched block (`transformer_block._block_end`)."""
     layer_weights = self._layer_weights(self.config.num_hidden_layers)
-    block = shared_block_function(self.config, bool(training), bool(fold_no_norm))
+    block = block_function(self.config, bool(training), bool(fold_no_norm))
 
     def batched():
       hidden, outputs = inputs, []
@@ -104,7 +104,8 @@ class BlockStack(tf_keras.layers.Layer):
       return joined_after_each_block(tf.split(inputs, [first, batch_seq[1] - first], axis=0),
                                      lambda halves, weights: single_sequence_block(*halves, mask, weights))
 
-    if training or not two_streams:
+    # XLA compiles one computation for the batch: the run-time choice of streams is not for it.
+    if training or not two_streams or in_xla_compilation():
       return batched()
     return _cond_run_time_branch(tf.equal(batch_seq[0], 1), single_sequence, sequence_groups)
 

@@ -128,6 +128,26 @@ def _single_sequence_block_forward(config: MobileBertConfig, first, second, mask
                for half, residual, context in zip(halves, residuals, contexts))
 
 
+def in_xla_compilation() -> bool:
+  """Is the graph being built, or one it is nested in, compiled with XLA (`tf.function(jit_compile=True)`)?"""
+  # Not exported by TensorFlow; its jit_compile tracing enters this context.
+  from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
+
+  return GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+
+
+def block_function(config: MobileBertConfig, training: bool, fold_no_norm: bool = False):
+  """The block to call in the graph being built: `shared_block_function`'s, or untraced inside an XLA compilation.
+
+  In a function compiled with XLA (as `distill --jit_compile` compiles its train step), the gradient
+  of a nested traced function made XLA take the step's inputs and every weight as compile-time
+  constants, so it compiled the step again on every call; the untraced block compiles once.
+  """
+  if in_xla_compilation():
+    return functools.partial(_block_forward, config, training=training, fold_no_norm=fold_no_norm)
+  return shared_block_function(config, training, fold_no_norm)
+
+
 @functools.lru_cache(maxsize=None)
 def shared_block_function(config: MobileBertConfig, training: bool, fold_no_norm: bool = False):
   """One traced block computation per config, mode and NoNorm folding, reused by every block.

@@ -158,6 +158,39 @@ def test_multi_worker_over_two_processes_equals_one_device(setup, finished, tmp_
   assert (out / "student" / "student.index").is_file()
 
 
+@pytest.mark.slow
+def test_jit_compile_compiles_each_stage_once_and_trains_as_without_it(setup, finished, tmp_path):
+  """--jit_compile: one XLA compilation a stage (not one a step) and the same ten steps' losses."""
+  _, single = finished
+  out = tmp_path / "jit"
+  # TensorFlow logs each XLA compilation at this verbosity of its device compiler.
+  env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0", "TF_CPP_VMODULE": "device_compiler=1"}
+  proc = subprocess.run([sys.executable, "-m", "hub_export.distill",
+                         *distill_setup.distill_argv(setup, out, *STEPS, "--jit_compile")],
+                        capture_output=True, text=True, cwd=REPO, env=env, timeout=400)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert proc.stderr.count("Compilation of XLA executable") == 3  # layer 0, layer 1, distillation
+  jit, reference = _losses(out), _losses(single)
+  assert len(jit) == len(reference) == 10
+  for ours, theirs in zip(jit, reference):
+    for key in ours:
+      np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, err_msg=f"step {ours['step']} {key}")
+
+
+def test_jit_compile_is_refused_over_several_replicas(setup):
+  from hub_export.config import MobileBertConfig
+  from hub_export.distillation.options import TrainOptions
+  from hub_export.distillation.records import read_metadata
+  from hub_export.distillation.trainer import check_data
+  from hub_export.support.errors import HubExportError
+
+  config = MobileBertConfig.from_json_file(setup["student_config"])
+  metadata = read_metadata(setup["data"])
+  check_data(metadata, config, TrainOptions(batch_size=8, jit_compile=True), replicas=1)
+  with pytest.raises(HubExportError, match="--jit_compile compiles the train step for one replica, not 2"):
+    check_data(metadata, config, TrainOptions(batch_size=8, jit_compile=True), replicas=2)
+
+
 def test_the_student_carries_the_casing_its_data_was_tokenized_with(finished):
   """pretraining_data recorded lower_case for an unknown vocab; the student's exporters read it, no flag needed."""
   from hub_export.checkpoint.export_source import resolve_source

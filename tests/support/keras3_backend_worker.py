@@ -267,13 +267,12 @@ def main(workdir, out):
   import resource
 
   report = {"backend": keras.config.backend(), "seconds": {}}
+  checks = [golden_parity, savedmodel_parity, presets, tokenizer_ids, fine_tuning, activations]
   if keras.config.backend() == "tensorflow":
     # As in the test processes (tests/conftest.py): each traced function runs a few times, so Grappler's
     # rewrite of every graph costs more than it saves (9 s of this worker's 50).
     from hub_export.support.one_shot_runtime import disable_graph_optimization
     disable_graph_optimization()
-  checks = [golden_parity, savedmodel_parity, presets, tokenizer_ids, fine_tuning, activations]
-  if keras.config.backend() == "tensorflow":
     checks.append(bad_presets)
   for check in checks:
     start = time.perf_counter()

@@ -5,6 +5,8 @@ TF-Hub encoder input names, and the outputs `sequence_output` and `pooled_output
 device an interpreter plans its memory for static shapes; apps pad to the length.
 """
 
+import re
+
 import tensorflow as tf
 
 from hub_export import signatures as sig
@@ -33,6 +35,12 @@ def serving_function(encode, seq_length: int, description: str, output_keys=sig.
 # whole model runs 4-5x faster (BUILD_NOTES, "Fast int8"). The score arithmetic between
 # them (scaling, padding bias) stays float too, picked by name: `FLOAT_SCORES_SCOPE`.
 FLOAT_OPS_IN_INT8 = ("BATCH_MATMUL", "SOFTMAX")
+# Layer norms (configs with `layer_norm`: a teacher, or a student trained here; the release's NoNorm has none) stay
+# float as well: LiteRT runs int8 MEAN, SQUARED_DIFFERENCE and RSQRT outside XNNPACK, and such a model's int8 file
+# ran 4x slower than its dynamic-range one. They are picked by the scopes `tf.nn.moments` and
+# `tf.nn.batch_normalization` name their ops, so task SavedModels traced by any version of this code match.
+LAYER_NORM_SCOPES = ("moments", "batchnorm")
+FLOAT_SCOPES_IN_INT8 = (FLOAT_SCORES_SCOPE, *LAYER_NORM_SCOPES)
 
 
 def convert(concrete_function, trackable, quantize: str, representative_inputs=None, custom_ops=False,
@@ -43,8 +51,8 @@ def convert(concrete_function, trackable, quantize: str, representative_inputs=N
   `float16` stores weights as float16; LiteRT's CPU kernels widen them to float32 once, at load.
   `int8` quantizes weights and activations to int8 with ranges calibrated on
   `representative_inputs` (a list of input dicts): every op is an int8 builtin except
-  `FLOAT_OPS_IN_INT8`. Inputs stay int32 and outputs float32 so every variant has the
-  same interface. `custom_ops` keeps ops without a builtin kernel as custom ops
+  `FLOAT_OPS_IN_INT8` and the ops under `FLOAT_SCOPES_IN_INT8`. Inputs stay int32 and
+  outputs float32 so every variant has the same interface. `custom_ops` keeps ops without a builtin kernel as custom ops
   (TensorFlow Text's, for a model that takes text) instead of failing. `per_tensor_dense` quantizes
   each dense layer's weights with one scale, not one per output channel: `dynamic` then needs
   FULLY_CONNECTED version 9, not 12, which older runtimes (the Task Library's) lack.
@@ -68,7 +76,7 @@ def convert(concrete_function, trackable, quantize: str, representative_inputs=N
   except Exception as e:  # the converter is a black box: any failure of it is a clear error for us
     raise HubExportError(f"the TFLite converter failed (--quantize {quantize}): {first_line(e)}") from e
   if quantize == "int8":
-    left_in_float = float_ops(flatbuffer, except_scope=FLOAT_SCORES_SCOPE) - set(FLOAT_OPS_IN_INT8)
+    left_in_float = float_ops(flatbuffer, except_scopes=FLOAT_SCOPES_IN_INT8) - set(FLOAT_OPS_IN_INT8)
     if left_in_float:
       raise HubExportError(f"int8 quantization left {', '.join(sorted(left_in_float))} in float32; the model has an "
                            f"op the int8 quantizer cannot take (only {', '.join(FLOAT_OPS_IN_INT8)} may stay float)")
@@ -86,20 +94,22 @@ def _quantize_except(converter, float_ops) -> bytes:
 
   converter._experimental_calibrate_only = True  # pylint: disable=protected-access
   calibrated = converter.convert()
-  score_ops = [name for _, name, _ in _ops(calibrated) if _in_scope(name, FLOAT_SCORES_SCOPE)]
-  return lite_convert.mlir_quantize(calibrated, denylisted_ops=list(float_ops), denylisted_nodes=score_ops)
+  named_float = [name for _, name, _ in _ops(calibrated) if _in_scope(name, FLOAT_SCOPES_IN_INT8)]
+  return lite_convert.mlir_quantize(calibrated, denylisted_ops=list(float_ops), denylisted_nodes=named_float)
 
 
-def float_ops(flatbuffer: bytes, except_scope: str = None) -> set:
+def float_ops(flatbuffer: bytes, except_scopes: tuple = ()) -> set:
   """The builtin names of the ops in a .tflite model that read a float32 tensor, QUANTIZE
-  and the ops named under `except_scope` aside."""
+  and the ops named under `except_scopes` aside."""
   return {kind for kind, name, reads_float in _ops(flatbuffer)
-          if reads_float and kind != "QUANTIZE" and not (except_scope and _in_scope(name, except_scope))}
+          if reads_float and kind != "QUANTIZE" and not _in_scope(name, except_scopes)}
 
 
-def _in_scope(name: str, scope: str) -> bool:
-  """Whether a tensor named by the converter (TensorFlow op names, `;`-joined when ops were fused) is under `scope`."""
-  return any(scope in part.split("/")[:-1] for part in name.split(";"))
+def _in_scope(name: str, scopes: tuple) -> bool:
+  """Whether a tensor named by the converter (TensorFlow op names, `;`-joined when ops were fused) is under one
+  of `scopes`, or under a scope TensorFlow made unique from it (`moments_3` for the fourth `moments`)."""
+  folders = {re.sub(r"_\d+$", "", folder) for part in name.split(";") for folder in part.split("/")[:-1]}
+  return not folders.isdisjoint(scopes)
 
 
 def _ops(flatbuffer: bytes):

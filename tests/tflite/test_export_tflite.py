@@ -143,6 +143,37 @@ def test_int8_model_computes_in_int8(tiny):
   assert len(int8_fc) > 10 and all(tensors[op["inputs"][1]]["dtype"] == np.int8 for op in int8_fc)
 
 
+def test_int8_keeps_a_layer_norm_models_layer_norms_in_float(tiny, tmp_path):
+  """A config with layer norms (a teacher's, or a student trained here): in its int8 file every MEAN, RSQRT and
+  SQUARED_DIFFERENCE reads float32 (each layer norm runs in float, as attention's core does), every dense layer
+  stays int8, and the outputs stay as close to the float model's as the NoNorm model's do."""
+  from hub_export.config import MobileBertConfig
+  from hub_export.model.mobilebert import build_mobilebert
+  from hub_export.tflite.to_flatbuffer import FLOAT_OPS_IN_INT8, FLOAT_SCOPES_IN_INT8, convert, float_ops, serving_function
+
+  config = MobileBertConfig(vocab_size=tiny["model"].config.vocab_size, num_hidden_layers=2,
+                            normalization_type="layer_norm", num_feedforward_networks=1)
+  model = build_mobilebert(config)
+  function = serving_function(lambda x: model.encoder(x, training=False), SEQ, "layer-norm model")
+  int8 = convert(function, model, "int8", tiny["inputs"][:8])
+  assert float_ops(int8, except_scopes=FLOAT_SCOPES_IN_INT8) == set(FLOAT_OPS_IN_INT8)
+  path = tmp_path / "layer_norm_int8.tflite"
+  path.write_bytes(int8)
+  encoder = TFLiteEncoder(path)
+  interpreter = encoder.interpreter
+  tensors = {d["index"]: d for d in interpreter.get_tensor_details()}
+  ops = interpreter._get_ops_details()
+  norm_ops = [op for op in ops if op["op_name"] in ("MEAN", "RSQRT", "SQUARED_DIFFERENCE")]
+  kinds = [op["op_name"] for op in norm_ops]  # each layer norm: two MEANs, a SQUARED_DIFFERENCE, an RSQRT
+  assert kinds.count("MEAN") == 2 * kinds.count("RSQRT") == 2 * kinds.count("SQUARED_DIFFERENCE") > 4
+  assert all(tensors[op["inputs"][0]]["dtype"] == np.float32 for op in norm_ops)
+  dense = [op for op in ops if op["op_name"] == "FULLY_CONNECTED"]
+  assert dense and all(tensors[op["inputs"][1]]["dtype"] == np.int8 for op in dense)
+  want = [_run_tf(lambda x: model.encoder(x, training=False), x) for x in tiny["inputs"][8:16]]
+  _, pooled_cos, seq_cos = _scores(tiny["inputs"][8:16], [encoder(x) for x in tiny["inputs"][8:16]], want)
+  assert pooled_cos.min() >= 0.98 and seq_cos.mean() >= 0.99
+
+
 def test_int8_softmax_reads_float_scores_with_the_padding_bias(tiny):
   """Each SOFTMAX reads the float32 sum of the scaled scores and the -1e9 padding bias: not
   int8 scores (whose range the bias would take) and not a bias the quantizer rounded away."""
@@ -278,12 +309,10 @@ def test_converter_failure_becomes_a_hub_export_error(tiny):
 
 
 def test_float_ops_lists_the_ops_reading_float32(tiny):
-  from hub_export.tflite.to_flatbuffer import FLOAT_OPS_IN_INT8, float_ops
-
-  from hub_export.model.functional import FLOAT_SCORES_SCOPE
+  from hub_export.tflite.to_flatbuffer import FLOAT_OPS_IN_INT8, FLOAT_SCOPES_IN_INT8, float_ops
 
   int8 = tiny["files"]["int8"].read_bytes()
-  assert float_ops(int8, except_scope=FLOAT_SCORES_SCOPE) == set(FLOAT_OPS_IN_INT8)
+  assert float_ops(int8, except_scopes=FLOAT_SCOPES_IN_INT8) == set(FLOAT_OPS_IN_INT8)
   assert float_ops(int8) >= {"ADD", "MUL", *FLOAT_OPS_IN_INT8}  # the score ops, counted without the exception
   assert float_ops(tiny["files"]["none"].read_bytes()) >= {"FULLY_CONNECTED", "ADD", "MUL", *FLOAT_OPS_IN_INT8}
 

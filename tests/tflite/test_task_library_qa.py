@@ -44,6 +44,7 @@ CANDIDATES, MIN_QUESTIONS = 170, 100  # about two thirds of the candidates count
 # Narrow, so that the 384-token windows cost milliseconds; the position table as long as BERT's.
 NARROW = dict(hidden_size=128, embedding_size=64, intra_bottleneck_size=64, intermediate_size=128)
 SEED = 4
+INT8_WINDOWS = 16
 
 
 @pytest.fixture(scope="session")
@@ -98,8 +99,8 @@ def _savedmodel_answers(saved, vocab_path, pairs) -> tuple:
 
 @pytest.fixture(scope="module")
 def qa(tmp_path_factory):
-  """A seeded SQuAD task SavedModel at 384, its float, float16 and dynamic exports, candidate questions and the
-  SavedModel's answers."""
+  """A seeded SQuAD task SavedModel at 384, its float, float16, dynamic and int8 exports, candidate questions and
+  the SavedModel's answers."""
   root = tmp_path_factory.mktemp("task_qa")
   lines = read_lines(DEFAULT_CALIBRATION_TEXT)
   vocab = special_layout() + ["?"] + sorted({word.lower() for line in lines for word in _words(line)})
@@ -109,6 +110,8 @@ def qa(tmp_path_factory):
   windows = functools.partial(qa_windows, saved, None, DEFAULT_CALIBRATION_TEXT)
   files = {quantize: export_task_qa(root / f"qa_{quantize}.tflite", saved, windows, quantize)
            for quantize in ("none", "float16")}
+  # Few calibration windows (the default is 100): an untrained model's int8 ranges need not be good, only usable.
+  files["int8"] = export_task_qa(root / "qa_int8.tflite", saved, windows, "int8", calibration_samples=INT8_WINDOWS)
   files["dynamic"] = root / "qa_dynamic.tflite"  # the command, checked on the windows of a SQuAD file
   with pytest.raises(SystemExit) as exit_info:
     main(["--task_model", str(saved), "--out", str(files["dynamic"]), "--quantize", "dynamic",
@@ -145,25 +148,24 @@ def test_the_task_library_gives_the_task_models_answers(qa, task_library_python)
   same = {quantize: np.mean([a is not None and normalize_answer(a) == w for a, w in zip(answers, want)])
           for quantize, answers in got.items()}
   assert same["none"] >= 0.99, same
-  assert same["float16"] >= 0.9 and same["dynamic"] >= 0.9, same  # a sanity bound, not an accuracy target
+  # Sanity bounds, not accuracy targets (bench/bench_qa_precisions.py measures those on a trained model): the
+  # Task Library's 2023 runtime takes every op of each file and answers close to the SavedModel.
+  assert same["float16"] >= 0.9 and same["dynamic"] >= 0.9 and same["int8"] >= 0.9, same
 
 
-def test_padding_stays_inert_in_every_precision(qa, tmp_path):
+def test_padding_stays_inert_in_every_precision(qa):
   """Other ids under the mask leave the real tokens' logits bit-identical, int8 included: the padding bias is
   added to float scores before a float softmax, so a padded key gets a weight of exactly 0, and every other op works
   on one token's row (dynamic-range quantizes each row with its own scale, int8 with calibrated constants).
   (Ids from one past the first padding on: the trigram embedding of the last real token reads the id after it.)"""
   from hub_export.tflite.runtime import TFLiteEncoder
 
-  # Few calibration windows: int8's ranges need not be good here, only its masking.
-  files = {**qa["files"], "int8": export_task_qa(tmp_path / "qa_int8.tflite", qa["saved"], qa["windows"], "int8",
-                                                 calibration_samples=4)}
   window = next(w for w in qa["windows"](8) if w[sig.INPUT_MASK].sum() < TASK_LIBRARY_SEQ_LENGTH - 50)
   real = window[sig.INPUT_MASK][0].astype(bool)
   beyond = np.arange(TASK_LIBRARY_SEQ_LENGTH) > real.sum()
   other = dict(window, **{sig.INPUT_WORD_IDS: np.where(beyond, 5 + np.arange(TASK_LIBRARY_SEQ_LENGTH) % 40,
                                                        window[sig.INPUT_WORD_IDS])})
-  for quantize, path in files.items():
+  for quantize, path in qa["files"].items():
     model = TFLiteEncoder(path, output_keys=(sig.START_LOGITS, sig.END_LOGITS))
     want, got = model(window), model(other)
     for key in (sig.START_LOGITS, sig.END_LOGITS):

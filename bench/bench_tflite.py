@@ -16,7 +16,6 @@ the first `--sentences` lines of `--corpus`. Prints a Markdown table.
 import argparse
 import json
 import logging
-import statistics
 import sys
 import tempfile
 import time
@@ -27,17 +26,6 @@ WARMUP = 3
 
 def dir_size(path: Path) -> int:
   return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
-def _median_ms(call, inputs, runs: int) -> float:
-  for _ in range(WARMUP):
-    call(inputs)
-  times = []
-  for _ in range(runs):
-    start = time.perf_counter()
-    call(inputs)
-    times.append(time.perf_counter() - start)
-  return statistics.median(times) * 1e3
 
 
 def main(argv=None) -> int:
@@ -68,6 +56,7 @@ def main(argv=None) -> int:
   from hub_export.tflite.agreement import measure
   from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_TEXT, TextEncoder, read_lines
   from hub_export.tflite.runtime import TFLiteEncoder
+  from hub_export.support.timing import median_call_ms
   from hub_export.tokenization.vocab import load_vocab
 
   work = args.work_dir or Path(tempfile.mkdtemp(prefix="bench_tflite_"))
@@ -93,13 +82,13 @@ def main(argv=None) -> int:
   serve = tf.saved_model.load(str(saved_model)).signatures["serving_default"]
   tf_inputs = {k: tf.constant(v) for k, v in example.items()}
   rows = [("SavedModel (TF, encoder + MLM head)", dir_size(saved_model),
-           _median_ms(lambda x: serve(**x), tf_inputs, args.runs), None)]
+           median_call_ms(lambda x: serve(**x), tf_inputs, args.runs, WARMUP), None)]
   sentences = text.encode(read_lines(args.corpus, args.sentences))
   want = [{k: v.numpy() for k, v in serve(**{k: tf.constant(v) for k, v in x.items()}).items()} for x in sentences]
   agreements = {}
   for quantize, path in files.items():
     encoder = TFLiteEncoder(path, num_threads=args.threads)
-    rows.append((f".tflite {quantize}", path.stat().st_size, _median_ms(encoder, example, args.runs),
+    rows.append((f".tflite {quantize}", path.stat().st_size, median_call_ms(encoder, example, args.runs, WARMUP),
                  convert_s[quantize]))
     agreements[quantize] = measure(sentences, [encoder(x) for x in sentences], want)
 

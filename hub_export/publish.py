@@ -2,7 +2,7 @@
 
     python -m hub_export.publish --encoder DIR --preprocessor DIR --out DIST --name NAME \\
         --language en [--version 1] [--publisher ORG] [--task_model DIR...] [--tflite FILE...] [--keras_preset DIR] \\
-        [--overwrite] \\
+        [--eval_file FILE] [--overwrite] \\
         [--to kaggle://OWNER/MODEL [--public] [--version_notes TEXT] [--dry_run]]
 
 For each SavedModel, DIST/<model>/ gets a deterministic TF-Hub tarball
@@ -16,6 +16,11 @@ assets/task.json, published on TF-Hub as NAME_<task>, <task> its GLUE task if an
 for each --tflite file, keras/<NAME> for a --keras_preset (a KerasHub preset written by
 export_keras; reading it needs the `keras` extra). DIST/SHA256SUMS lists every file. The
 TF-Hub names are NAME and --preprocessor-name (default NAME_preprocess).
+
+With --eval_file and one --task_model, the task model and each --tflite file (converted from it by
+export_tflite --task_model) are scored on that file with the official metric before anything is
+written, and the task model's card gets a table by precision: each model's scores, size and
+batch-1 latency on this machine.
 
 With --to, the Kaggle folders are then uploaded with kagglehub (credentials from
 KAGGLE_API_TOKEN, KAGGLE_USERNAME/KAGGLE_KEY or kaggle.json, as Kaggle's tools read them):
@@ -70,6 +75,9 @@ def parse_args(argv):
                       help="task SavedModels from finetune (with eval metrics), each published as NAME_<task>")
   parser.add_argument("--tflite", type=Path, nargs="+", default=[], metavar="FILE",
                       help=".tflite files, each published as a tfLite variation named after its file")
+  parser.add_argument("--eval_file", type=Path, metavar="FILE",
+                      help="with one --task_model: score it and each --tflite converted from it on this eval file "
+                           "(SQuAD JSON or TSV, as evaluate_task reads), for a table by precision on its card")
   parser.add_argument("--keras_preset", type=Path, metavar="DIR",
                       help="KerasHub preset (from export_keras), published as the keras variation")
   parser.add_argument("--out", type=Path, required=True, help="output directory (must be empty or absent)")
@@ -108,7 +116,9 @@ def _run(argv) -> None:
     from hub_export.kaggle_models.session import require_credentials
 
     require_credentials()  # before the packing, which takes a while
-  dist = publish(args)
+  from hub_export.tasks.precision_table import precision_rows
+
+  dist = publish(args, precision_rows)
   print(dist, flush=True)
   if args.to:
     from hub_export.kaggle_models import upload

@@ -53,7 +53,9 @@ def _write_kaggle_folders(root: Path, args, owner: str, model: str, variations: 
           args.dataset))
 
 
-def publish(args) -> Path:
+def publish(args, score_precisions=None) -> Path:
+  """`score_precisions(task_model, tflite_files, eval_file)`, for --eval_file: the rows of the task card's table by
+  precision (`tasks.precision_table.precision_rows`, which the command passes: scoring is the tasks folder's)."""
   from hub_export.publishing import facts
 
   base = model_card.Release(publisher=args.publisher, name=args.name, version=args.version,
@@ -64,8 +66,14 @@ def publish(args) -> Path:
   for source in (args.encoder, args.preprocessor, *args.task_model):
     if source is not None and not (source / SAVED_MODEL_NAME).is_file():
       raise HubExportError(f"{source} is not a SavedModel directory (no saved_model.pb)")
+  if args.eval_file and len(args.task_model) != 1:
+    raise HubExportError(f"--eval_file scores one --task_model and the --tflite files converted from it; got "
+                         f"{len(args.task_model)} task models")
+  if args.eval_file and not Path(args.eval_file).is_file():
+    raise HubExportError(f"--eval_file {args.eval_file} is not a file")
   sources = [p for p in (args.encoder, args.preprocessor, *args.task_model) if p is not None]
-  protected = sources + list(args.tflite) + ([args.keras_preset] if args.keras_preset else [])
+  protected = (sources + list(args.tflite) + ([args.keras_preset] if args.keras_preset else [])
+               + ([args.eval_file] if args.eval_file else []))
   check_target(args.out, args.overwrite, protected, ours=DIST_FILES)  # before the models are read
   owner, model = ((args.to.owner, args.to.model) if args.to else
                   (kaggle_metadata.slug(args.publisher), kaggle_metadata.slug(args.name)))
@@ -91,7 +99,8 @@ def publish(args) -> Path:
     for source in args.task_model:
       config = facts.task_facts(source)
       release = dataclasses.replace(base, name=model_card.task_model_name(args.name, config))
-      card = model_card.task_card(release, config)
+      rows = score_precisions(source, args.tflite, args.eval_file) if args.eval_file else ()
+      card = model_card.task_card(release, config, rows)
       packages.append((release, source, card))
       variations.append(_Planned(kaggle_metadata.SAVED_MODEL_FRAMEWORK, kaggle_metadata.slug(release.name), "task",
                                  source, card))

@@ -301,7 +301,23 @@ def _score_command(config: dict) -> str:
 _TASK_NAMES = {SQUAD: "SQuAD question answering", CLASSIFICATION: "text classification"}
 
 
-def task_body(release: Release, config: dict) -> str:
+def _precision_table(rows: list) -> str:
+  """The card's section for `precision_table.precision_rows`: one line a model, every model on the same eval set."""
+  if not rows:
+    return ""
+  names = sorted(rows[0].metrics)
+  lines = [f"| model | tokens | {' | '.join(names)} | size (MB) | batch-1 latency (ms) |",
+           "| --- | ---: |" + " ---: |" * (len(names) + 2)]
+  for row in rows:
+    scores = " | ".join(f"{row.metrics[name]:.2f}" for name in names)
+    lines.append(f"| {row.model} | {row.seq_length} | {scores} | {row.megabytes:.1f} | {row.latency_ms:.1f} |")
+  return ("\n\n### By precision\n\nThe task SavedModel and the `.tflite` files published with it "
+          "(`export_tflite --task_model`), each scored on the same eval file at its own input length; latency: "
+          "median of batch-1 calls on the machine that published (LiteRT with 2 threads for the files).\n\n"
+          + "\n".join(lines))
+
+
+def task_body(release: Release, config: dict, precision_rows: list = ()) -> str:
   return f"""## Overview
 
 A text encoder fine-tuned for {_TASK_NAMES[config["task"]]} by `python -m hub_export.finetune`: a task
@@ -311,7 +327,7 @@ SavedModel that tokenizes raw strings in its graph. Its settings are in `assets/
 
 ## Measured
 
-On {_eval_set(config)} when it was fine-tuned: {_metrics(config)}.
+On {_eval_set(config)} when it was fine-tuned: {_metrics(config)}.{_precision_table(precision_rows)}
 
 ## Usage
 
@@ -329,7 +345,7 @@ tarball or the downloaded Kaggle variation):
 """
 
 
-def task_card(release: Release, config: dict) -> str:
+def task_card(release: Release, config: dict, precision_rows: list = ()) -> str:
   description = f"A {_TASK_NAMES[config['task']]} task model ({_metrics(config)} on {_eval_set(config)})."
   return (_header(release, description, _TASK_TAGS[config["task"]], fine_tunable=False) + "\n"
-          + task_body(release, config))
+          + task_body(release, config, precision_rows))

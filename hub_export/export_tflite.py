@@ -41,6 +41,15 @@ BertQuestionAnswerer runs: inputs `ids`, `mask`, `segment_ids` int32 [1, 384] an
 `start_logits`, `end_logits` float32, found by those metadata names, the vocab in its BERT
 tokenizer unit. It is checked and, for int8, calibrated on question + context windows: the
 questions of --calibration_squad, else windows made from --calibration_text.
+
+    python -m hub_export.export_tflite --task_classifier DIR --out FILE.tflite [--calibration_tsv FILE]
+
+turns a classification task model (`finetune`'s SavedModel; single texts or sentence pairs, which
+MediaPipe and the Task Library cannot feed) into a model on token ids: `ids`, `mask`,
+`segment_ids` int32 [1, max_seq_length] (a pair packed `[CLS] a [SEP] b [SEP]`, segment 1 from b
+on) and `logits` float32 [1, labels], the labels and the vocab in its metadata. It is checked and,
+for int8, calibrated on the texts of --calibration_tsv (read as evaluate_task reads it), else on
+lines of --calibration_text (for pairs, each line and the next).
 """
 
 import argparse
@@ -53,7 +62,8 @@ from hub_export.checkpoint.export_source import add_source_arguments
 from hub_export.support import cli
 from hub_export.support.errors import HubExportError
 from hub_export.tflite import QUANTIZATIONS
-from hub_export.tflite.model_info import CLASSIFIER_NAME, DEFAULT_LICENSE, DEFAULT_VERSION, ENCODER_NAME, QA_NAME
+from hub_export.tflite.model_info import (CLASSIFIER_NAME, DEFAULT_LICENSE, DEFAULT_VERSION, ENCODER_NAME, QA_NAME,
+                                          TASK_CLASSIFIER_NAME)
 from hub_export.tflite.qa_source import TASK_LIBRARY_SEQ_LENGTH
 from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_TEXT
 
@@ -65,6 +75,8 @@ def parse_args(argv):
   source.add_argument("--classifier", help="a fine-tuned tf_keras classifier SavedModel on the encoder (needs --labels)")
   source.add_argument("--task_model", help="a SQuAD task SavedModel (from finetune), for the TFLite Task Library's "
                                            "BertQuestionAnswerer")
+  source.add_argument("--task_classifier", help="a classification task SavedModel (from finetune; single texts or "
+                                                "pairs), as a .tflite on token ids")
   add_source_arguments(parser, other_sources=source)
   parser.add_argument("--labels", type=Path, help="with --classifier: the class names, one a line, in output order")
   parser.add_argument("--out", required=True, type=Path, help="the .tflite file to write")
@@ -80,6 +92,9 @@ def parse_args(argv):
                       help="with --task_model: a SQuAD JSON file whose question + context windows the export checks "
                            "with and int8 calibrates on (default: windows made from --calibration_text, each line a "
                            "question and the lines after it the context)")
+  parser.add_argument("--calibration_tsv", type=Path,
+                      help="with --task_classifier: a TSV of the task (as evaluate_task reads it) whose texts the "
+                           "export checks with and int8 calibrates on (default: lines of --calibration_text)")
   parser.add_argument("--calibration_samples", type=int, default=DEFAULT_CALIBRATION_SAMPLES,
                       help=f"how many calibration inputs to make from the text (default {DEFAULT_CALIBRATION_SAMPLES})")
   parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
@@ -88,8 +103,8 @@ def parse_args(argv):
                            "kernels; not for MediaPipe)")
   metadata = parser.add_argument_group("metadata (for MediaPipe Tasks)")
   metadata.add_argument("--no_metadata", action="store_true", help="write the bare model, without TFLite metadata")
-  metadata.add_argument("--name", help=f"the model's name in its metadata (default {ENCODER_NAME!r}, {CLASSIFIER_NAME!r} "
-                                             f"or {QA_NAME!r})")
+  metadata.add_argument("--name", help=f"the model's name in its metadata (default {ENCODER_NAME!r}, "
+                                      f"{CLASSIFIER_NAME!r}, {QA_NAME!r} or {TASK_CLASSIFIER_NAME!r})")
   metadata.add_argument("--model_version", default=DEFAULT_VERSION, help=f"the model's version (default {DEFAULT_VERSION})")
   metadata.add_argument("--license", default=DEFAULT_LICENSE, help=f"the model's license (default {DEFAULT_LICENSE})")
   return parser.parse_args(argv)
@@ -105,29 +120,52 @@ _NOT_FOR_TASK_MODEL = {
     "lower_case": "the Task Library lower-cases",
     "allow_vocab_larger_than_model": "the task model carries its own vocab",
     "no_metadata": "the Task Library finds every tensor through the metadata",
+    "calibration_tsv": "a SQuAD model calibrates on --calibration_squad",
+}
+# The same for --task_classifier.
+_NOT_FOR_TASK_CLASSIFIER = {
+    "labels": "its assets/task.json names its labels",
+    "text_input": "it takes token ids; the app packs the text or pair",
+    "seq_length": "it keeps the max_seq_length it was fine-tuned at",
+    "bert_config": "a SavedModel carries its own architecture",
+    "vocab": "the task model carries its own vocab",
+    "lower_case": "its assets/task.json says whether it lower-cases",
+    "allow_vocab_larger_than_model": "the task model carries its own vocab",
+    "no_metadata": "the metadata carries its labels and vocab",
+    "calibration_squad": "a classifier calibrates on --calibration_tsv",
 }
 
 
-def _check_task_model_flags(args) -> None:
-  for dest, why in _NOT_FOR_TASK_MODEL.items():
+def _check_flags(args, flag: str, not_for: dict) -> None:
+  for dest, why in not_for.items():
     if getattr(args, dest) not in (None, False):
-      raise HubExportError(f"--{dest} does not apply to --task_model ({why})")
+      raise HubExportError(f"--{dest} does not apply to {flag} ({why})")
 
 
 def _main(argv):
-  from hub_export.tflite.export import export_classifier, export_task_qa, export_tflite
+  from hub_export.tflite.export import export_classifier, export_task_classifier, export_task_qa, export_tflite
 
   args = parse_args(argv)
+  if args.task_classifier is not None:
+    from hub_export.tasks.task_library_inputs import classifier_windows
+
+    _check_flags(args, "--task_classifier", _NOT_FOR_TASK_CLASSIFIER)
+    windows = functools.partial(classifier_windows, args.task_classifier, args.calibration_tsv, args.calibration_text)
+    export_task_classifier(args.out, args.task_classifier, windows, args.quantize, args.calibration_samples,
+                           args.overwrite, args.name, args.model_version, args.license)
+    return
   if args.task_model is not None:
     from hub_export.tasks.task_library_inputs import qa_windows
 
-    _check_task_model_flags(args)
+    _check_flags(args, "--task_model", _NOT_FOR_TASK_MODEL)
     windows = functools.partial(qa_windows, args.task_model, args.calibration_squad, args.calibration_text)
     export_task_qa(args.out, args.task_model, windows, args.quantize, args.calibration_samples, args.overwrite,
                    args.name, args.model_version, args.license)
     return
   if args.calibration_squad is not None:
     raise HubExportError("--calibration_squad applies to --task_model only")
+  if args.calibration_tsv is not None:
+    raise HubExportError("--calibration_tsv applies to --task_classifier only")
   if args.classifier is not None:
     if args.text_input:
       raise HubExportError("--text_input applies to encoders (--ckpt, --saved_model), not to --classifier")

@@ -19,6 +19,7 @@ ENCODER_OUTPUT_KEYS = (SEQUENCE_OUTPUT, POOLED_OUTPUT, DEFAULT_OUTPUT, ENCODER_O
 MLM_LOGITS = "mlm_logits"
 # The SQuAD span head's outputs: what a task model's `serve` signature and its .tflite give.
 START_LOGITS, END_LOGITS = "start_logits", "end_logits"
+LOGITS = "logits"  # a classification task model's output
 
 # Preprocessor (TF-Hub text-preprocessing API).
 SPECIAL_TOKEN_KEYS = ("vocab_size", "padding_id", "start_of_sequence_id", "end_of_segment_id", "mask_id")

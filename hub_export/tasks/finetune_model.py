@@ -13,12 +13,12 @@ import tensorflow as tf
 
 from hub_export import signatures as sig
 from hub_export.config import MobileBertConfig
+from hub_export.signatures import LOGITS
 from hub_export.support.errors import HubExportError
 from hub_export.model.classifier_head import ClassifierHead
 from hub_export.model.span_head import SpanHead
 from hub_export.weight_layout import SPAN, TASK_HEAD_TF1_SCOPES, TaskHead
 
-LOGITS = "logits"
 _WORD_TABLE = "word_embedding"  # this project's word_embeddings, Model Garden's word_embedding/embeddings
 
 

@@ -1,5 +1,6 @@
-"""SQuAD windows as the TFLite Task Library feeds a question answerer: for `export_tflite --task_model`'s check
-and int8 calibration.
+"""The inputs `export_tflite` checks a task model's file with and calibrates int8 on: SQuAD windows as the TFLite
+Task Library feeds a question answerer (`--task_model`), and packed texts or pairs for a classifier
+(`--task_classifier`).
 
 Each is `[CLS] question [SEP] context [SEP]` at 384, the question cut to 64 wordpieces, made by the
 SQuAD windowing (`squad_windows`) with the task model's vocab and settings. From a SQuAD file: its
@@ -45,3 +46,22 @@ def qa_windows(task_model, squad_file, text_file, count: int) -> list:
   windows = encoded.windows[:count]
   arrays = squad_windows.as_arrays(windows, vocab, TASK_LIBRARY_SEQ_LENGTH)
   return [{key: value[i:i + 1] for key, value in arrays.items()} for i in range(len(windows))]
+
+
+def classifier_windows(task_model, tsv_file, text_file, count: int) -> list:
+  """Up to `count` input dicts (int32 [1, max_seq_length]) for the classification task model folder `task_model`:
+  the texts (or pairs) of `tsv_file` when given, read as `evaluate_task` reads it, else the lines of `text_file`
+  (for a pair model, each line and the next)."""
+  from hub_export.tasks import classification_data, task_scoring
+  from hub_export.tokenization.vocab import load_vocab
+
+  config = read_task_config(task_model)
+  if tsv_file is not None:
+    examples = task_scoring.read_classification(tsv_file, config, config.get("glue_task"))[0].examples[:count]
+  else:
+    lines = read_lines(text_file, count + 1)
+    second = (lambda i: lines[(i + 1) % len(lines)]) if config["pair"] else (lambda i: None)
+    examples = [classification_data.Example(text_a=line, text_b=second(i), label=None, language=None, line=i + 1)
+                for i, line in enumerate(lines[:count])]
+  arrays = task_scoring.classification_inputs(examples, config, load_vocab(Path(task_model) / "assets" / VOCAB_NAME))
+  return [{key: value[i:i + 1] for key, value in arrays.items()} for i in range(len(examples))]

@@ -75,21 +75,21 @@ def check_classifier(model_path, quantize, probes, reference) -> None:
   _refuse_unless_close(quantize, error, "classifier", "outputs", "probability difference")
 
 
-def check_qa(model_path, quantize, probes, reference) -> None:
-  """The written question-answering model on the probe windows: float logits within FLOAT_TOLERANCE (relative, per
-  window) of the source's, any variant finite; how often the best start and end agree is logged."""
+def check_task_logits(model_path, quantize, probes, reference, keys: tuple, model: str) -> None:
+  """The written task model (`model`: "question answerer", "classifier") on the probe windows: float logits
+  `keys` within FLOAT_TOLERANCE (relative, per window) of the source's, any variant finite; how often the
+  best position or class agrees is logged."""
   from hub_export.tflite.runtime import TFLiteEncoder
 
-  keys = (sig.START_LOGITS, sig.END_LOGITS)
-  model = TFLiteEncoder(model_path, output_keys=keys)
-  got = [model(p) for p in probes]
+  tflite = TFLiteEncoder(model_path, output_keys=keys)
+  got = [tflite(p) for p in probes]
   pairs = [(g[key], r[key]) for g, r in zip(got, reference) for key in keys]
   finite = all(np.all(np.isfinite(g)) for g, _ in pairs)
   error = float(max(np.max(row_relative_errors(g, w)) for g, w in pairs)) if finite else float("inf")
   same = float(np.mean([np.argmax(g) == np.argmax(w) for g, w in pairs]))
-  LOG.info("LiteRT vs source (%s): %d windows, max relative logit error %.3g, same best start and end %.0f%%",
-           quantize, len(probes), error, same * 100)
-  _refuse_unless_close(quantize, error, "question answerer", "logits", "relative logit error")
+  LOG.info("LiteRT vs source (%s): %d windows, max relative logit error %.3g, same best %s %.0f%%",
+           quantize, len(probes), error, " and ".join(keys), same * 100)
+  _refuse_unless_close(quantize, error, model, "logits", "relative logit error")
 
 
 def _refuse_unless_close(quantize: str, error: float, model: str, outputs: str, measure: str) -> None:

@@ -1,5 +1,5 @@
-"""A MobileBERT encoder (a checkpoint or a SavedModel), a fine-tuned classifier or a SQuAD task model -> a checked
-LiteRT file.
+"""A MobileBERT encoder (a checkpoint or a SavedModel), a fine-tuned classifier or a task model (SQuAD or
+classification) -> a checked LiteRT file.
 
 The steps of `python -m hub_export.export_tflite`: load the source, trace its serving function
 (behind the in-graph tokenizer for text input), convert (calibrated for int8), add MediaPipe's
@@ -14,7 +14,7 @@ from hub_export.support import log
 from hub_export.support.atomic import atomic_file, check_file_target, write_failure
 from hub_export.support.errors import HubExportError, first_line
 from hub_export.tflite import check_quantize, is_litert_model
-from hub_export.tflite.agreement import check_classifier, check_encoder, check_qa
+from hub_export.tflite.agreement import check_classifier, check_encoder, check_task_logits
 from hub_export.tflite.model_info import CLASSIFIER_NAME, DEFAULT_LICENSE, DEFAULT_VERSION, ENCODER_NAME
 from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_TEXT
 
@@ -178,9 +178,44 @@ def export_task_qa(out, task_model, windows, quantize="none", calibration_sample
   with log.step("add metadata"):
     flatbuffer = populate(flatbuffer, qa_info(source.vocab, TASK_LIBRARY_SEQ_LENGTH, quantize, name or QA_NAME,
                                               model_version, license))
-  _write_checked(out, overwrite, source, flatbuffer, lambda tmp: check_qa(tmp, quantize, probes, reference))
+  _write_checked(out, overwrite, source, flatbuffer,
+                 lambda tmp: check_task_logits(tmp, quantize, probes, reference, QA_OUTPUT_KEYS, "question answerer"))
   log.LOG.info("wrote %s (%.1f MB, %s, inputs int32 [1, %d], for the Task Library's BertQuestionAnswerer)", out,
                len(flatbuffer) / 1e6, quantize, TASK_LIBRARY_SEQ_LENGTH)
+  return Path(out)
+
+
+def export_task_classifier(out, task_model, windows, quantize="none", calibration_samples=DEFAULT_CALIBRATION_SAMPLES,
+                           overwrite=False, name=None, model_version=DEFAULT_VERSION,
+                           license=DEFAULT_LICENSE) -> Path:
+  """A classification task SavedModel (single texts or pairs) -> a .tflite on token ids at its max_seq_length, output
+  `logits` with the labels attached; returns the file. `windows(count)` gives up to `count` input dicts, what the
+  file is checked with and int8 calibrated on (`hub_export.tasks.task_library_inputs.classifier_windows`)."""
+  from hub_export.tflite.task_classifier_source import read_classifier_config
+
+  check_quantize(quantize)
+  config = read_classifier_config(task_model)
+  check_file_target(out, overwrite, ours=is_litert_model)
+  _require_litert()
+  from hub_export.tflite.model_info import TASK_CLASSIFIER_NAME, task_classifier_info
+  from hub_export.tflite.task_classifier_source import from_task_classifier
+
+  with log.step("load task model"):
+    source = from_task_classifier(task_model)
+  seq_length, keys = config["max_seq_length"], (signatures.LOGITS,)
+  flatbuffer, probes, reference = _trace_and_convert(source.logits, keys, seq_length, source, quantize,
+                                                     (windows(CHECK_SAMPLES), lambda: windows(calibration_samples)))
+  from hub_export.tflite.metadata import populate
+
+  labels = list(config["labels"]) if not config["regression"] else []
+  with log.step("add metadata"):
+    flatbuffer = populate(flatbuffer, task_classifier_info(
+        source.vocab, config["lower_case"], seq_length, labels, config["pair"], quantize, name or TASK_CLASSIFIER_NAME,
+        model_version, license))
+  _write_checked(out, overwrite, source, flatbuffer,
+                 lambda tmp: check_task_logits(tmp, quantize, probes, reference, keys, "classifier"))
+  log.LOG.info("wrote %s (%.1f MB, %s, %s, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize,
+               "text pairs" if config["pair"] else "single texts", seq_length)
   return Path(out)
 
 

@@ -16,6 +16,7 @@ DEFAULT_VERSION = "1"
 ENCODER_NAME = "MobileBERT text encoder"
 CLASSIFIER_NAME = "MobileBERT text classifier"
 QA_NAME = "MobileBERT question answerer"
+TASK_CLASSIFIER_NAME = "MobileBERT task classifier"
 DEFAULT_LICENSE = "Apache-2.0"
 AUTHOR = "mobilebert-hub-export"
 LABELS_FILE_NAME = "labels.txt"
@@ -26,6 +27,11 @@ _INPUT_DESCRIPTIONS = {
     sig.INPUT_WORD_IDS: "Token ids: [CLS], the text's WordPiece ids, [SEP], then 0 (padding).",
     sig.INPUT_MASK: "1 at real tokens, 0 at padding.",
     sig.INPUT_TYPE_IDS: "Segment ids: 0 for the first text (all of it for one text).",
+}
+_PAIR_INPUT_DESCRIPTIONS = {
+    sig.INPUT_WORD_IDS: "Token ids: [CLS], the first text's WordPiece ids, [SEP], the second text's, [SEP], then 0.",
+    sig.INPUT_MASK: "1 at real tokens, 0 at padding.",
+    sig.INPUT_TYPE_IDS: "Segment ids: 0 for [CLS], the first text and its [SEP]; 1 for the second text and its [SEP].",
 }
 _QA_INPUT_DESCRIPTIONS = {
     sig.INPUT_WORD_IDS: "Token ids: [CLS], the question's WordPiece ids, [SEP], the context's, [SEP], then 0.",
@@ -68,6 +74,25 @@ def classifier_info(vocab_path, lower_case: bool, seq_length: int, labels: list,
   description = (f"Text classifier fine-tuned on a MobileBERT encoder ({_casing(lower_case)} WordPiece): "
                  f"class probabilities for one text of up to {seq_length} tokens.")
   return _model_info(name, description, version, license, seq_length, outputs, vocab_path, lower_case)
+
+
+def task_classifier_info(vocab_path, lower_case: bool, seq_length: int, labels: list, pair: bool, quantize: str,
+                         name: str, version: str = DEFAULT_VERSION, license: str = DEFAULT_LICENSE) -> ModelInfo:
+  """A classification task model on token ids: one text, or a pair packed as the pair inputs describe; no `labels`:
+  a regression, one score."""
+  if labels:
+    labels_file = AssociatedFile(LABELS_FILE_NAME, "The class of each logit, one a line.", TENSOR_AXIS_LABELS,
+                                 "".join(f"{label}\n" for label in labels).encode("utf-8"))
+    output = TensorInfo(sig.LOGITS, f"Logit of each of the {len(labels)} classes, float32 [1, {len(labels)}].",
+                        labels_file)
+  else:
+    output = TensorInfo(sig.LOGITS, "The predicted score, float32 [1, 1].")
+  outputs = {sig.LOGITS: output}
+  texts = "a pair of texts" if pair else "one text"
+  description = (f"Text classifier fine-tuned on a MobileBERT encoder ({_casing(lower_case)} WordPiece, {quantize} "
+                 f"weights): class logits for {texts} of up to {seq_length} tokens in all.")
+  return _model_info(name, description, version, license, seq_length, outputs, vocab_path, lower_case,
+                     _PAIR_INPUT_DESCRIPTIONS if pair else _INPUT_DESCRIPTIONS)
 
 
 def qa_info(vocab_path, seq_length: int, quantize: str, name: str, version: str = DEFAULT_VERSION,

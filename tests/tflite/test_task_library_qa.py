@@ -203,7 +203,7 @@ def test_calibration_squad_applies_to_a_task_model_only(tmp_path, capsys):
 
 @pytest.mark.parametrize("settings, lower_case, problem", [
     (tm.CLASSIFICATION_SETTINGS, True, "is a classification model; the Task Library's BertQuestionAnswerer takes a "
-                                       "squad one (a classifier goes on device with --classifier)"),
+                                       "squad one (a classifier goes on device with --task_classifier)"),
     (QA_SETTINGS, False, "has a cased vocab (lower_case false in its task.json); the Task Library lower-cases every "
                          "question and context"),
 ])

@@ -312,7 +312,7 @@ def _precision_table(rows: list) -> str:
     scores = " | ".join(f"{row.metrics[name]:.2f}" for name in names)
     lines.append(f"| {row.model} | {row.seq_length} | {scores} | {row.megabytes:.1f} | {row.latency_ms:.1f} |")
   return ("\n\n### By precision\n\nThe task SavedModel and the `.tflite` files published with it "
-          "(`export_tflite --task_model`), each scored on the same eval file at its own input length; latency: "
+          "(`export_tflite --task_model` or `--task_classifier`), each scored on the same eval file at its own input length; latency: "
           "median of batch-1 calls on the machine that published (LiteRT with 2 threads for the files).\n\n"
           + "\n".join(lines))
 

@@ -32,13 +32,17 @@ def parse_args(argv=None):
 
 
 def write_data(vocab: str, work: Path, text: str, name: str, copies: int) -> dict:
-  from hub_export.pretraining_data import write_pretraining_data
+  """The records, written by the command in a child process: a child's peak RSS as `wait4` reports it includes
+  what its parent held when it forked, so this process must stay small for the distill runs' figures to be theirs
+  (it once built the records itself, and at 10x of a larger text every run then reported the builder's 2 GB)."""
+  from hub_export.distillation.records import METADATA_NAME
 
   source = work / f"{name}.txt"
   source.write_text("\n".join([text] * copies), encoding="utf-8")
-  metadata = write_pretraining_data(vocab, [source], work / name, seq_length=SEQ_LENGTH,
-                                    max_predictions=MAX_PREDICTIONS, num_shards=4, seed=1, lower_case=True,
-                                    overwrite=True)
+  run_child([sys.executable, "-m", "hub_export.pretraining_data", "--vocab", vocab, "--input", str(source), "--out",
+             str(work / name), "--seq_length", str(SEQ_LENGTH), "--max_predictions", str(MAX_PREDICTIONS),
+             "--num_shards", "4", "--seed", "1", "--lower_case", "true", "--overwrite"])
+  metadata = json.loads((work / name / METADATA_NAME).read_text(encoding="utf-8"))
   size = sum(p.stat().st_size for p in (work / name).iterdir())
   return {"text_bytes": source.stat().st_size, "examples": metadata["examples"], "record_bytes": size}
 

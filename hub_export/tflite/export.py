@@ -164,22 +164,15 @@ def export_task_qa(out, task_model, windows, quantize="none", calibration_sample
   read_qa_config(task_model)  # a model the Task Library cannot take is refused before TensorFlow loads
   check_file_target(out, overwrite, ours=is_litert_model)
   _require_litert()
+  from hub_export.tflite.model_info import QA_NAME, qa_info
   from hub_export.tflite.qa_source import from_task_model
 
   with log.step("load task model"):
     source = from_task_model(task_model)
-  inputs = (windows(CHECK_SAMPLES), lambda: windows(calibration_samples))
+  info = qa_info(source.vocab, TASK_LIBRARY_SEQ_LENGTH, quantize, name or QA_NAME, model_version, license)
   # tflite-support 0.4.4 refuses FULLY_CONNECTED version 12, what per-channel dynamic-range dense layers take.
-  flatbuffer, probes, reference = _trace_and_convert(source.logits, QA_OUTPUT_KEYS, TASK_LIBRARY_SEQ_LENGTH, source,
-                                                     quantize, inputs, per_tensor_dense=quantize == "dynamic")
-  from hub_export.tflite.metadata import populate
-  from hub_export.tflite.model_info import QA_NAME, qa_info
-
-  with log.step("add metadata"):
-    flatbuffer = populate(flatbuffer, qa_info(source.vocab, TASK_LIBRARY_SEQ_LENGTH, quantize, name or QA_NAME,
-                                              model_version, license))
-  _write_checked(out, overwrite, source, flatbuffer,
-                 lambda tmp: check_task_logits(tmp, quantize, probes, reference, QA_OUTPUT_KEYS, "question answerer"))
+  flatbuffer = _write_task_model(out, overwrite, source, QA_OUTPUT_KEYS, TASK_LIBRARY_SEQ_LENGTH, quantize, windows,
+                                 calibration_samples, info, "question answerer", per_tensor_dense=quantize == "dynamic")
   log.LOG.info("wrote %s (%.1f MB, %s, inputs int32 [1, %d], for the Task Library's BertQuestionAnswerer)", out,
                len(flatbuffer) / 1e6, quantize, TASK_LIBRARY_SEQ_LENGTH)
   return Path(out)
@@ -202,21 +195,32 @@ def export_task_classifier(out, task_model, windows, quantize="none", calibratio
 
   with log.step("load task model"):
     source = from_task_classifier(task_model)
-  seq_length, keys = config["max_seq_length"], (signatures.LOGITS,)
-  flatbuffer, probes, reference = _trace_and_convert(source.logits, keys, seq_length, source, quantize,
-                                                     (windows(CHECK_SAMPLES), lambda: windows(calibration_samples)))
-  from hub_export.tflite.metadata import populate
-
+  seq_length = config["max_seq_length"]
   labels = list(config["labels"]) if not config["regression"] else []
-  with log.step("add metadata"):
-    flatbuffer = populate(flatbuffer, task_classifier_info(
-        source.vocab, config["lower_case"], seq_length, labels, config["pair"], quantize, name or TASK_CLASSIFIER_NAME,
-        model_version, license))
-  _write_checked(out, overwrite, source, flatbuffer,
-                 lambda tmp: check_task_logits(tmp, quantize, probes, reference, keys, "classifier"))
+  info = task_classifier_info(source.vocab, config["lower_case"], seq_length, labels, config["pair"], quantize,
+                              name or TASK_CLASSIFIER_NAME, model_version, license)
+  flatbuffer = _write_task_model(out, overwrite, source, (signatures.LOGITS,), seq_length, quantize, windows,
+                                 calibration_samples, info, "classifier")
   log.LOG.info("wrote %s (%.1f MB, %s, %s, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize,
                "text pairs" if config["pair"] else "single texts", seq_length)
   return Path(out)
+
+
+def _write_task_model(out, overwrite, source, keys, seq_length, quantize, windows, calibration_samples, info,
+                      model: str, per_tensor_dense=False) -> bytes:
+  """A task model's `serve` (`source`) traced at [1, seq_length] and converted, `info` added as its metadata, and
+  written checked on `windows(CHECK_SAMPLES)` (the `keys` logits of the `model`); int8 calibrates on
+  `windows(calibration_samples)`. Returns the written flatbuffer."""
+  from hub_export.tflite.metadata import populate
+
+  inputs = (windows(CHECK_SAMPLES), lambda: windows(calibration_samples))
+  flatbuffer, probes, reference = _trace_and_convert(source.logits, keys, seq_length, source, quantize, inputs,
+                                                     per_tensor_dense=per_tensor_dense)
+  with log.step("add metadata"):
+    flatbuffer = populate(flatbuffer, info)
+  _write_checked(out, overwrite, source, flatbuffer,
+                 lambda tmp: check_task_logits(tmp, quantize, probes, reference, keys, model))
+  return flatbuffer
 
 
 def _text_inputs(text_encoder, calibration_text, calibration_samples) -> tuple:

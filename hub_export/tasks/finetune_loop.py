@@ -26,7 +26,7 @@ from hub_export.model.span_head import END_LOGITS, START_LOGITS
 from hub_export.support.progress import progress
 from hub_export.support.summaries import scalar
 from hub_export.tasks import finetune_data, squad_windows
-from hub_export.tasks.finetune_model import LOGITS
+from hub_export.signatures import LOGITS
 from hub_export.weight_layout import SPAN
 
 CHECKPOINTS = "checkpoints"

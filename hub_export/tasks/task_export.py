@@ -21,7 +21,7 @@ from hub_export import signatures as sig
 from hub_export.model.span_head import END_LOGITS, START_LOGITS
 from hub_export.savedmodel import reproducible
 from hub_export.savedmodel.encoder_object import reusable_object
-from hub_export.tasks.finetune_model import LOGITS
+from hub_export.signatures import LOGITS
 from hub_export.hub_format.task_model_files import SERVE, SQUAD, TASK_CONFIG_NAME, write_task_config
 from hub_export.tokenization.packing import pack_segments
 from hub_export.tokenization.bert_tokenizer import BertTokenizer

@@ -17,8 +17,7 @@ from hub_export.support.errors import HubExportError, first_line
 from hub_export.model.span_head import END_LOGITS, START_LOGITS
 from hub_export.hub_format.task_model_files import CLASSIFICATION, SERVE, SQUAD
 
-LOGITS = sig.LOGITS
-OUTPUT_KEYS = {SQUAD: (START_LOGITS, END_LOGITS), CLASSIFICATION: (LOGITS,)}
+OUTPUT_KEYS = {SQUAD: (START_LOGITS, END_LOGITS), CLASSIFICATION: (sig.LOGITS,)}
 KERAS3_TASKS = {SQUAD: "MobileBertQuestionAnswerer", CLASSIFICATION: "MobileBertTextClassifier"}
 KERAS3_INPUTS = {sig.INPUT_WORD_IDS: "token_ids", sig.INPUT_TYPE_IDS: "segment_ids", sig.INPUT_MASK: "padding_mask"}
 
@@ -100,7 +99,7 @@ class Keras3Runner:
   def __call__(self, inputs: dict) -> dict:
     outputs = self._model({KERAS3_INPUTS[key]: value for key, value in inputs.items()}, training=False)
     if not isinstance(outputs, dict):
-      outputs = {LOGITS: outputs}
+      outputs = {sig.LOGITS: outputs}
     return {key: np.asarray(value) for key, value in outputs.items()}
 
 

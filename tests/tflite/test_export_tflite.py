@@ -23,6 +23,7 @@ from hub_export.tflite.agreement import row_cosines, row_relative_errors  # noqa
 from hub_export.tflite.runtime import TFLiteEncoder  # noqa: E402
 from support.bert_reference_tokenizer import tokenize_ids  # noqa: E402
 from support.release_dirs import without_fresh_process_check  # noqa: E402
+from support.command_runs import run_main  # noqa: E402
 
 CORPUS = SUPPORT / "corpus" / "english.txt"
 SEQ = 128
@@ -253,10 +254,7 @@ def test_agreement_metrics_from_first_principles():
 
 
 def _cli(capsys, *args):
-  with pytest.raises(SystemExit) as exit_info:
-    main([str(a) for a in args])
-  err = capsys.readouterr().err.strip().splitlines()
-  return exit_info.value.code, err[-1] if err else ""
+  return run_main(capsys, main, *args)
 
 
 @pytest.mark.parametrize("seq_length", [0, 1])

@@ -21,6 +21,7 @@ from hub_export import signatures as sig  # noqa: E402
 from hub_export.tflite.export import export_tflite  # noqa: E402
 from hub_export.tflite import metadata  # noqa: E402
 from hub_export.tflite.runtime import TFLiteEncoder  # noqa: E402
+from support.command_runs import run_main  # noqa: E402
 from support.tokenization_test_data import corpus  # noqa: E402
 
 SEQ = 64
@@ -247,16 +248,9 @@ def test_text_classifier_agrees_with_the_keras_classifier(classifier, tmp_path):
 # ---- bad input: one `error:` line, exit 2, nothing written -----------------------------
 
 
-def _cli_error(capsys, module_main, *args):
-  with pytest.raises(SystemExit) as exit_info:
-    module_main([str(a) for a in args])
-  err = capsys.readouterr().err.strip().splitlines()
-  return exit_info.value.code, err[-1] if err else ""
-
-
 def _export_cli(capsys, tmp_path, *args):
   from hub_export.export_tflite import main
-  return _cli_error(capsys, main, "--out", tmp_path / "out.tflite", *args)
+  return run_main(capsys, main, "--out", tmp_path / "out.tflite", *args)
 
 
 def test_a_classifier_path_that_is_no_saved_model_is_refused(exports, tmp_path, capsys):
@@ -314,7 +308,7 @@ def test_publish_refuses_a_tflite_file_that_is_no_litert_model(exports, tmp_path
 
   fake = tmp_path / "model.tflite"
   fake.write_bytes(b"PK\x03\x04 not a flatbuffer")
-  code, line = _cli_error(capsys, main, "--out", tmp_path / "dist", "--name", "m", "--language", "en",
+  code, line = run_main(capsys, main, "--out", tmp_path / "dist", "--name", "m", "--language", "en",
                           "--encoder", exports["encoder"], "--tflite", fake)
   assert code == 2 and line.endswith(f"error: --tflite {fake}: not a LiteRT model (no TFL3 file identifier)"), line
   assert sorted(p.name for p in tmp_path.iterdir()) == ["model.tflite"]

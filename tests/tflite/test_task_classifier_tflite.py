@@ -15,16 +15,14 @@ from hub_export.evaluate_task import evaluate_task  # noqa: E402
 from hub_export.export_tflite import main  # noqa: E402
 from hub_export.tflite import QUANTIZATIONS  # noqa: E402
 from support import task_savedmodels as tm  # noqa: E402
+from support.command_runs import run_main  # noqa: E402
 
 LABELS = tm.CLASSIFICATION_SETTINGS["labels"]
 DEV_PAIRS = 48
 
 
 def _cli(capsys, *args):
-  with pytest.raises(SystemExit) as exit_info:
-    main([str(a) for a in args])
-  err = capsys.readouterr().err.strip().splitlines()
-  return exit_info.value.code, err[-1] if err else ""
+  return run_main(capsys, main, *args)
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,7 @@ from hub_export.tflite.qa_source import TASK_LIBRARY_QUERY_LENGTH, TASK_LIBRARY_
 from hub_export.tflite.representative_data import DEFAULT_CALIBRATION_TEXT, read_lines  # noqa: E402
 from support import task_savedmodels as tm  # noqa: E402
 from support.tokenization_test_data import special_layout  # noqa: E402
+from support.command_runs import run_main  # noqa: E402
 
 SETUP_SCRIPT = REPO / "scripts" / "setup_tflite_support.sh"
 WORKER = SUPPORT / "task_library_qa_worker.py"
@@ -176,10 +177,7 @@ def test_padding_stays_inert_in_every_precision(qa):
 
 
 def _cli(capsys, *args):
-  with pytest.raises(SystemExit) as exit_info:
-    main([str(a) for a in args])
-  err = capsys.readouterr().err.strip().splitlines()
-  return exit_info.value.code, err[-1] if err else ""
+  return run_main(capsys, main, *args)
 
 
 @pytest.mark.parametrize("flag, why", [

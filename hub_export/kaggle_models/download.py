@@ -4,7 +4,7 @@ from pathlib import Path
 
 from hub_export.kaggle_models import network
 from hub_export.kaggle_models.handles import VariationHandle
-from hub_export.kaggle_models.session import kaggle_step
+from hub_export.kaggle_models.session import kaggle_step, one_user_agent
 
 
 def download(handle: VariationHandle, limits: network.Limits = network.Limits()) -> Path:
@@ -15,5 +15,5 @@ def download(handle: VariationHandle, limits: network.Limits = network.Limits())
   """
   import kagglehub
 
-  with network.limited(limits), kaggle_step(f"download {handle}"):
+  with network.limited(limits), one_user_agent(), kaggle_step(f"download {handle}"):
     return Path(kagglehub.model_download(str(handle), force_download=True))

@@ -55,3 +55,22 @@ def kaggle_step(what: str):
     raise HubExportError(f"{what}: cannot reach Kaggle ({first_line(e)})") from None
   except (BackendError, DataCorruptionError) as e:
     raise HubExportError(f"{what}: {first_line(e)}") from None
+
+
+@contextlib.contextmanager
+def one_user_agent():
+  """kagglehub's clients all send the user agent worked out once, on entering this block.
+
+  kagglehub works it out for each client it builds (one a request) by walking the whole call stack and looking up
+  each frame's module, which costs about 0.2 s a client in a process that has imported TensorFlow, and seconds under
+  a deep stack; the answer does not change within one upload or download. Restored on exit.
+  """
+  from kagglehub import clients
+
+  original = clients.get_user_agent
+  agent = original()
+  clients.get_user_agent = lambda: agent
+  try:
+    yield
+  finally:
+    clients.get_user_agent = original

@@ -7,7 +7,7 @@ failure simply adds the version that did not arrive.
 
 
 from hub_export.kaggle_models import network
-from hub_export.kaggle_models.session import kaggle_step, require_credentials
+from hub_export.kaggle_models.session import kaggle_step, one_user_agent, require_credentials
 from hub_export.publishing.kaggle_folders import INSTANCE_METADATA, read_folders
 from hub_export.support.log import LOG
 
@@ -89,7 +89,7 @@ def upload(root, version_notes: str = "", limits: network.Limits = network.Limit
   require_credentials()  # also when called on its own, not only through the command
   model, variations = read_folders(root)
   published = []
-  with network.limited(limits):
+  with network.limited(limits), one_user_agent():
     _ensure_model(model)
     for variation in variations:
       with kaggle_step(f"upload {variation.handle}"):

@@ -337,6 +337,20 @@ def one_file_folders(tmp_path):
   return root
 
 
+def test_an_upload_works_out_the_clients_user_agent_once_and_sends_it_on_every_call(stub, one_file_folders,
+                                                                                    monkeypatch):
+  """kagglehub walks the whole call stack for the user agent of each client it builds, one a request."""
+  from kagglehub import clients
+
+  original, asked = clients.get_user_agent, []
+  counted = lambda: asked.append(1) or original()  # noqa: E731
+  monkeypatch.setattr(clients, "get_user_agent", counted)
+  upload.upload(one_file_folders)
+  assert len(asked) == 1 and clients.get_user_agent is counted  # restored after the upload
+  assert len(stub.user_agents) >= 4 and set(stub.user_agents) == {original()}
+  assert original().startswith("kagglehub/")
+
+
 @pytest.mark.parametrize("hold, drop_after", [("GetModel", None), ("StartBlobUpload", None), ("upload", None),
                                               ("status", 100), ("UpdateModelInstance", None),
                                               ("GetModelInstance", None)])

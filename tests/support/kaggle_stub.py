@@ -123,6 +123,7 @@ class KaggleStub:
     self.variations = {}    # (owner, model, framework, slug) -> Variation
     self.blobs = {}         # token -> {"name": str, "size": int, "data": bytearray}
     self.requests = []      # (method, path) of every request received
+    self.user_agents = []   # the User-Agent header of every API call
     self.faults = Faults()
     self.drops = 0
     self.held = []          # seconds the client waited for each request left unanswered before it gave up
@@ -130,7 +131,8 @@ class KaggleStub:
     self._lock = threading.Lock()
     self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
     self._server.daemon_threads = True
-    self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for the serving loop to look, once a test is done with the stub.
+    self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
   @property
   def proxy(self) -> str:
@@ -292,6 +294,7 @@ def _handler(stub: KaggleStub):
       path = urlsplit(self.path).path
       with stub._lock:
         stub.requests.append(("POST", path))
+        stub.user_agents.append(self.headers.get("User-Agent"))
       body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
       if not path.startswith(API):
         return self._json(404, {"code": 404, "message": "not found"})

@@ -16,7 +16,7 @@ from hub_export.distillation.trainer import check_data_fits, model_inputs
 def masked_lm_accuracy(model, examples: dict, batch_size: int = 64) -> dict:
   """{"accuracy", "predictions"} of a MobileBert over `examples` (records.load_examples' arrays)."""
   predict = tf.function(lambda inputs: tf.argmax(model.mlm_logits(inputs, training=False)[1], axis=-1,
-                                                 output_type=tf.int32))
+                                                 output_type=tf.int32), autograph=False)
   correct, total = 0.0, 0.0
   for start in range(0, len(examples["input_ids"]), batch_size):
     batch = {name: values[start:start + batch_size] for name, values in examples.items()}

@@ -254,7 +254,7 @@ class Trainer:
 
   def _step_function(self, stage: int):
     if stage not in self._step_functions:
-      @tf.function(jit_compile=self.options.jit_compile)
+      @tf.function(jit_compile=self.options.jit_compile, autograph=False)
       def step(batch, step_in_stage):
         terms = self.strategy.run(lambda b, s: self._replica_step(stage, b, s), args=(batch, step_in_stage))
         return {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in terms.items()}

@@ -173,4 +173,5 @@ def shared_single_sequence_block_function(config: MobileBertConfig):
 
 def _traced(name: str, forward: functools.partial, inline: bool):
   forward.__name__ = name  # names the function in the graph and the SavedModel
-  return tf.function(forward, reduce_retracing=True, experimental_attributes=None if inline else {"_noinline": True})
+  return tf.function(forward, reduce_retracing=True, autograph=False,
+                     experimental_attributes=None if inline else {"_noinline": True})

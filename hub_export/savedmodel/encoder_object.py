@@ -37,18 +37,18 @@ def build_encoder_object(model: MobileBert, vocab_file: str, do_lower_case: bool
   """
   encoder, head = model.encoder, model.masked_lm
 
-  @tf.function
+  @tf.function(autograph=False)
   def encode(inputs, training=False):
     return encoder(checked_encoder_inputs(inputs, model.config), training=training)
 
-  @tf.function
+  @tf.function(autograph=False)
   def encode_and_predict(inputs, training=False):
     outputs = encode({key: inputs[key] for key in sig.ENCODER_INPUT_KEYS}, training=training)
     positions = checked_positions(inputs[sig.MASKED_LM_POSITIONS], tf.shape(inputs[sig.INPUT_WORD_IDS])[1])
     logits = head(outputs[sig.SEQUENCE_OUTPUT], positions)
     return {**outputs, sig.MLM_LOGITS: logits}
 
-  @tf.function(input_signature=[sig.encoder_input_spec(named=True)])
+  @tf.function(input_signature=[sig.encoder_input_spec(named=True)], autograph=False)
   def serve(inputs):
     outputs = encode(inputs, training=False)
     return {key: outputs[key] for key in (sig.SEQUENCE_OUTPUT, sig.POOLED_OUTPUT, sig.DEFAULT_OUTPUT)}

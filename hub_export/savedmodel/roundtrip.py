@@ -91,8 +91,9 @@ def compare_export(loaded, flat: dict) -> list:
   # re-optimizes the whole encoder graph (seconds per shape at full size). The first probe
   # takes that eager path; the others go through one dynamic-shape trace per entry point,
   # the way a Keras model traces a hub.KerasLayer.
-  call = tf.function(lambda x: loaded(x, training=False), input_signature=[sig.encoder_input_spec()])
-  mlm = tf.function(lambda x: loaded.mlm(x, training=False), input_signature=[sig.mlm_input_spec()])
+  call = tf.function(lambda x: loaded(x, training=False), input_signature=[sig.encoder_input_spec()], autograph=False)
+  mlm = tf.function(lambda x: loaded.mlm(x, training=False), input_signature=[sig.mlm_input_spec()],
+                    autograph=False)
   problems = []
   count = len({key.split("/")[0] for key in flat})
   for i in range(count):

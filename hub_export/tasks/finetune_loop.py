@@ -123,7 +123,7 @@ class FineTuner:
 
   def _step_function(self):
     if self._step is None:
-      @tf.function
+      @tf.function(autograph=False)
       def step(batch):
         loss = self.strategy.run(self._replica_step, args=(batch,))
         return self.strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)

@@ -47,7 +47,7 @@ def _squad_serving(call, tokenize, vocab, config: dict):
   seq, max_answer = config["max_seq_length"], config["max_answer_length"]
   tokens = tf.constant(vocab.tokens)
 
-  @tf.function(input_signature=[_strings(QUESTION), _strings(CONTEXT)])
+  @tf.function(input_signature=[_strings(QUESTION), _strings(CONTEXT)], autograph=False)
   def answer(question, context):
     query = tokenize(question).merge_dims(1, 2)[:, :config["max_query_length"]]
     pieces = tokenize(context).merge_dims(1, 2)
@@ -85,7 +85,7 @@ def _classification_serving(call, tokenize, vocab, config: dict):
     return {LOGITS: logits, PROBABILITIES: tf.nn.softmax(logits), LABEL: tf.gather(labels, tf.argmax(logits, -1))}
 
   names = (TEXT_A, TEXT_B) if config["pair"] else (TEXT,)
-  return tf.function(classify, input_signature=[_strings(name) for name in names])
+  return tf.function(classify, input_signature=[_strings(name) for name in names], autograph=False)
 
 
 def build_task_object(network, config: dict, staging: Path) -> tf.train.Checkpoint:
@@ -93,11 +93,11 @@ def build_task_object(network, config: dict, staging: Path) -> tf.train.Checkpoi
   write_task_config(staging / TASK_CONFIG_NAME, config)
   vocab = load_vocab(staging / "vocab.txt")
 
-  @tf.function
+  @tf.function(autograph=False)
   def call(inputs, training=False):
     return network(inputs, training=training)
 
-  @tf.function(input_signature=[sig.encoder_input_spec(named=True)])
+  @tf.function(input_signature=[sig.encoder_input_spec(named=True)], autograph=False)
   def serve(inputs):
     return call(inputs, training=False)
 

@@ -28,7 +28,7 @@ class NetworkRunner:
   def __init__(self, network):
     import tensorflow as tf
 
-    self._call = tf.function(lambda inputs: network(inputs, training=False))
+    self._call = tf.function(lambda inputs: network(inputs, training=False), autograph=False)
 
   def __call__(self, inputs: dict) -> dict:
     return {key: value.numpy() for key, value in self._call(inputs).items()}

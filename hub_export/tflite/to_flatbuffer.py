@@ -18,7 +18,7 @@ from hub_export.tflite import check_quantize
 def serving_function(encode, seq_length: int, description: str, output_keys=sig.TFLITE_OUTPUT_KEYS):
   """Traces `encode` at [1, seq_length]; returns the concrete function the converter reads."""
 
-  @tf.function(input_signature=[sig.fixed_encoder_input_spec(seq_length)])
+  @tf.function(input_signature=[sig.fixed_encoder_input_spec(seq_length)], autograph=False)
   def serve(inputs):
     outputs = encode(inputs)
     return {key: outputs[key] for key in output_keys}

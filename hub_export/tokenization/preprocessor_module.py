@@ -34,11 +34,11 @@ class Tokenize(tf.Module):
     self.__call__.get_concrete_function()
     self.get_special_tokens_dict.get_concrete_function()
 
-  @tf.function(input_signature=[_SENTENCES])
+  @tf.function(input_signature=[_SENTENCES], autograph=False)
   def __call__(self, sentences):
     return self._tokenizer.tokenize(sentences)
 
-  @tf.function(input_signature=[])
+  @tf.function(input_signature=[], autograph=False)
   def get_special_tokens_dict(self):
     return {key: tf.constant(value, tf.int32) for key, value in self._special_tokens.items()}
 
@@ -50,7 +50,7 @@ class _TokenizeWithOffsets(tf.Module):
     super().__init__(name="tokenize_with_offsets")
     self._tokenizer = tokenizer
 
-  @tf.function(input_signature=[_SENTENCES])
+  @tf.function(input_signature=[_SENTENCES], autograph=False)
   def __call__(self, sentences):
     return self._tokenizer.tokenize_with_offsets(sentences)
 
@@ -72,7 +72,7 @@ class _BertPackInputs(tf.Module):
       for num_segments in range(1, signatures.MAX_PACKED_SEGMENTS + 1):
         self.__call__.get_concrete_function([spec] * num_segments, _SEQ_LENGTH)
 
-  @tf.function
+  @tf.function(autograph=False)
   def __call__(self, inputs, seq_length):
     return pack(inputs, seq_length, self._special_tokens)
 
@@ -105,7 +105,7 @@ class BertPreprocessor(tf.Module):
       for training in (None, False, True):
         self.__call__.get_concrete_function(_SENTENCES, training)
 
-  @tf.function
+  @tf.function(autograph=False)
   def __call__(self, sentences, training=None):
     del training  # nothing in preprocessing depends on it
     return pack([self._tokenizer.tokenize(sentences)], self._seq_length, self._special_tokens)

@@ -93,7 +93,7 @@ class InGraphTokenizer(tf.Module):
 def text_serving_function(encode, tokenizer: InGraphTokenizer, output_keys=sig.TFLITE_OUTPUT_KEYS):
   """The concrete function the converter reads: `text` [1] -> `encode`'s outputs (or the packed ids)."""
 
-  @tf.function(input_signature=[tf.TensorSpec([1], tf.string, name=TEXT)])
+  @tf.function(input_signature=[tf.TensorSpec([1], tf.string, name=TEXT)], autograph=False)
   def serve(text):
     outputs = encode(tokenizer(text))
     return {key: outputs[key] for key in output_keys}

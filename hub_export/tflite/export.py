@@ -158,17 +158,11 @@ def export_task_qa(out, task_model, windows, quantize="none", calibration_sample
   `windows(count)` gives up to `count` input dicts of question + context windows, what the file is checked with
   and int8 calibrated on (`hub_export.tasks.task_library_inputs.qa_windows`).
   """
-  from hub_export.tflite.qa_source import QA_OUTPUT_KEYS, TASK_LIBRARY_SEQ_LENGTH, read_qa_config
+  from hub_export.tflite.qa_source import QA_OUTPUT_KEYS, TASK_LIBRARY_SEQ_LENGTH, from_task_model, read_qa_config
 
-  check_quantize(quantize)
-  read_qa_config(task_model)  # a model the Task Library cannot take is refused before TensorFlow loads
-  check_file_target(out, overwrite, ours=is_litert_model)
-  _require_litert()
+  _, source = _load_task_model(out, overwrite, quantize, task_model, read_qa_config, from_task_model)
   from hub_export.tflite.model_info import QA_NAME, qa_info
-  from hub_export.tflite.qa_source import from_task_model
 
-  with log.step("load task model"):
-    source = from_task_model(task_model)
   info = qa_info(source.vocab, TASK_LIBRARY_SEQ_LENGTH, quantize, name or QA_NAME, model_version, license)
   # tflite-support 0.4.4 refuses FULLY_CONNECTED version 12, what per-channel dynamic-range dense layers take.
   flatbuffer = _write_task_model(out, overwrite, source, QA_OUTPUT_KEYS, TASK_LIBRARY_SEQ_LENGTH, quantize, windows,
@@ -184,17 +178,12 @@ def export_task_classifier(out, task_model, windows, quantize="none", calibratio
   """A classification task SavedModel (single texts or pairs) -> a .tflite on token ids at its max_seq_length, output
   `logits` with the labels attached; returns the file. `windows(count)` gives up to `count` input dicts, what the
   file is checked with and int8 calibrated on (`hub_export.tasks.task_library_inputs.classifier_windows`)."""
-  from hub_export.tflite.task_classifier_source import read_classifier_config
+  from hub_export.tflite.task_classifier_source import from_task_classifier, read_classifier_config
 
-  check_quantize(quantize)
-  config = read_classifier_config(task_model)
-  check_file_target(out, overwrite, ours=is_litert_model)
-  _require_litert()
+  config, source = _load_task_model(out, overwrite, quantize, task_model, read_classifier_config,
+                                    from_task_classifier)
   from hub_export.tflite.model_info import TASK_CLASSIFIER_NAME, task_classifier_info
-  from hub_export.tflite.task_classifier_source import from_task_classifier
 
-  with log.step("load task model"):
-    source = from_task_classifier(task_model)
   seq_length = config["max_seq_length"]
   labels = list(config["labels"]) if not config["regression"] else []
   info = task_classifier_info(source.vocab, config["lower_case"], seq_length, labels, config["pair"], quantize,
@@ -204,6 +193,18 @@ def export_task_classifier(out, task_model, windows, quantize="none", calibratio
   log.LOG.info("wrote %s (%.1f MB, %s, %s, inputs int32 [1, %d])", out, len(flatbuffer) / 1e6, quantize,
                "text pairs" if config["pair"] else "single texts", seq_length)
   return Path(out)
+
+
+def _load_task_model(out, overwrite, quantize, task_model, read_config, load) -> tuple:
+  """(its task.json, its TaskSource): what needs no TensorFlow checked first (the quantization, the model's task.json
+  by `read_config`, so a model the file cannot take is refused before TensorFlow loads, the target, LiteRT), then
+  the model loaded by `load`."""
+  check_quantize(quantize)
+  config = read_config(task_model)
+  check_file_target(out, overwrite, ours=is_litert_model)
+  _require_litert()
+  with log.step("load task model"):
+    return config, load(task_model)
 
 
 def _write_task_model(out, overwrite, source, keys, seq_length, quantize, windows, calibration_samples, info,

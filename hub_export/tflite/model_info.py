@@ -23,19 +23,20 @@ LABELS_FILE_NAME = "labels.txt"
 # The classifier's one output: MediaPipe's TextClassifier reads scores from it.
 PROBABILITY = "probability"
 
+_MASK_DESCRIPTION = "1 at real tokens, 0 at padding."
 _INPUT_DESCRIPTIONS = {
     sig.INPUT_WORD_IDS: "Token ids: [CLS], the text's WordPiece ids, [SEP], then 0 (padding).",
-    sig.INPUT_MASK: "1 at real tokens, 0 at padding.",
+    sig.INPUT_MASK: _MASK_DESCRIPTION,
     sig.INPUT_TYPE_IDS: "Segment ids: 0 for the first text (all of it for one text).",
 }
 _PAIR_INPUT_DESCRIPTIONS = {
     sig.INPUT_WORD_IDS: "Token ids: [CLS], the first text's WordPiece ids, [SEP], the second text's, [SEP], then 0.",
-    sig.INPUT_MASK: "1 at real tokens, 0 at padding.",
+    sig.INPUT_MASK: _MASK_DESCRIPTION,
     sig.INPUT_TYPE_IDS: "Segment ids: 0 for [CLS], the first text and its [SEP]; 1 for the second text and its [SEP].",
 }
 _QA_INPUT_DESCRIPTIONS = {
     sig.INPUT_WORD_IDS: "Token ids: [CLS], the question's WordPiece ids, [SEP], the context's, [SEP], then 0.",
-    sig.INPUT_MASK: "1 at real tokens, 0 at padding.",
+    sig.INPUT_MASK: _MASK_DESCRIPTION,
     sig.INPUT_TYPE_IDS: "Segment ids: 0 for [CLS], the question and its [SEP]; 1 for the context and its [SEP].",
 }
 

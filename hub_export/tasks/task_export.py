@@ -18,7 +18,6 @@ from pathlib import Path
 import tensorflow as tf
 
 from hub_export import signatures as sig
-from hub_export.model.span_head import END_LOGITS, START_LOGITS
 from hub_export.savedmodel import reproducible
 from hub_export.savedmodel.encoder_object import reusable_object
 from hub_export.signatures import LOGITS
@@ -55,7 +54,7 @@ def _squad_serving(call, tokenize, vocab, config: dict):
     kept = tf.ragged.boolean_mask(pieces, tf.ragged.range(pieces.row_lengths()) < tf.expand_dims(room, 1))
     inputs = _pack([query, kept], seq, vocab)
     logits = call(inputs, training=False)
-    start, end = logits[START_LOGITS], logits[END_LOGITS]
+    start, end = logits[sig.START_LOGITS], logits[sig.END_LOGITS]
     first = query.row_lengths() + 2  # after [CLS] question [SEP]
     position = tf.range(seq, dtype=tf.int64)
     in_context = (position >= first[:, None]) & (position < (first + kept.row_lengths())[:, None])
@@ -68,7 +67,7 @@ def _squad_serving(call, tokenize, vocab, config: dict):
     empty = tf.math.is_inf(best_score)  # no context wordpiece in the window
     if config["version_2_with_negative"]:
       empty |= start[:, 0] + end[:, 0] - best_score > config["null_score_diff_threshold"]
-    return {START_LOGITS: start, END_LOGITS: end, ANSWER: tf.where(empty, "", text),
+    return {sig.START_LOGITS: start, sig.END_LOGITS: end, ANSWER: tf.where(empty, "", text),
             TRUNCATED: pieces.row_lengths() > room}
 
   return answer

@@ -14,10 +14,9 @@ import numpy as np
 
 from hub_export import signatures as sig
 from hub_export.support.errors import HubExportError, first_line
-from hub_export.model.span_head import END_LOGITS, START_LOGITS
 from hub_export.hub_format.task_model_files import CLASSIFICATION, SERVE, SQUAD
 
-OUTPUT_KEYS = {SQUAD: (START_LOGITS, END_LOGITS), CLASSIFICATION: (sig.LOGITS,)}
+OUTPUT_KEYS = {SQUAD: (sig.START_LOGITS, sig.END_LOGITS), CLASSIFICATION: (sig.LOGITS,)}
 KERAS3_TASKS = {SQUAD: "MobileBertQuestionAnswerer", CLASSIFICATION: "MobileBertTextClassifier"}
 KERAS3_INPUTS = {sig.INPUT_WORD_IDS: "token_ids", sig.INPUT_TYPE_IDS: "segment_ids", sig.INPUT_MASK: "padding_mask"}
 

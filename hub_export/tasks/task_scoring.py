@@ -13,8 +13,8 @@ from hub_export.support.errors import HubExportError
 from hub_export.tasks import classification_data, classification_metrics, squad_data, squad_decode, squad_metrics
 from hub_export.tasks import squad_windows
 from hub_export.hub_format.task_model_files import CLASSIFICATION, SQUAD
-from hub_export.signatures import LOGITS
-from hub_export.tasks.task_runners import END_LOGITS, START_LOGITS, run_batches
+from hub_export.signatures import END_LOGITS, LOGITS, START_LOGITS
+from hub_export.tasks.task_runners import run_batches
 
 TOKENIZE_BATCH = 1024
 PLAIN_COLUMNS = classification_data.Columns("sentence", label="label")

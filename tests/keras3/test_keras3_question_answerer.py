@@ -15,7 +15,7 @@ if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
 
 from hub_export import signatures as sig  # noqa: E402
 from hub_export.support.errors import HubExportError  # noqa: E402
-from hub_export.model.span_head import END_LOGITS, START_LOGITS  # noqa: E402
+from hub_export.signatures import END_LOGITS, START_LOGITS  # noqa: E402
 from support.release_dirs import tiny_config  # noqa: E402
 
 SEQ = 48

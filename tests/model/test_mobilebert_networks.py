@@ -6,7 +6,7 @@ import numpy as np
 from hub_export import signatures as sig
 from hub_export.model import build_mobilebert
 from hub_export.model.classifier_head import ClassifierHead
-from hub_export.model.span_head import END_LOGITS, START_LOGITS
+from hub_export.signatures import END_LOGITS, START_LOGITS
 from hub_export.weight_layout import CLASSIFIER, SPAN_HEAD, TaskHead
 from support.layer_test_case import (encoder_inputs, encoder_output_shapes, narrow_config, run_layer_test,
                                      with_padding_changed)

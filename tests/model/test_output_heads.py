@@ -4,7 +4,8 @@ import numpy as np
 import tensorflow as tf
 
 from hub_export.model.classifier_head import ClassifierHead
-from hub_export.model.span_head import END_LOGITS, START_LOGITS, SpanHead
+from hub_export.model.span_head import SpanHead
+from hub_export.signatures import END_LOGITS, START_LOGITS
 from support.layer_test_case import narrow_config, run_layer_test
 
 CONFIG = narrow_config()

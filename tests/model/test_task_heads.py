@@ -22,7 +22,7 @@ from hub_export.checkpoint.tf1_release import DEFAULT_PREFIX, write_release_chec
 from hub_export.checkpoint.restore import load_mobilebert
 from hub_export.config import MobileBertConfig
 from hub_export.model import build_mobilebert
-from hub_export.model.span_head import END_LOGITS, START_LOGITS
+from hub_export.signatures import END_LOGITS, START_LOGITS
 from hub_export.support.errors import HubExportError
 from hub_export.weight_layout import CLASSIFIER, SPAN, SPAN_HEAD, TaskHead
 from support.checkpoint_edits import rewrite_checkpoint

@@ -22,11 +22,10 @@ from hub_export.distillation import schedules
 from hub_export.distillation.optimizer import NO_DECAY_LEAVES
 from hub_export.distillation.student import leaf_name
 from hub_export.support.errors import HubExportError
-from hub_export.signatures import END_LOGITS, START_LOGITS
+from hub_export.signatures import END_LOGITS, LOGITS, START_LOGITS
 from hub_export.support.progress import progress
 from hub_export.support.summaries import scalar
 from hub_export.tasks import finetune_data, squad_windows
-from hub_export.signatures import LOGITS
 from hub_export.weight_layout import SPAN
 
 CHECKPOINTS = "checkpoints"

@@ -20,7 +20,6 @@ import tensorflow as tf
 from hub_export import signatures as sig
 from hub_export.savedmodel import reproducible
 from hub_export.savedmodel.encoder_object import reusable_object
-from hub_export.signatures import LOGITS
 from hub_export.hub_format.task_model_files import SERVE, SQUAD, TASK_CONFIG_NAME, write_task_config
 from hub_export.tokenization.packing import pack_segments
 from hub_export.tokenization.bert_tokenizer import BertTokenizer
@@ -78,10 +77,11 @@ def _classification_serving(call, tokenize, vocab, config: dict):
   labels = tf.constant(config["labels"] or [""])
 
   def classify(*texts):
-    logits = call(_pack([tokenize(text) for text in texts], config["max_seq_length"], vocab), training=False)[LOGITS]
+    inputs = _pack([tokenize(text) for text in texts], config["max_seq_length"], vocab)
+    logits = call(inputs, training=False)[sig.LOGITS]
     if config["regression"]:
-      return {LOGITS: logits, PROBABILITIES: logits, LABEL: tf.strings.as_string(logits[:, 0])}
-    return {LOGITS: logits, PROBABILITIES: tf.nn.softmax(logits), LABEL: tf.gather(labels, tf.argmax(logits, -1))}
+      return {sig.LOGITS: logits, PROBABILITIES: logits, LABEL: tf.strings.as_string(logits[:, 0])}
+    return {sig.LOGITS: logits, PROBABILITIES: tf.nn.softmax(logits), LABEL: tf.gather(labels, tf.argmax(logits, -1))}
 
   names = (TEXT_A, TEXT_B) if config["pair"] else (TEXT,)
   return tf.function(classify, input_signature=[_strings(name) for name in names], autograph=False)

@@ -309,7 +309,7 @@ def test_publish_refuses_a_tflite_file_that_is_no_litert_model(exports, tmp_path
   fake = tmp_path / "model.tflite"
   fake.write_bytes(b"PK\x03\x04 not a flatbuffer")
   code, line = run_main(capsys, main, "--out", tmp_path / "dist", "--name", "m", "--language", "en",
-                          "--encoder", exports["encoder"], "--tflite", fake)
+                        "--encoder", exports["encoder"], "--tflite", fake)
   assert code == 2 and line.endswith(f"error: --tflite {fake}: not a LiteRT model (no TFL3 file identifier)"), line
   assert sorted(p.name for p in tmp_path.iterdir()) == ["model.tflite"]
 
